@@ -1,0 +1,42 @@
+import autocannon from 'autocannon';
+
+export interface Rate {
+  readonly perSecond: number;
+  readonly p50Ms?: number;
+  readonly p99Ms?: number;
+}
+
+export interface RoundsSummary {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly rounds: readonly Rate[];
+}
+
+/** Calls `fn` for `seconds` after a short warm-up and returns calls per second. */
+export function inProcessRate(fn: () => void, seconds: number): Rate {
+  const warmUntil = performance.now() + 300;
+  while (performance.now() < warmUntil) fn();
+  let calls = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  while (performance.now() < end) {
+    fn();
+    calls++;
+  }
+  return { perSecond: calls / ((performance.now() - start) / 1000) };
+}
+
+/** Drives one HTTP endpoint with a fixed body over a fixed number of connections. */
+export async function httpRate(url: string, body: Buffer, contentType: string, connections: number, seconds: number): Promise<Rate> {
+  const options = { url, method: 'POST' as const, body, headers: { 'content-type': contentType }, connections, duration: seconds };
+  await autocannon({ ...options, duration: 1 }); // warm-up, excluded
+  const result = await autocannon(options);
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+  return { perSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
+}
+
+export function summarise(rounds: readonly Rate[]): RoundsSummary {
+  const sorted = rounds.map((r) => r.perSecond).sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted[sorted.length - 1]!, rounds };
+}

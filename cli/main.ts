@@ -1,0 +1,24 @@
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { registerBench } from './bench.js';
+import { registerPki } from './pki.js';
+import { registerStart } from './start.js';
+
+const program = new Command('camdx')
+  .description('camdx-sim: a CamDX (X-Road style) data exchange network on one machine')
+  .option('--state-dir <dir>', 'where keys, databases and logs live (env CAMDX_STATE_DIR, default ./var)')
+  .option('--log-level <level>', 'fatal, error, warn, info, debug (env CAMDX_LOG_LEVEL, default info)')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerStart(program);
+registerPki(program);
+registerBench(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  if (err instanceof InvalidArgumentError) process.exit(2);
+  process.stderr.write(`camdx: ${(err as Error).message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,62 @@
+/**
+ * The one registry of X-Road error types. A type is `<side>.<code>`: the side says who
+ * failed (the caller, the consumer's security server, the provider's), the code what failed.
+ * The strings are part of the protocol; change them only with the protocol.
+ */
+
+export const ErrorCode = {
+  AccessDenied: 'AccessDenied',
+  CertValidation: 'CertValidation',
+  InconsistentResponse: 'InconsistentResponse',
+  InternalError: 'InternalError',
+  InvalidClientIdentifier: 'InvalidClientIdentifier',
+  InvalidHttpHeader: 'InvalidHttpHeader',
+  InvalidRequest: 'InvalidRequest',
+  InvalidSecurityServer: 'InvalidSecurityServer',
+  InvalidServiceIdentifier: 'InvalidServiceIdentifier',
+  InvalidSignatureValue: 'InvalidSignatureValue',
+  MaxRequestSizeExceeded: 'MaxRequestSizeExceeded',
+  NetworkError: 'NetworkError',
+  OutdatedGlobalConf: 'OutdatedGlobalConf',
+  ServiceFailed: 'ServiceFailed',
+  SslAuthenticationFailed: 'SslAuthenticationFailed',
+  Timeout: 'Timeout',
+  TimestampingFailed: 'TimestampingFailed',
+  UnknownMember: 'UnknownMember',
+  UnknownService: 'UnknownService',
+  UnknownSubsystem: 'UnknownSubsystem',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Who is at fault: the caller, the consumer's security server, or the provider's. */
+export type ErrorSide = 'Client' | 'Server.ClientProxy' | 'Server.ServerProxy';
+
+export interface ErrorBody {
+  readonly type: string;
+  readonly message: string;
+  readonly detail: string;
+}
+
+export class XRoadError extends Error {
+  constructor(
+    readonly side: ErrorSide,
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'XRoadError';
+  }
+
+  get type(): string {
+    return `${this.side}.${this.code}`;
+  }
+
+  /** X-Road answers every `Server.*` failure with 500 (even AccessDenied) and `Client.*` with 400. */
+  get httpStatus(): number {
+    return this.side === 'Client' ? 400 : 500;
+  }
+
+  toBody(detail: string): ErrorBody {
+    return { type: this.type, message: this.message, detail };
+  }
+}
