@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ensureDir } from '../common/files.js';
 import { createLogger, type Logger } from '../common/log.js';
 
@@ -16,10 +16,18 @@ export interface GlobalOptions {
   logLevel?: string;
 }
 
-export function cliContext(options: GlobalOptions, name = 'camdx'): CliContext {
+/**
+ * With `logToFile`, JSON logs go to `<state>/logs/<name>.log` so a terminal shows only what the
+ * command prints for people (the `npm start` banner); otherwise to stderr, as services in
+ * containers are expected to log.
+ */
+export function cliContext(options: GlobalOptions, name = 'camdx', logToFile = false): CliContext & { logFile?: string } {
   const stateDir = resolve(options.stateDir ?? process.env.CAMDX_STATE_DIR ?? 'var');
   ensureDir(stateDir, 0o700);
-  return { stateDir, log: createLogger(name, options.logLevel ?? process.env.CAMDX_LOG_LEVEL ?? 'info') };
+  const level = options.logLevel ?? process.env.CAMDX_LOG_LEVEL ?? 'info';
+  if (!logToFile) return { stateDir, log: createLogger(name, level) };
+  const logFile = join(stateDir, 'logs', `${name}.log`);
+  return { stateDir, log: createLogger(name, level, logFile), logFile };
 }
 
 /** Prints a failure the way a person can act on it and sets a non-zero exit code. */

@@ -9,7 +9,7 @@ export function registerStart(program: Command): void {
     .option('--host <address>', 'address to bind every service to', '127.0.0.1')
     .option('--pki-port <port>', 'PKI service port', String(DEFAULT_PORTS.pki))
     .action(async (opts: { host: string; pkiPort: string }) => {
-      const ctx = cliContext(program.opts<GlobalOptions>(), 'sim');
+      const ctx = cliContext(program.opts<GlobalOptions>(), 'sim', true);
       const started = Date.now();
       const sim = await startSimulation({
         stateDir: ctx.stateDir,
@@ -25,6 +25,7 @@ export function registerStart(program: Command): void {
         ...sim.endpoints.map((e) => `  ${e.name.padEnd(width)}  ${e.url}`),
         '',
         ...sim.notes.map((n) => `  ${n}`),
+        `  logs: ${ctx.logFile}`,
         '',
         'Press Ctrl-C to stop.',
       ];

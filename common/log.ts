@@ -5,9 +5,11 @@ export type { Logger };
 /**
  * One structured logger per process (JSON lines on stderr). Call sites log identifiers,
  * sizes and outcomes — never bodies, keys, tokens or passphrases; the redact list is a
- * second line of defence for fields that carry secrets by name.
+ * second line of defence for fields that carry secrets by name. A string destination is a
+ * file path (parents created).
  */
-export function createLogger(name: string, level = 'info', destination?: NodeJS.WritableStream): Logger {
+export function createLogger(name: string, level = 'info', destination?: NodeJS.WritableStream | string): Logger {
+  const sink = typeof destination === 'string' ? pino.destination({ dest: destination, mkdir: true, sync: false }) : destination;
   return pino(
     {
       name,
@@ -15,7 +17,7 @@ export function createLogger(name: string, level = 'info', destination?: NodeJS.
       redact: { paths: ['*.password', '*.passphrase', '*.token', '*.privateKey', '*.key', 'password', 'passphrase', 'token'], censor: '[redacted]' },
       base: { pid: process.pid },
     },
-    (destination ?? pino.destination(2)) as pino.DestinationStream,
+    (sink ?? pino.destination(2)) as pino.DestinationStream,
   );
 }
 
