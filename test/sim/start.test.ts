@@ -31,13 +31,14 @@ describe('npm start', () => {
     const url = /PKI service\s+(http:\/\/\S+)/.exec(banner)![1]!;
     expect((await fetch(`${url}/health`)).status).toBe(200);
     expect((await fetch(`${url}/ca/root-ca.pem`)).headers.get('content-type')).toMatch(/pem/);
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // 'close', not 'exit': it fires only after the child's stdout has been read to the end.
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(out()).toContain('camdx-sim stopped.');
     // Same state, second start: nothing to provision.
     const second = await start();
     second.child.kill('SIGTERM');
-    expect(await new Promise((resolve) => second.child.on('exit', resolve))).toBe(0);
+    expect(await new Promise((resolve) => second.child.on('close', resolve))).toBe(0);
   });
 });
