@@ -21,6 +21,7 @@ export const ISSUING_CAS: readonly IssuingCaName[] = ['camdx-ca', 'camdigikey-ca
 
 export type ProfileName =
   | 'root-ca'
+  | 'configuration-signer'
   | 'intermediate-ca'
   | 'member-signing'
   | 'server-auth'
@@ -50,7 +51,8 @@ type TextField = Exclude<keyof Identity, 'dns' | 'ip'>;
 export interface Profile {
   readonly name: ProfileName;
   readonly description: string;
-  readonly issuer: CaName;
+  /** Who signs it; `self` for self-signed certificates. */
+  readonly issuer: CaName | 'self';
   readonly keyTypes: readonly KeyType[];
   readonly defaultKeyType: KeyType;
   readonly validityDays: number;
@@ -81,13 +83,28 @@ const PROFILES: Record<ProfileName, Profile> = {
   'root-ca': {
     name: 'root-ca',
     description: 'offline root CA (self-signed); signs only the intermediate CAs',
-    issuer: 'root-ca',
+    issuer: 'self',
     keyTypes: ['P-384', 'P-256', 'RSA-3072', 'RSA-4096'],
     // Long-lived and verified only when a chain is first built: the stronger curve costs little.
     defaultKeyType: 'P-384',
     validityDays: 7305,
     keyUsage: () => ['keyCertSign', 'cRLSign'],
     ca: {},
+    altNames: false,
+    ocspUrl: false,
+    enrollable: false,
+    identityFields: ['commonName'],
+    subject: infrastructure,
+  },
+  'configuration-signer': {
+    name: 'configuration-signer',
+    description: "the central server's global-configuration signer (self-signed, pinned by the configuration anchor)",
+    issuer: 'self',
+    // The configuration is a JWS with alg ES256, which means P-256.
+    keyTypes: ['P-256'],
+    defaultKeyType: 'P-256',
+    validityDays: 3652,
+    keyUsage: () => ['digitalSignature'],
     altNames: false,
     ocspUrl: false,
     enrollable: false,

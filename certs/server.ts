@@ -75,7 +75,7 @@ export function createPkiApp(pki: OnlinePki, services: PkiServices, log: Logger)
         caCertificates: '/ca',
         enrol: 'POST /ra/certificates (PKCS#10 CSR, Authorization: Bearer <enrolment token>)',
         ocsp: 'POST /ocsp (application/ocsp-request) or GET /ocsp/<base64 request>',
-        tsa: 'POST /tsa (application/timestamp-query)',
+        tsa: 'POST /tsa (application/timestamp-query); its certificate at /tsa/certificate.pem',
       },
     });
   });
@@ -127,6 +127,9 @@ export function createPkiApp(pki: OnlinePki, services: PkiServices, log: Logger)
     res.type('application/ocsp-response').send(services.ocsp.respond(der));
   });
 
+  app.get('/tsa/certificate.pem', (_req, res) => {
+    res.type('application/x-pem-file').send(pki.tsa.cert.toString());
+  });
   app.post('/tsa', raw(MAX_TSA_BYTES), (req, res) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     res.type('application/timestamp-reply').send(services.tsa.respond(body));

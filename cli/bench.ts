@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { benchPki } from '../bench/pki.js';
 import type { RoundsSummary } from '../bench/measure.js';
 import { writeFileAtomic } from '../common/files.js';
 import { cliContext, type GlobalOptions } from './context.js';
@@ -24,6 +23,7 @@ export function registerBench(program: Command): void {
       const workDir = join(ctx.stateDir, 'bench');
       const settings = { rounds: Number(opts.rounds), seconds: Number(opts.seconds), connections: Number(opts.connections) };
       process.stdout.write(`PKI benchmark: ${settings.rounds} rounds × ${settings.seconds} s, ${settings.connections} HTTP connections, one core per process\n`);
+      const { benchPki } = await import('../bench/pki.js');
       const pki = await benchPki({ workDir, ...settings });
       const rows = [
         ['OCSP responses (in-process)', spread(pki.ocsp.inProcess)],

@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { registerBench } from './bench.js';
+import { registerCentral } from './central.js';
 import { registerPki } from './pki.js';
 import { registerStart } from './start.js';
 
@@ -12,6 +13,7 @@ const program = new Command('camdx')
 
 registerStart(program);
 registerPki(program);
+registerCentral(program);
 registerBench(program);
 
 try {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { startSimulation, DEFAULT_PORTS } from '../sim/simulation.js';
+import { DEFAULT_PKI_PORT } from '../certs/settings.js';
+import { DEFAULT_CENTRAL_PORT } from '../central/settings.js';
 import { cliContext, parsePort, type GlobalOptions } from './context.js';
 
 export function registerStart(program: Command): void {
@@ -7,14 +8,17 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('start the simulated CamDX network on this machine (what `npm start` runs)')
     .option('--host <address>', 'address to bind every service to', '127.0.0.1')
-    .option('--pki-port <port>', 'PKI service port', String(DEFAULT_PORTS.pki))
-    .action(async (opts: { host: string; pkiPort: string }) => {
+    .option('--pki-port <port>', 'PKI service port', String(DEFAULT_PKI_PORT))
+    .option('--central-port <port>', 'central server port', String(DEFAULT_CENTRAL_PORT))
+    .action(async (opts: { host: string; pkiPort: string; centralPort: string }) => {
       const ctx = cliContext(program.opts<GlobalOptions>(), 'sim', true);
       const started = Date.now();
+      const { startSimulation } = await import('../sim/simulation.js');
       const sim = await startSimulation({
         stateDir: ctx.stateDir,
         host: opts.host,
         pkiPort: parsePort(opts.pkiPort),
+        centralPort: parsePort(opts.centralPort),
         log: ctx.log,
         ...(process.env.CAMDX_ROOT_PASSPHRASE ? { rootPassphrase: process.env.CAMDX_ROOT_PASSPHRASE } : {}),
       });

@@ -12,7 +12,7 @@ afterAll(() => dir.cleanup());
 
 /** Starts `camdx start` as `npm start` would, waits for its banner, returns the output and the process. */
 async function start() {
-  const child = spawn(process.execPath, [BIN, 'start', '--pki-port', '0'], { env: { ...process.env, CAMDX_STATE_DIR: dir.path } });
+  const child = spawn(process.execPath, [BIN, 'start', '--pki-port', '0', '--central-port', '0'], { env: { ...process.env, CAMDX_STATE_DIR: dir.path } });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -27,10 +27,12 @@ describe('npm start', () => {
   it('brings the PKI up, prints its endpoints, and stops cleanly on Ctrl-C', async () => {
     const { child, out } = await start();
     const banner = out();
-    for (const name of ['PKI service', 'CA certificates', 'OCSP responder', 'Timestamping authority']) expect(banner).toContain(name);
+    for (const name of ['PKI service', 'CA certificates', 'OCSP responder', 'Timestamping authority', 'Central server', 'Global configuration']) expect(banner).toContain(name);
     const url = /PKI service\s+(http:\/\/\S+)/.exec(banner)![1]!;
     expect((await fetch(`${url}/health`)).status).toBe(200);
     expect((await fetch(`${url}/ca/root-ca.pem`)).headers.get('content-type')).toMatch(/pem/);
+    const central = /Central server\s+(http:\/\/\S+)/.exec(banner)![1]!;
+    expect((await fetch(`${central}/globalconf`)).headers.get('content-type')).toMatch(/application\/jose/);
     // 'close', not 'exit': it fires only after the child's stdout has been read to the end.
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     child.kill('SIGINT');

@@ -36,6 +36,8 @@ export interface TestPki {
   issuerFile(ca: 'camdx-ca' | 'camdigikey-ca'): string;
   /** Enrols `identity` for `profile`, makes a key and CSR, and issues through the RA. */
   issue(profile: ProfileName, identity: Identity, keyType?: KeyType): { key: KeyPair; cert: X509Certificate; serial: string; certFile: string };
+  /** Stops the HTTP service only (state stays), as if the PKI were down. */
+  stopServer(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,8 +69,9 @@ export async function startTestPki(): Promise<TestPki> {
       writeFileSync(certFile, issued.pem);
       return { key, cert: new X509Certificate(issued.der), serial: issued.serial, certFile };
     },
+    stopServer: () => server.close(),
     close: async () => {
-      await server.close();
+      if (server.server.listening) await server.close();
       pki.close();
       tmp.cleanup();
     },

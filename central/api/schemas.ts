@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { HTTP_METHODS } from '../../protocol/paths.js';
+
+/** Request bodies of the admin API, validated once at the edge. Identifiers are checked by protocol/identifiers. */
+const id = z.string().min(1).max(1024);
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    // eslint-disable-next-line no-control-regex
+    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters');
+
+export const AddMember = z.strictObject({ id, name: text(200) });
+export const RenameMember = z.strictObject({ name: text(200) });
+export const AddSubsystem = z.strictObject({ id });
+export const AddServer = z.strictObject({ id, address: z.string().max(300) });
+export const SetAddress = z.strictObject({ address: z.string().max(300) });
+export const AddClient = z.strictObject({ client: id });
+export const Endpoint = z.strictObject({ method: z.enum([...HTTP_METHODS, '*']), path: z.string().max(1024) });
+export const AddService = z.strictObject({
+  id,
+  endpoints: z.array(Endpoint).max(500).default([]),
+  openApi: z.string().nullable().optional(),
+  timestampSynchronously: z.boolean().default(false),
+});
+export const UpdateService = z.strictObject({
+  endpoints: z.array(Endpoint).max(500).optional(),
+  openApi: z.string().nullable().optional(),
+  timestampSynchronously: z.boolean().optional(),
+});
+export const AddGroup = z.strictObject({ code: z.string().max(255), description: text(500) });
+export const AddGroupMember = z.strictObject({ member: id });
+export const AddRight = z.strictObject({
+  subject: id,
+  service: id,
+  method: z.enum([...HTTP_METHODS, '*']).default('*'),
+  path: z.string().max(1024).default('/**'),
+});
+export const AddCa = z.strictObject({ name: text(200), certificate: z.string(), rootCertificate: z.string(), ocspUrl: z.string().max(2048) });
+export const AddTsa = z.strictObject({ name: text(200), url: z.string().max(2048), certificate: z.string() });
+export const Decline = z.strictObject({ reason: text(500).optional() });

@@ -1,0 +1,115 @@
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { writeFileAtomic, writeSecretFile } from '../common/files.js';
+import { baseUrl, close, listen } from '../common/http.js';
+import type { Logger } from '../common/log.js';
+import { parseAnchor } from '../protocol/anchor.js';
+import { createCentralApp } from './app.js';
+import { ConfPublisher } from './globalconf/publisher.js';
+import { buildAnchor, createSigningKey, loadSigningKey } from './globalconf/signing-key.js';
+import { ManagementService } from './management/service.js';
+import { PkiClient } from './pki-client.js';
+import { Registry } from './registry/registry.js';
+import { centralLayout, DEFAULT_CENTRAL_SETTINGS, readCentralSettings, writeCentralSettings, type CentralSettings } from './settings.js';
+
+export interface CentralInitResult {
+  readonly created: readonly string[];
+  /** Printed once, when it is created; afterwards it is only in the 0600 file. */
+  readonly adminToken?: string;
+}
+
+/** Creates settings, the configuration signing key, the admin token and the anchor when missing. */
+export function initCentral(stateDir: string, settings: Partial<CentralSettings> = {}): CentralInitResult {
+  const layout = centralLayout(stateDir);
+  const created: string[] = [];
+  if (!existsSync(layout.settings)) {
+    writeCentralSettings(layout.settings, { ...DEFAULT_CENTRAL_SETTINGS, ...settings });
+    created.push('settings');
+  }
+  if (!existsSync(layout.signingKey)) {
+    createSigningKey(layout);
+    created.push('configuration signing key');
+  }
+  if (!existsSync(layout.anchor)) {
+    writeFileAtomic(layout.anchor, buildAnchor(readCentralSettings(layout.settings), [new X509Certificate(readFileSync(layout.signingCert))]));
+    created.push('anchor');
+  }
+  let adminToken: string | undefined;
+  if (!existsSync(layout.adminToken)) {
+    adminToken = randomBytes(32).toString('base64url');
+    writeSecretFile(layout.adminToken, `${adminToken}\n`);
+    created.push('admin token');
+  }
+  return { created, ...(adminToken ? { adminToken } : {}) };
+}
+
+/**
+ * Points existing central state at new addresses (the simulation's ports can change between
+ * runs). A changed public URL rewrites the anchor, keeping its certificates.
+ */
+export function updateCentralAddresses(stateDir: string, change: { publicUrl: string; pki?: CentralSettings['pki'] }): void {
+  const layout = centralLayout(stateDir);
+  const current = readCentralSettings(layout.settings);
+  const next: CentralSettings = { ...current, publicUrl: change.publicUrl, ...(change.pki ? { pki: change.pki } : {}) };
+  if (JSON.stringify(next) === JSON.stringify(current)) return;
+  writeCentralSettings(layout.settings, next);
+  if (next.publicUrl !== current.publicUrl) {
+    const certificates = parseAnchor(readFileSync(layout.anchor, 'utf8')).certificates;
+    writeFileAtomic(layout.anchor, buildAnchor(next, certificates));
+  }
+}
+
+/**
+ * Replaces the configuration signing key. Gateways trust only the certificates in their
+ * anchor, so the new anchor written here must reach every gateway (as at installation).
+ */
+export function rotateSigningKey(stateDir: string, keepOld: boolean): void {
+  const layout = centralLayout(stateDir);
+  const old = new X509Certificate(readFileSync(layout.signingCert));
+  const fresh = createSigningKey(layout);
+  writeFileAtomic(layout.anchor, buildAnchor(readCentralSettings(layout.settings), keepOld ? [fresh.cert, old] : [fresh.cert]));
+}
+
+/** Rewrites the anchor with the current signing certificate alone. */
+export function refreshAnchor(stateDir: string): void {
+  const layout = centralLayout(stateDir);
+  writeFileAtomic(layout.anchor, buildAnchor(readCentralSettings(layout.settings), [new X509Certificate(readFileSync(layout.signingCert))]));
+}
+
+export interface RunningCentral {
+  readonly url: string;
+  readonly port: number;
+  readonly registry: Registry;
+  readonly publisher: ConfPublisher;
+  readonly settings: CentralSettings;
+  readonly server: Server;
+  stop(): Promise<void>;
+}
+
+export async function startCentral(options: { stateDir: string; host: string; port: number; log: Logger; clock?: () => number }): Promise<RunningCentral> {
+  const layout = centralLayout(options.stateDir);
+  if (!existsSync(layout.settings)) throw new Error(`no central server under ${layout.dir}: run 'camdx central init' first`);
+  const settings = readCentralSettings(layout.settings);
+  const registry = new Registry(layout.database, settings.instance, settings.memberClasses, options.clock);
+  const publisher = new ConfPublisher(registry, settings, loadSigningKey(layout), options.log, options.clock);
+  await publisher.start();
+  const management = new ManagementService(registry, settings.autoApprove, options.clock);
+  const pki = settings.pki ? new PkiClient(settings.pki.url, settings.pki.adminTokenFile) : undefined;
+  const app = createCentralApp({ registry, management, publisher, settings, pki, log: options.log, adminToken: readFileSync(layout.adminToken, 'utf8').trim() });
+  const server = createServer(app);
+  const port = await listen(server, options.port, options.host);
+  return {
+    url: baseUrl(options.host, port),
+    port,
+    registry,
+    publisher,
+    settings,
+    server,
+    stop: async () => {
+      publisher.stop();
+      await close(server);
+      registry.close();
+    },
+  };
+}

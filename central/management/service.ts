@@ -1,0 +1,197 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import { certificateFacts, isAuthenticationCertificate, isSigningCertificate, issuingAnchor, type TrustAnchor } from '../../certs/inspect.js';
+import { verifyData } from '../../certs/signature.js';
+import { formatMemberId, IdentifierError, parseSecurityServerId, parseSubsystemId, sameMember, type MemberId } from '../../protocol/identifiers.js';
+import { EnvelopeSchema, ManagementRequestSchema, type ManagementEnvelope, type ManagementRequest, type SignatureRole } from '../../protocol/management.js';
+import { RegistryError } from '../registry/errors.js';
+import type { Registry } from '../registry/registry.js';
+import type { ManagementRequestRecord } from '../registry/requests.js';
+import { certificateHash, checkAddress } from '../registry/servers.js';
+
+/** Why a management request was refused; `status` is the HTTP status the API answers with. */
+export class ManagementRejection extends Error {
+  constructor(
+    readonly code: 'invalid-request' | 'stale-request' | 'unknown-member' | 'unknown-server' | 'untrusted-certificate' | 'wrong-key-usage' | 'identity-mismatch' | 'invalid-signature' | 'replay',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ManagementRejection';
+  }
+
+  get status(): number {
+    return this.code === 'invalid-request' || this.code === 'stale-request' ? 400 : this.code === 'replay' ? 409 : this.code.startsWith('unknown') ? 404 : 403;
+  }
+}
+
+/** Requests must be signed within this window of the central server's clock. */
+const MAX_SKEW_MS = 10 * 60_000;
+const SYSTEM_ACTOR = 'central';
+
+/**
+ * Verifies management requests from security servers and applies approved ones. A request is
+ * checked completely — shape, freshness, parties, every certificate and signature — before
+ * anything is recorded; a refusal changes nothing.
+ */
+export class ManagementService {
+  constructor(
+    private readonly registry: Registry,
+    private readonly autoApprove: boolean,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  submit(body: unknown): ManagementRequestRecord {
+    const { envelope, request, bytes } = this.open(body);
+    const requestHash = createHash('sha256').update(bytes).digest('hex');
+    const server = this.parseServer(request.server);
+    const ownerSigner = this.signer(envelope, 'owner', bytes);
+    this.checkSigningCert(ownerSigner, server, 'the server owner');
+
+    let record: ManagementRequestRecord;
+    if (request.type === 'registerAuthCert') {
+      const authCert = this.certificate(request.authCertificate, 'authCertificate');
+      if (!issuingAnchor(authCert, this.anchors(), this.clock())) throw new ManagementRejection('untrusted-certificate', 'the authentication certificate is not issued by an approved CA, or is not valid now');
+      if (!isAuthenticationCertificate(certificateFacts(authCert))) {
+        throw new ManagementRejection('wrong-key-usage', 'the authentication certificate lacks digitalSignature + TLS client usage (or is a signing certificate)');
+      }
+      if (certificateFacts(authCert).subject.serialNumber !== request.server) {
+        throw new ManagementRejection('identity-mismatch', `the authentication certificate is issued to ${certificateFacts(authCert).subject.serialNumber ?? 'no server'}, not ${request.server}`);
+      }
+      this.verifySignature(envelope, 'auth', bytes, authCert, 'the new authentication key (proof of possession)');
+      try {
+        checkAddress(request.address);
+      } catch (err) {
+        throw new ManagementRejection('invalid-request', (err as Error).message);
+      }
+      record = this.record(() =>
+        this.registry.requests.add('registerAuthCert', request.server, certificateHash(authCert.raw), requestHash, { address: request.address, certificate: authCert.toString() }),
+      );
+    } else {
+      const client = this.parseClient(request.client);
+      if (this.registry.core.findServerRow(server) === undefined) throw new ManagementRejection('unknown-server', `security server ${request.server} is not registered`);
+      this.memberExists(client, 'client');
+      if (!sameMember(client, server)) {
+        const clientSigner = this.signer(envelope, 'client', bytes);
+        this.checkSigningCert(clientSigner, client, 'the client member');
+      }
+      record = this.record(() => this.registry.requests.add('registerClient', request.server, request.client, requestHash, {}));
+    }
+    return this.autoApprove ? this.approve(SYSTEM_ACTOR, record.id) : record;
+  }
+
+  approve(actor: string, id: number): ManagementRequestRecord {
+    return this.registry.requests.decide(actor, id, true, null, (req) => this.apply(actor, req));
+  }
+
+  decline(actor: string, id: number, reason: string | null): ManagementRequestRecord {
+    return this.registry.requests.decide(actor, id, false, reason, () => undefined);
+  }
+
+  private apply(actor: string, req: ManagementRequestRecord): void {
+    const server = parseSecurityServerId(req.server);
+    if (req.type === 'registerAuthCert') {
+      // As in X-Road, the first registered authentication certificate brings the server into existence.
+      if (this.registry.core.findServerRow(server) === undefined) this.registry.servers.add(actor, server, req.detail.address!);
+      else this.registry.servers.setAddress(actor, server, req.detail.address!);
+      this.registry.servers.addAuthCert(actor, server, new X509Certificate(req.detail.certificate!).raw);
+    } else {
+      const client = parseSubsystemId(req.subject);
+      this.registry.members.ensureSubsystem(actor, client);
+      this.registry.servers.addClient(actor, server, client);
+    }
+  }
+
+  private open(body: unknown): { envelope: ManagementEnvelope; request: ManagementRequest; bytes: Buffer } {
+    const envelope = EnvelopeSchema.safeParse(body);
+    if (!envelope.success) throw new ManagementRejection('invalid-request', `the envelope is malformed at ${envelope.error.issues[0]!.path.join('.')}: ${envelope.error.issues[0]!.message}`);
+    const bytes = Buffer.from(envelope.data.request, 'base64url');
+    let raw: unknown;
+    try {
+      raw = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      throw new ManagementRejection('invalid-request', 'the request is not JSON');
+    }
+    const request = ManagementRequestSchema.safeParse(raw);
+    if (!request.success) throw new ManagementRejection('invalid-request', `the request is malformed at ${request.error.issues[0]!.path.join('.')}: ${request.error.issues[0]!.message}`);
+    if (request.data.instance !== this.registry.instance) throw new ManagementRejection('invalid-request', `the request is for instance ${request.data.instance}, not ${this.registry.instance}`);
+    if (Math.abs(Date.parse(request.data.requestedAt) - this.clock()) > MAX_SKEW_MS) {
+      throw new ManagementRejection('stale-request', 'the request was signed more than 10 minutes from now; check the clock and sign it again');
+    }
+    return { envelope: envelope.data, request: request.data, bytes };
+  }
+
+  private parseServer(text: string) {
+    try {
+      const server = parseSecurityServerId(text, 'server');
+      this.memberExists(server, 'server owner');
+      return server;
+    } catch (err) {
+      if (err instanceof IdentifierError) throw new ManagementRejection('invalid-request', err.message);
+      throw err;
+    }
+  }
+
+  private parseClient(text: string) {
+    try {
+      return parseSubsystemId(text, 'client');
+    } catch (err) {
+      if (err instanceof IdentifierError) throw new ManagementRejection('invalid-request', err.message);
+      throw err;
+    }
+  }
+
+  private memberExists(id: MemberId, what: string): void {
+    try {
+      this.registry.core.memberRow(id);
+    } catch (err) {
+      if (err instanceof RegistryError) throw new ManagementRejection('unknown-member', `${what} ${formatMemberId(id)} is not a registered member`);
+      throw err;
+    }
+  }
+
+  private anchors(): TrustAnchor[] {
+    return this.registry.trust.listCas().map((ca) => ({ certificate: new X509Certificate(ca.certificate), root: new X509Certificate(ca.rootCertificate) }));
+  }
+
+  private certificate(pem: string, field: string): X509Certificate {
+    try {
+      return new X509Certificate(pem);
+    } catch {
+      throw new ManagementRejection('invalid-request', `${field} is not a PEM certificate`);
+    }
+  }
+
+  /** The signature of `role`, verified with its certificate; returns that certificate. */
+  private signer(envelope: ManagementEnvelope, role: SignatureRole, bytes: Buffer): X509Certificate {
+    const signature = envelope.signatures.find((s) => s.role === role);
+    if (!signature?.certificate) throw new ManagementRejection('invalid-signature', `the request lacks the ${role} signature and certificate`);
+    const cert = this.certificate(signature.certificate, `${role} certificate`);
+    this.verifySignature(envelope, role, bytes, cert, `the ${role}`);
+    return cert;
+  }
+
+  private verifySignature(envelope: ManagementEnvelope, role: SignatureRole, bytes: Buffer, cert: X509Certificate, who: string): void {
+    const signature = envelope.signatures.find((s) => s.role === role);
+    if (!signature || !verifyData(bytes, Buffer.from(signature.value, 'base64'), signature.algorithm, cert.publicKey)) {
+      throw new ManagementRejection('invalid-signature', `the signature of ${who} does not verify`);
+    }
+  }
+
+  /** The certificate must be an approved CA's signing certificate issued to `member`. */
+  private checkSigningCert(cert: X509Certificate, member: MemberId, who: string): void {
+    if (!issuingAnchor(cert, this.anchors(), this.clock())) throw new ManagementRejection('untrusted-certificate', `the signing certificate of ${who} is not issued by an approved CA, or is not valid now`);
+    const facts = certificateFacts(cert);
+    if (!isSigningCertificate(facts)) throw new ManagementRejection('wrong-key-usage', `the certificate of ${who} is not a signing certificate (nonRepudiation only)`);
+    if (facts.subject.serialNumber !== formatMemberId(member)) {
+      throw new ManagementRejection('identity-mismatch', `the signing certificate of ${who} is issued to ${facts.subject.serialNumber ?? 'no member'}, not ${formatMemberId(member)}`);
+    }
+  }
+
+  private record(fn: () => ManagementRequestRecord): ManagementRequestRecord {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof RegistryError && err.kind === 'conflict') throw new ManagementRejection('replay', err.message);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import { checkPart, formatServiceId, formatSubsystemId, type ServiceId, type SubsystemId } from '../../protocol/identifiers.js';
+import { checkPathPattern, isMethodPattern, PathError, type MethodPattern } from '../../protocol/paths.js';
+import { conflict, inUse, notFound, RegistryError } from './errors.js';
+import { isUniqueViolation, type RegistryCore } from './core.js';
+
+/** Who a right is for: one subsystem, or every subsystem in a global group. */
+export type Subject = { readonly type: 'SUBSYSTEM'; readonly id: SubsystemId } | { readonly type: 'GLOBALGROUP'; readonly code: string };
+
+export interface AccessRightRecord {
+  readonly id: number;
+  readonly subject: string;
+  readonly subjectType: 'SUBSYSTEM' | 'GLOBALGROUP';
+  readonly service: string;
+  readonly method: MethodPattern;
+  readonly path: string;
+}
+
+export interface GroupRecord {
+  readonly id: string;
+  readonly code: string;
+  readonly description: string;
+  readonly members: readonly string[];
+}
+
+/**
+ * Global groups and access rights. Deny by default: a client may call an endpoint only if
+ * some right names it (or a group it belongs to) for that service, method and path.
+ */
+export class Access {
+  private readonly stmt;
+
+  constructor(private readonly core: RegistryCore) {
+    const db = core.db;
+    this.stmt = {
+      insertGroup: db.prepare('INSERT INTO global_groups (code, description, created_at) VALUES (?, ?, ?)'),
+      removeGroup: db.prepare('DELETE FROM global_groups WHERE id = ?'),
+      groups: db.prepare('SELECT id, code, description FROM global_groups ORDER BY code'),
+      groupMembers: db.prepare(
+        `SELECT m.member_class, m.member_code, s.subsystem_code FROM global_group_members g JOIN subsystems s ON s.id = g.subsystem_id
+         JOIN members m ON m.id = s.member_id WHERE g.group_id = ? ORDER BY m.member_class, m.member_code, s.subsystem_code`,
+      ),
+      insertGroupMember: db.prepare('INSERT INTO global_group_members (group_id, subsystem_id) VALUES (?, ?)'),
+      removeGroupMember: db.prepare('DELETE FROM global_group_members WHERE group_id = ? AND subsystem_id = ?'),
+      hasGroupMember: db.prepare('SELECT 1 FROM global_group_members WHERE group_id = ? AND subsystem_id = ?'),
+      groupUses: db.prepare(
+        'SELECT (SELECT COUNT(*) FROM global_group_members WHERE group_id = @id) AS members, (SELECT COUNT(*) FROM access_rights WHERE group_id = @id) AS rights',
+      ),
+      insertRight: db.prepare('INSERT INTO access_rights (service_id, subsystem_id, group_id, method, path, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      removeRight: db.prepare('DELETE FROM access_rights WHERE id = ?'),
+      rights: db.prepare(
+        `SELECT r.id, r.method, r.path,
+                pm.member_class AS p_class, pm.member_code AS p_code, ps.subsystem_code AS p_sub, x.service_code,
+                cm.member_class AS c_class, cm.member_code AS c_code, cs.subsystem_code AS c_sub, g.code AS group_code
+         FROM access_rights r
+         JOIN services x ON x.id = r.service_id JOIN subsystems ps ON ps.id = x.subsystem_id JOIN members pm ON pm.id = ps.member_id
+         LEFT JOIN subsystems cs ON cs.id = r.subsystem_id LEFT JOIN members cm ON cm.id = cs.member_id
+         LEFT JOIN global_groups g ON g.id = r.group_id
+         ORDER BY pm.member_class, pm.member_code, ps.subsystem_code, x.service_code, r.id`,
+      ),
+    };
+  }
+
+  addGroup(actor: string, code: string, description: string): GroupRecord {
+    checkPart(code, 'group code');
+    try {
+      this.core.mutate(actor, 'group.add', `${this.core.instance}/${code}`, { description }, () => this.stmt.insertGroup.run(code, description, this.core.clock()));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('group', `global group ${this.core.instance}/${code}`);
+      throw err;
+    }
+    return this.listGroups().find((g) => g.code === code)!;
+  }
+
+  removeGroup(actor: string, code: string): void {
+    const row = this.core.groupRow(code);
+    const use = this.stmt.groupUses.get({ id: row }) as { members: number; rights: number };
+    const uses = [use.members && `${use.members} member(s)`, use.rights && `${use.rights} access right(s)`].filter(Boolean) as string[];
+    if (uses.length) throw inUse('group', `global group ${this.core.instance}/${code}`, uses);
+    this.core.mutate(actor, 'group.remove', `${this.core.instance}/${code}`, undefined, () => this.stmt.removeGroup.run(row));
+  }
+
+  addGroupMember(actor: string, code: string, member: SubsystemId): void {
+    const group = this.core.groupRow(code);
+    const subsystem = this.core.subsystemRow(member, 'member');
+    try {
+      this.core.mutate(actor, 'group.member.add', `${this.core.instance}/${code}`, { member: formatSubsystemId(member) }, () =>
+        this.stmt.insertGroupMember.run(group, subsystem),
+      );
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('member', `${formatSubsystemId(member)} in group ${code}`);
+      throw err;
+    }
+  }
+
+  removeGroupMember(actor: string, code: string, member: SubsystemId): void {
+    const group = this.core.groupRow(code);
+    const subsystem = this.core.subsystemRow(member, 'member');
+    if (!this.stmt.hasGroupMember.get(group, subsystem)) throw notFound('member', `${formatSubsystemId(member)} in group ${code}`);
+    this.core.mutate(actor, 'group.member.remove', `${this.core.instance}/${code}`, { member: formatSubsystemId(member) }, () =>
+      this.stmt.removeGroupMember.run(group, subsystem),
+    );
+  }
+
+  listGroups(): GroupRecord[] {
+    return (this.stmt.groups.all() as Array<{ id: number; code: string; description: string }>).map((g) => ({
+      id: `${this.core.instance}/${g.code}`,
+      code: g.code,
+      description: g.description,
+      members: (this.stmt.groupMembers.all(g.id) as Array<{ member_class: string; member_code: string; subsystem_code: string }>).map(
+        (m) => `${this.core.instance}/${m.member_class}/${m.member_code}/${m.subsystem_code}`,
+      ),
+    }));
+  }
+
+  addRight(actor: string, subject: Subject, service: ServiceId, method: string = '*', path = '/**'): AccessRightRecord {
+    const serviceRow = this.core.serviceRow(service);
+    const subsystemRow = subject.type === 'SUBSYSTEM' ? this.core.subsystemRow(subject.id, 'subject') : null;
+    const groupRow = subject.type === 'GLOBALGROUP' ? this.core.groupRow(subject.code, 'subject') : null;
+    if (!isMethodPattern(method)) throw new RegistryError('invalid', 'method', `method '${method}' is not an HTTP method or '*'`);
+    try {
+      checkPathPattern(path);
+    } catch (err) {
+      if (err instanceof PathError) throw new RegistryError('invalid', 'path', err.message);
+      throw err;
+    }
+    const subjectText = subject.type === 'SUBSYSTEM' ? formatSubsystemId(subject.id) : `${this.core.instance}/${subject.code}`;
+    let id: number;
+    try {
+      id = this.core.mutate(actor, 'right.add', formatServiceId(service), { subject: subjectText, method, path }, () =>
+        Number(this.stmt.insertRight.run(serviceRow, subsystemRow, groupRow, method, path, this.core.clock()).lastInsertRowid),
+      );
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('right', `the right of ${subjectText} to ${method} ${path} on ${formatServiceId(service)}`);
+      throw err;
+    }
+    return this.listRights().find((r) => r.id === id)!;
+  }
+
+  removeRight(actor: string, id: number): void {
+    const right = this.listRights().find((r) => r.id === id);
+    if (!right) throw notFound('id', `access right ${id}`);
+    this.core.mutate(actor, 'right.remove', right.service, { subject: right.subject, method: right.method, path: right.path }, () => this.stmt.removeRight.run(id));
+  }
+
+  listRights(): AccessRightRecord[] {
+    const i = this.core.instance;
+    return (this.stmt.rights.all() as Array<Record<string, string | number | null>>).map((r) => ({
+      id: r.id as number,
+      subject: r.group_code ? `${i}/${r.group_code}` : `${i}/${r.c_class}/${r.c_code}/${r.c_sub}`,
+      subjectType: r.group_code ? 'GLOBALGROUP' : 'SUBSYSTEM',
+      service: `${i}/${r.p_class}/${r.p_code}/${r.p_sub}/${r.service_code}`,
+      method: r.method as MethodPattern,
+      path: r.path as string,
+    }));
+  }
+}

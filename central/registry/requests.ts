@@ -1,0 +1,93 @@
+import { notFound, RegistryError } from './errors.js';
+import { isUniqueViolation, type RegistryCore } from './core.js';
+
+export type RequestType = 'registerAuthCert' | 'registerClient';
+export type RequestStatus = 'pending' | 'approved' | 'declined';
+
+export interface ManagementRequestRecord {
+  readonly id: number;
+  readonly type: RequestType;
+  readonly server: string;
+  /** The client subsystem, or the authentication certificate's hash. */
+  readonly subject: string;
+  readonly status: RequestStatus;
+  readonly createdAt: string;
+  readonly decidedAt: string | null;
+  readonly decidedBy: string | null;
+  readonly reason: string | null;
+  /** What approving applies: address and certificate (PEM) for auth certs. */
+  readonly detail: Record<string, string>;
+}
+
+/** Management requests from security servers, kept for approval and as a record. */
+export class Requests {
+  private readonly stmt;
+
+  constructor(private readonly core: RegistryCore) {
+    const db = core.db;
+    this.stmt = {
+      insert: db.prepare(
+        "INSERT INTO management_requests (type, server, subject, request_hash, detail, status, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+      ),
+      decide: db.prepare("UPDATE management_requests SET status = ?, decided_at = ?, decided_by = ?, reason = ? WHERE id = ? AND status = 'pending'"),
+      list: db.prepare('SELECT * FROM management_requests ORDER BY id'),
+      get: db.prepare('SELECT * FROM management_requests WHERE id = ?'),
+      seen: db.prepare('SELECT id FROM management_requests WHERE request_hash = ?'),
+    };
+  }
+
+  /** Records a request; a request already seen (same signed bytes) is a replay. */
+  add(type: RequestType, server: string, subject: string, requestHash: string, detail: Record<string, string>): ManagementRequestRecord {
+    if (this.stmt.seen.get(requestHash)) throw new RegistryError('conflict', 'request', 'this management request was already submitted (replay)');
+    let id: number;
+    try {
+      id = this.core.mutate(`server:${server}`, `request.${type}`, server, { subject }, () =>
+        Number(this.stmt.insert.run(type, server, subject, requestHash, JSON.stringify(detail), this.core.clock()).lastInsertRowid),
+      );
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new RegistryError('conflict', 'request', 'this management request was already submitted (replay)');
+      throw err;
+    }
+    return this.get(id);
+  }
+
+  /** Marks a pending request decided, running `apply` in the same transaction when approving. */
+  decide(actor: string, id: number, approve: boolean, reason: string | null, apply: (req: ManagementRequestRecord) => void): ManagementRequestRecord {
+    const request = this.get(id);
+    if (request.status !== 'pending') throw new RegistryError('conflict', 'id', `request ${id} was already ${request.status}`);
+    this.core.transaction(() => {
+      if (approve) apply(request);
+      this.core.mutate(actor, approve ? 'request.approve' : 'request.decline', request.server, { id, reason }, () =>
+        this.stmt.decide.run(approve ? 'approved' : 'declined', this.core.clock(), actor, reason, id),
+      );
+    });
+    return this.get(id);
+  }
+
+  get(id: number): ManagementRequestRecord {
+    const row = this.stmt.get.get(id) as Record<string, unknown> | undefined;
+    if (!row) throw notFound('id', `management request ${id}`);
+    return toRecord(row);
+  }
+
+  list(): ManagementRequestRecord[] {
+    return (this.stmt.list.all() as Array<Record<string, unknown>>).map(toRecord);
+  }
+}
+
+const iso = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
+
+function toRecord(row: Record<string, unknown>): ManagementRequestRecord {
+  return {
+    id: row.id as number,
+    type: row.type as RequestType,
+    server: row.server as string,
+    subject: row.subject as string,
+    status: row.status as RequestStatus,
+    createdAt: iso(row.created_at)!,
+    decidedAt: iso(row.decided_at),
+    decidedBy: (row.decided_by as string | null) ?? null,
+    reason: (row.reason as string | null) ?? null,
+    detail: JSON.parse(row.detail as string) as Record<string, string>,
+  };
+}

@@ -1,0 +1,113 @@
+/** Central registry schema; migrations[i] moves the database from version i to i+1. */
+export const REGISTRY_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE members (
+     id INTEGER PRIMARY KEY,
+     member_class TEXT NOT NULL,
+     member_code TEXT NOT NULL,
+     name TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     UNIQUE (member_class, member_code)
+   );
+   CREATE TABLE subsystems (
+     id INTEGER PRIMARY KEY,
+     member_id INTEGER NOT NULL REFERENCES members (id) ON DELETE RESTRICT,
+     subsystem_code TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     UNIQUE (member_id, subsystem_code)
+   );
+   CREATE TABLE servers (
+     id INTEGER PRIMARY KEY,
+     owner_id INTEGER NOT NULL REFERENCES members (id) ON DELETE RESTRICT,
+     server_code TEXT NOT NULL,
+     address TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     UNIQUE (owner_id, server_code)
+   );
+   CREATE TABLE server_auth_certs (
+     server_id INTEGER NOT NULL REFERENCES servers (id) ON DELETE CASCADE,
+     cert_hash TEXT NOT NULL UNIQUE,
+     certificate BLOB NOT NULL,
+     registered_at INTEGER NOT NULL,
+     PRIMARY KEY (server_id, cert_hash)
+   );
+   CREATE TABLE server_clients (
+     server_id INTEGER NOT NULL REFERENCES servers (id) ON DELETE RESTRICT,
+     subsystem_id INTEGER NOT NULL REFERENCES subsystems (id) ON DELETE RESTRICT,
+     PRIMARY KEY (server_id, subsystem_id)
+   );
+   CREATE TABLE services (
+     id INTEGER PRIMARY KEY,
+     subsystem_id INTEGER NOT NULL REFERENCES subsystems (id) ON DELETE RESTRICT,
+     service_code TEXT NOT NULL,
+     openapi TEXT,
+     timestamp_sync INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL,
+     UNIQUE (subsystem_id, service_code)
+   );
+   CREATE TABLE service_endpoints (
+     service_id INTEGER NOT NULL REFERENCES services (id) ON DELETE CASCADE,
+     method TEXT NOT NULL,
+     path TEXT NOT NULL,
+     PRIMARY KEY (service_id, method, path)
+   );
+   CREATE TABLE global_groups (
+     id INTEGER PRIMARY KEY,
+     code TEXT NOT NULL UNIQUE,
+     description TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE global_group_members (
+     group_id INTEGER NOT NULL REFERENCES global_groups (id) ON DELETE RESTRICT,
+     subsystem_id INTEGER NOT NULL REFERENCES subsystems (id) ON DELETE RESTRICT,
+     PRIMARY KEY (group_id, subsystem_id)
+   );
+   CREATE TABLE access_rights (
+     id INTEGER PRIMARY KEY,
+     service_id INTEGER NOT NULL REFERENCES services (id) ON DELETE RESTRICT,
+     subsystem_id INTEGER REFERENCES subsystems (id) ON DELETE RESTRICT,
+     group_id INTEGER REFERENCES global_groups (id) ON DELETE RESTRICT,
+     method TEXT NOT NULL,
+     path TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     CHECK ((subsystem_id IS NULL) <> (group_id IS NULL))
+   );
+   CREATE UNIQUE INDEX access_rights_unique ON access_rights (service_id, IFNULL(subsystem_id, 0), IFNULL(group_id, 0), method, path);
+   CREATE TABLE approved_cas (
+     id INTEGER PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     certificate BLOB NOT NULL,
+     root_certificate BLOB NOT NULL,
+     ocsp_url TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE approved_tsas (
+     id INTEGER PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     url TEXT NOT NULL,
+     certificate BLOB NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE management_requests (
+     id INTEGER PRIMARY KEY,
+     type TEXT NOT NULL,
+     server TEXT NOT NULL,
+     subject TEXT NOT NULL,
+     request_hash TEXT NOT NULL UNIQUE,
+     detail TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'declined')),
+     created_at INTEGER NOT NULL,
+     decided_at INTEGER,
+     decided_by TEXT,
+     reason TEXT
+   );
+   CREATE TABLE audit (
+     id INTEGER PRIMARY KEY,
+     at INTEGER NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     target TEXT NOT NULL,
+     detail TEXT
+   );
+   CREATE TABLE conf_state (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+   INSERT INTO conf_state (id, version) VALUES (1, 0);`,
+];

@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import { formatSecurityServerId, formatSubsystemId, type SecurityServerId, type SubsystemId } from '../../protocol/identifiers.js';
+import { conflict, inUse, notFound, RegistryError } from './errors.js';
+import { isUniqueViolation, type RegistryCore } from './core.js';
+
+export interface ServerRecord {
+  readonly id: string;
+  readonly owner: string;
+  readonly serverCode: string;
+  readonly address: string;
+  /** SHA-256 (hex) of each registered authentication certificate. */
+  readonly authCertHashes: readonly string[];
+  readonly clients: readonly string[];
+}
+
+/** `host:port`, where host is a DNS name, IPv4 address or bracketed IPv6 address. */
+const ADDRESS = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?):(\d{1,5})$/;
+
+export function checkAddress(address: string): string {
+  const match = ADDRESS.exec(address);
+  if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) {
+    throw new RegistryError('invalid', 'address', `address '${address}' must be host:port (port 1-65535)`);
+  }
+  return address;
+}
+
+export const certificateHash = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
+
+/** Security servers, their authentication certificates and their client subsystems. */
+export class Servers {
+  private readonly stmt;
+
+  constructor(private readonly core: RegistryCore) {
+    const db = core.db;
+    this.stmt = {
+      insert: db.prepare('INSERT INTO servers (owner_id, server_code, address, created_at) VALUES (?, ?, ?, ?)'),
+      setAddress: db.prepare('UPDATE servers SET address = ? WHERE id = ?'),
+      remove: db.prepare('DELETE FROM servers WHERE id = ?'),
+      list: db.prepare(
+        `SELECT v.id, m.member_class, m.member_code, v.server_code, v.address FROM servers v JOIN members m ON m.id = v.owner_id
+         ORDER BY m.member_class, m.member_code, v.server_code`,
+      ),
+      hashes: db.prepare('SELECT cert_hash FROM server_auth_certs WHERE server_id = ? ORDER BY registered_at, cert_hash'),
+      clients: db.prepare(
+        `SELECT m.member_class, m.member_code, s.subsystem_code FROM server_clients c JOIN subsystems s ON s.id = c.subsystem_id
+         JOIN members m ON m.id = s.member_id WHERE c.server_id = ? ORDER BY m.member_class, m.member_code, s.subsystem_code`,
+      ),
+      countClients: db.prepare('SELECT COUNT(*) AS n FROM server_clients WHERE server_id = ?'),
+      insertCert: db.prepare('INSERT INTO server_auth_certs (server_id, cert_hash, certificate, registered_at) VALUES (?, ?, ?, ?)'),
+      removeCert: db.prepare('DELETE FROM server_auth_certs WHERE server_id = ? AND cert_hash = ?'),
+      certOwner: db.prepare('SELECT server_id FROM server_auth_certs WHERE cert_hash = ?'),
+      insertClient: db.prepare('INSERT INTO server_clients (server_id, subsystem_id) VALUES (?, ?)'),
+      removeClient: db.prepare('DELETE FROM server_clients WHERE server_id = ? AND subsystem_id = ?'),
+      hasClient: db.prepare('SELECT 1 FROM server_clients WHERE server_id = ? AND subsystem_id = ?'),
+      hasCert: db.prepare('SELECT 1 FROM server_auth_certs WHERE server_id = ? AND cert_hash = ?'),
+    };
+  }
+
+  add(actor: string, id: SecurityServerId, address: string): ServerRecord {
+    const owner = this.core.memberRow(id, 'server owner');
+    checkAddress(address);
+    const target = formatSecurityServerId(id);
+    try {
+      this.core.mutate(actor, 'server.add', target, { address }, () => this.stmt.insert.run(owner, id.serverCode, address, this.core.clock()));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('server', `security server ${target}`);
+      throw err;
+    }
+    return this.get(id);
+  }
+
+  setAddress(actor: string, id: SecurityServerId, address: string): ServerRecord {
+    const row = this.core.serverRow(id);
+    checkAddress(address);
+    this.core.mutate(actor, 'server.address', formatSecurityServerId(id), { address }, () => this.stmt.setAddress.run(address, row));
+    return this.get(id);
+  }
+
+  remove(actor: string, id: SecurityServerId): void {
+    const row = this.core.serverRow(id);
+    const clients = (this.stmt.countClients.get(row) as { n: number }).n;
+    if (clients) throw inUse('server', `security server ${formatSecurityServerId(id)}`, [`${clients} client registration(s)`]);
+    this.core.mutate(actor, 'server.remove', formatSecurityServerId(id), undefined, () => this.stmt.remove.run(row));
+  }
+
+  get(id: SecurityServerId): ServerRecord {
+    const target = formatSecurityServerId(id);
+    this.core.serverRow(id);
+    return this.list().find((s) => s.id === target)!;
+  }
+
+  list(): ServerRecord[] {
+    const rows = this.stmt.list.all() as Array<{ id: number; member_class: string; member_code: string; server_code: string; address: string }>;
+    return rows.map((r) => {
+      const owner = `${this.core.instance}/${r.member_class}/${r.member_code}`;
+      return {
+        id: `${owner}/${r.server_code}`,
+        owner,
+        serverCode: r.server_code,
+        address: r.address,
+        authCertHashes: (this.stmt.hashes.all(r.id) as Array<{ cert_hash: string }>).map((h) => h.cert_hash),
+        clients: (this.stmt.clients.all(r.id) as Array<{ member_class: string; member_code: string; subsystem_code: string }>).map(
+          (c) => `${this.core.instance}/${c.member_class}/${c.member_code}/${c.subsystem_code}`,
+        ),
+      };
+    });
+  }
+
+  addAuthCert(actor: string, id: SecurityServerId, certDer: Uint8Array): string {
+    const row = this.core.serverRow(id);
+    const hash = certificateHash(certDer);
+    const holder = this.stmt.certOwner.get(hash) as { server_id: number } | undefined;
+    if (holder) throw conflict('authCertificate', `authentication certificate ${hash.slice(0, 16)}…`);
+    this.core.mutate(actor, 'server.auth-cert.add', formatSecurityServerId(id), { certHash: hash }, () =>
+      this.stmt.insertCert.run(row, hash, Buffer.from(certDer), this.core.clock()),
+    );
+    return hash;
+  }
+
+  removeAuthCert(actor: string, id: SecurityServerId, hash: string): void {
+    const row = this.core.serverRow(id);
+    if (!this.stmt.hasCert.get(row, hash)) throw notFound('certHash', `authentication certificate ${hash}`);
+    this.core.mutate(actor, 'server.auth-cert.remove', formatSecurityServerId(id), { certHash: hash }, () => this.stmt.removeCert.run(row, hash));
+  }
+
+  addClient(actor: string, id: SecurityServerId, client: SubsystemId): void {
+    const server = this.core.serverRow(id);
+    const subsystem = this.core.subsystemRow(client, 'client');
+    try {
+      this.core.mutate(actor, 'server.client.add', formatSecurityServerId(id), { client: formatSubsystemId(client) }, () =>
+        this.stmt.insertClient.run(server, subsystem),
+      );
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('client', `client ${formatSubsystemId(client)} on ${formatSecurityServerId(id)}`);
+      throw err;
+    }
+  }
+
+  removeClient(actor: string, id: SecurityServerId, client: SubsystemId): void {
+    const server = this.core.serverRow(id);
+    const subsystem = this.core.subsystemRow(client, 'client');
+    if (!this.stmt.hasClient.get(server, subsystem)) throw notFound('client', `client ${formatSubsystemId(client)} on ${formatSecurityServerId(id)}`);
+    this.core.mutate(actor, 'server.client.remove', formatSecurityServerId(id), { client: formatSubsystemId(client) }, () =>
+      this.stmt.removeClient.run(server, subsystem),
+    );
+  }
+}

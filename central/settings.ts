@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { writeFileAtomic } from '../common/files.js';
+import { checkPart } from '../protocol/identifiers.js';
+
+export const DEFAULT_CENTRAL_PORT = 4000;
+
+/** Central server settings, fixed at `camdx central init` and editable in settings.json. */
+export interface CentralSettings {
+  readonly instance: string;
+  /** Where gateways download the configuration and send management requests. */
+  readonly publicUrl: string;
+  readonly memberClasses: readonly string[];
+  /** How long a signed configuration stays valid (X-Road default 600 s). */
+  readonly confExpirySeconds: number;
+  readonly ocspFreshnessSeconds: number;
+  readonly timestampingIntervalSeconds: number;
+  /** Simulation mode: management requests are approved as soon as they verify. */
+  readonly autoApprove: boolean;
+  /** The PKI whose RA issues enrolment tokens when members and servers are registered. */
+  readonly pki?: { readonly url: string; readonly adminTokenFile: string };
+}
+
+const SettingsSchema = z.strictObject({
+  instance: z.string(),
+  publicUrl: z.url({ protocol: /^https?$/ }),
+  memberClasses: z.array(z.string()).min(1),
+  confExpirySeconds: z.number().int().min(10),
+  ocspFreshnessSeconds: z.number().int().positive(),
+  timestampingIntervalSeconds: z.number().int().positive(),
+  autoApprove: z.boolean(),
+  pki: z.strictObject({ url: z.url({ protocol: /^https?$/ }), adminTokenFile: z.string() }).optional(),
+});
+
+export const DEFAULT_CENTRAL_SETTINGS: CentralSettings = {
+  instance: 'CAMDX',
+  publicUrl: `http://127.0.0.1:${DEFAULT_CENTRAL_PORT}`,
+  memberClasses: ['GOV', 'COM', 'NGO'],
+  confExpirySeconds: 600,
+  ocspFreshnessSeconds: 3600,
+  timestampingIntervalSeconds: 60,
+  autoApprove: false,
+};
+
+export function checkCentralSettings(raw: unknown, source: string): CentralSettings {
+  const result = SettingsSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new Error(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  checkPart(result.data.instance, 'instance');
+  result.data.memberClasses.forEach((c) => checkPart(c, 'memberClasses'));
+  return result.data;
+}
+
+/** Files of the central server under the state directory. */
+export function centralLayout(stateDir: string) {
+  const dir = join(stateDir, 'central');
+  return {
+    dir,
+    database: join(dir, 'central.db'),
+    settings: join(dir, 'settings.json'),
+    adminToken: join(dir, 'admin-token'),
+    signingKey: join(dir, 'signing', 'key.pem'),
+    signingCert: join(dir, 'signing', 'cert.pem'),
+    anchor: join(dir, 'anchor.json'),
+  };
+}
+export type CentralLayout = ReturnType<typeof centralLayout>;
+
+export function readCentralSettings(path: string): CentralSettings {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  return checkCentralSettings(raw, path);
+}
+
+export function writeCentralSettings(path: string, settings: CentralSettings): void {
+  writeFileAtomic(path, `${JSON.stringify(checkCentralSettings(settings, 'settings'), null, 2)}\n`);
+}

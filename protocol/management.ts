@@ -1,0 +1,72 @@
+import { randomBytes, type KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import { signData, signatureAlgorithmFor } from '../certs/signature.js';
+
+/**
+ * Management requests: how a security server asks central to register its authentication
+ * certificate or a client subsystem. The request is canonical JSON carried as base64url
+ * bytes, and every signature covers exactly those bytes:
+ *  - registerAuthCert: signed by the owner member's signing key and by the new auth key
+ *    (proof that the server holds it);
+ *  - registerClient: signed by the server owner's and by the client member's signing key,
+ *    so no server owner can claim another member's subsystem.
+ */
+
+const Pem = z.string().startsWith('-----BEGIN CERTIFICATE-----');
+export const ManagementRequestSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('registerAuthCert'),
+    instance: z.string(),
+    server: z.string(),
+    address: z.string(),
+    authCertificate: Pem,
+    requestedAt: z.iso.datetime(),
+    nonce: z.string().min(16).max(64),
+  }),
+  z.strictObject({
+    type: z.literal('registerClient'),
+    instance: z.string(),
+    server: z.string(),
+    client: z.string(),
+    requestedAt: z.iso.datetime(),
+    nonce: z.string().min(16).max(64),
+  }),
+]);
+export type ManagementRequest = z.infer<typeof ManagementRequestSchema>;
+
+export type SignatureRole = 'owner' | 'auth' | 'client';
+export const SignatureSchema = z.strictObject({
+  role: z.enum(['owner', 'auth', 'client']),
+  /** The signer's certificate (PEM); omitted for `auth`, whose key is the request's authCertificate. */
+  certificate: Pem.optional(),
+  /** Signature algorithm OID (ecdsa-with-SHA256, sha256WithRSAEncryption, …). */
+  algorithm: z.string(),
+  value: z.string(),
+});
+export const EnvelopeSchema = z.strictObject({
+  request: z.string().regex(/^[A-Za-z0-9_-]+$/),
+  signatures: z.array(SignatureSchema).min(1).max(3),
+});
+export type ManagementEnvelope = z.infer<typeof EnvelopeSchema>;
+
+export interface RequestSigner {
+  readonly role: SignatureRole;
+  readonly key: KeyObject;
+  readonly certificatePem?: string;
+}
+
+type RequestBody = ManagementRequest extends infer R ? (R extends unknown ? Omit<R, 'requestedAt' | 'nonce'> : never) : never;
+
+export function signManagementRequest(body: RequestBody, signers: readonly RequestSigner[], now = Date.now()): ManagementEnvelope {
+  const request = { ...body, requestedAt: new Date(now).toISOString(), nonce: randomBytes(16).toString('hex') };
+  const bytes = Buffer.from(JSON.stringify(request), 'utf8');
+  return {
+    request: bytes.toString('base64url'),
+    signatures: signers.map((s) => ({
+      role: s.role,
+      ...(s.certificatePem ? { certificate: s.certificatePem } : {}),
+      algorithm: signatureAlgorithmFor(s.key).algorithmId,
+      value: signData(bytes, s.key).toString('base64'),
+    })),
+  };
+}

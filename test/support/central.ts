@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { CentralAdminClient } from '../../central/admin-client.js';
+import { initCentral, startCentral, type RunningCentral } from '../../central/central.js';
+import { centralLayout, type CentralSettings } from '../../central/settings.js';
+import { capturingLogger, startTestPki, type TestPki } from './pki.js';
+import { freePort } from '../../common/http.js';
+
+export interface TestCentral {
+  readonly pki: TestPki;
+  readonly stateDir: string;
+  running: RunningCentral;
+  readonly admin: CentralAdminClient;
+  readonly adminToken: string;
+  readonly anchor: string;
+  readonly logLines: string[];
+  /** Stops central (the registry stays on disk). */
+  stop(): Promise<void>;
+  /** Starts central again on the same port and state. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A PKI and a central server in one temporary state directory, on loopback ports chosen by the OS. */
+export async function startTestCentral(settings: Partial<CentralSettings> = {}, options: { approvePki?: boolean } = {}): Promise<TestCentral> {
+  const pki = await startTestPki();
+  const stateDir = pki.stateDir;
+  const layout = centralLayout(stateDir);
+  // The anchor carries central's URL, so the port is chosen before central starts and kept across restarts.
+  const port = await freePort();
+  initCentral(stateDir, { pki: { url: pki.url, adminTokenFile: pki.pki.layout.adminToken }, ...settings, publicUrl: `http://127.0.0.1:${port}` });
+  const { log, lines } = capturingLogger();
+  const running = await startCentral({ stateDir, host: '127.0.0.1', port, log });
+  const adminToken = readFileSync(layout.adminToken, 'utf8').trim();
+  const admin = new CentralAdminClient(running.url, adminToken);
+  if (options.approvePki !== false) await admin.call('POST', '/approved/from-pki');
+  const t: TestCentral = {
+    pki,
+    stateDir,
+    running,
+    admin,
+    adminToken,
+    anchor: readFileSync(layout.anchor, 'utf8'),
+    logLines: lines,
+    stop: () => t.running.stop(),
+    restart: async () => {
+      t.running = await startCentral({ stateDir, host: '127.0.0.1', port, log });
+    },
+    close: async () => {
+      await t.running.stop().catch(() => undefined);
+      await pki.close();
+    },
+  };
+  return t;
+}
