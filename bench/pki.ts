@@ -9,7 +9,7 @@ import { buildOcspRequest, readOcspResponse } from '../certs/ocsp/client.js';
 import { loadOnlinePki } from '../certs/online.js';
 import { getProfile } from '../certs/profiles.js';
 import { createPkiServices } from '../certs/server.js';
-import { spawnService } from './child.js';
+import { spawnCamdx } from '../common/child.js';
 import { readTimestampResponse, timestampQueryFor } from '../certs/tsa/client.js';
 import { httpRate, inProcessRate, summarise, type RoundsSummary } from './measure.js';
 
@@ -44,7 +44,8 @@ export async function benchPki(options: PkiBenchOptions): Promise<PkiBenchResult
   if (readOcspResponse(services.ocsp.respond(ocspQuery)).certStatus !== 'good') throw new Error('OCSP self-check failed');
   if (readTimestampResponse(services.tsa.respond(tsaQuery)).status !== 0) throw new Error('TSA self-check failed');
 
-  const server = await spawnService(['--state-dir', stateDir, '--log-level', 'warn', 'pki', 'serve', '--port', '0'], /listening on (http:\S+)/);
+  const child = await spawnCamdx(['--state-dir', stateDir, '--log-level', 'warn', 'pki', 'serve', '--port', '0'], /listening on (http:\S+)/);
+  const server = { url: child.ready[1]!, stop: child.stop };
   try {
     const rounds = Array.from({ length: options.rounds });
     const ocspLocal = rounds.map(() => inProcessRate(() => services.ocsp.respond(ocspQuery), options.seconds));

@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { registerBench } from './bench.js';
 import { registerCentral } from './central.js';
+import { registerGateway } from './gateway.js';
 import { registerPki } from './pki.js';
 import { registerStart } from './start.js';
 
@@ -14,6 +15,7 @@ const program = new Command('camdx')
 registerStart(program);
 registerPki(program);
 registerCentral(program);
+registerGateway(program);
 registerBench(program);
 
 try {

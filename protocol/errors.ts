@@ -7,6 +7,7 @@
 export const ErrorCode = {
   AccessDenied: 'AccessDenied',
   CertValidation: 'CertValidation',
+  ClientNotRegistered: 'ClientNotRegistered',
   InconsistentResponse: 'InconsistentResponse',
   InternalError: 'InternalError',
   InvalidClientIdentifier: 'InvalidClientIdentifier',
@@ -59,4 +60,16 @@ export class XRoadError extends Error {
   toBody(detail: string): ErrorBody {
     return { type: this.type, message: this.message, detail };
   }
+}
+
+const SIDES: readonly ErrorSide[] = ['Client', 'Server.ClientProxy', 'Server.ServerProxy'];
+
+/** Rebuilds an error received from another gateway; anything unrecognised becomes an internal error. */
+export function parseErrorType(type: unknown, message: unknown): XRoadError | undefined {
+  if (typeof type !== 'string') return undefined;
+  const cut = type.lastIndexOf('.');
+  const side = type.slice(0, cut) as ErrorSide;
+  const code = type.slice(cut + 1) as ErrorCode;
+  if (!SIDES.includes(side) || !(code in ErrorCode)) return undefined;
+  return new XRoadError(side, code, typeof message === 'string' ? message.slice(0, 1000) : code);
 }

@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../bin/camdx.js', import.meta.url));
+
+export interface ChildService {
+  readonly process: ChildProcess;
+  /** The first match of the ready pattern in the child's stdout. */
+  readonly ready: RegExpExecArray;
+  /** Everything the child wrote so far (stdout and stderr). */
+  output(): string;
+  /** SIGTERM, then wait for it to exit. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Runs a `camdx` command as its own process (a gateway, a service) and resolves once its
+ * stdout matches `readyPattern`. Services under test and load generators never share an
+ * event loop this way, and a process can be killed and restarted alone.
+ */
+export function spawnCamdx(args: readonly string[], readyPattern: RegExp, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ChildService> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`'camdx ${args.join(' ')}' was not ready within ${options.timeoutMs ?? 30_000} ms:\n${output}`)), options.timeoutMs ?? 30_000);
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(err);
+    };
+    const onExit = (code: number | null) => fail(new Error(`'camdx ${args.join(' ')}' exited with ${code}:\n${output}`));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      output += d.toString();
+      const ready = readyPattern.exec(output);
+      if (!ready) return;
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      resolve({
+        process: child,
+        ready,
+        output: () => output,
+        stop: () =>
+          new Promise((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
+            child.once('exit', (code) => done(code));
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+    child.once('exit', onExit);
+  });
+}

@@ -1,0 +1,47 @@
+import { createServer, type Server } from 'node:http';
+import type { GatewayContext } from '../context.js';
+
+/**
+ * The admin port: `/metrics` (Prometheus text), `/health`, and the operational records
+ * (`/records?from=&to=&client=&service=&limit=`, times in ms since the epoch) as JSON.
+ */
+export function createAdminServer(ctx: GatewayContext, refreshGauges: () => void): Server {
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const json = (status: number, body: unknown) => {
+      const text = JSON.stringify(body);
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    if (req.method !== 'GET') return json(405, { error: 'method-not-allowed', message: 'the admin port only answers GET' });
+    if (url.pathname === '/metrics') {
+      refreshGauges();
+      void ctx.metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });
+        res.end(text);
+      });
+      return;
+    }
+    if (url.pathname === '/health') {
+      const conf = ctx.globalConf.status();
+      const ocsp = ctx.ownOcsp.ages();
+      const healthy = !conf.outdated && Object.values(ocsp).every((a) => a !== null);
+      return json(healthy ? 200 : 503, { status: healthy ? 'ok' : 'degraded', server: ctx.config.serverId, globalConf: conf, ocspAgeSeconds: ocsp, messageLogQueue: ctx.messageLog.queueDepth });
+    }
+    if (url.pathname === '/records') {
+      const num = (name: string, fallback: number) => {
+        const v = url.searchParams.get(name);
+        return v === null ? fallback : Number(v);
+      };
+      const q = { from: num('from', 0), to: num('to', Date.now() + 60_000), limit: num('limit', 1000) };
+      if (![q.from, q.to, q.limit].every(Number.isFinite) || q.limit < 1 || q.limit > 10_000) {
+        return json(400, { error: 'invalid', message: 'from and to are milliseconds since the epoch; limit is 1-10000' });
+      }
+      ctx.messageLog.flush();
+      const client = url.searchParams.get('client');
+      const service = url.searchParams.get('service');
+      return json(200, ctx.messageLog.operationalRecords({ ...q, ...(client ? { client } : {}), ...(service ? { service } : {}) }));
+    }
+    json(404, { error: 'not-found', message: 'the admin port serves /metrics, /health and /records' });
+  });
+}

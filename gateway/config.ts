@@ -1,0 +1,140 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { formatSecurityServerId, IdentifierError, parseMemberId, parseServiceId, parseSubsystemId, type MemberId } from '../protocol/identifiers.js';
+
+/**
+ * One gateway's configuration, validated once at start-up and then frozen. Paths are relative
+ * to the configuration file. A bad configuration stops start-up with the field that is wrong.
+ */
+
+const Listen = z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) });
+const Keystore = z.strictObject({ file: z.string(), passwordFile: z.string() });
+const ClientSettings = z.strictObject({
+  /** X-Road's connection types: HTTP, HTTPS (client certificate required), HTTPS_NO_AUTH. */
+  connection: z.enum(['HTTP', 'HTTPS', 'HTTPS_NO_AUTH']).default('HTTP'),
+  certificates: z.array(z.string()).default([]),
+});
+
+const Schema = z.strictObject({
+  owner: z.string(),
+  serverCode: z.string(),
+  anchor: z.string(),
+  stateDir: z.string().default('.'),
+  keystores: z.strictObject({ auth: Keystore, signing: Keystore }),
+  listen: z.strictObject({
+    consumer: Listen,
+    consumerTls: Listen.optional(),
+    peer: Listen,
+    admin: Listen,
+  }),
+  clients: z.record(z.string(), ClientSettings).default({}),
+  services: z.record(z.string(), z.strictObject({ url: z.url({ protocol: /^https?$/ }) })).default({}),
+  globalconf: z.strictObject({ pollSeconds: z.number().int().min(1).default(60) }).prefault({}),
+  limits: z
+    .strictObject({
+      maxBodyBytes: z.number().int().positive().default(4 * 1024 ** 3),
+      maxHeaderBytes: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
+      connectTimeoutMs: z.number().int().positive().default(5000),
+      serviceTimeoutMs: z.number().int().positive().default(60_000),
+      idleTimeoutMs: z.number().int().positive().default(60_000),
+      /** Bodies up to this size wait for their signature in memory; larger ones are spooled, encrypted, to disk. */
+      spoolMemoryBytes: z.number().int().nonnegative().default(1024 * 1024),
+    })
+    .prefault({}),
+  signing: z.strictObject({ batching: z.boolean().default(true) }).prefault({}),
+  verification: z.strictObject({ cacheSignatures: z.boolean().default(true) }).prefault({}),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+});
+
+export type RawGatewayConfig = z.input<typeof Schema>;
+
+export interface GatewayConfig extends Omit<z.infer<typeof Schema>, 'owner'> {
+  readonly owner: MemberId;
+  readonly ownerId: string;
+  /** INSTANCE/CLASS/CODE/SERVERCODE */
+  readonly serverId: string;
+  readonly configDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`gateway configuration: ${field}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export function loadGatewayConfig(file: string): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('(file)', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError('(file)', `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return checkGatewayConfig(raw, dirname(resolve(file)));
+}
+
+/** Validates a parsed configuration; `configDir` anchors its relative paths. */
+export function checkGatewayConfig(raw: unknown, configDir: string): GatewayConfig {
+  const parsed = Schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(issue.path.join('.') || '(root)', issue.message);
+  }
+  const c = parsed.data;
+  const path = (p: string) => (isAbsolute(p) ? p : resolve(configDir, p));
+  const mustExist = (field: string, p: string) => {
+    if (!existsSync(path(p))) throw new ConfigError(field, `${path(p)} does not exist`);
+    return path(p);
+  };
+  let owner: MemberId;
+  try {
+    owner = parseMemberId(c.owner, 'owner');
+    parseSubsystemId(`${c.owner}/${c.serverCode}`, 'serverCode');
+    for (const id of Object.keys(c.clients)) parseSubsystemId(id, `clients.${id}`);
+    for (const id of Object.keys(c.services)) {
+      const service = parseServiceId(id, `services.${id}`);
+      if (`${service.instance}/${service.memberClass}/${service.memberCode}` !== c.owner) throw new ConfigError(`services.${id}`, `a gateway provides only its owner's services (${c.owner})`);
+    }
+  } catch (err) {
+    if (err instanceof IdentifierError) throw new ConfigError(err.field, err.message);
+    throw err;
+  }
+  for (const [id, client] of Object.entries(c.clients)) {
+    if (client.connection === 'HTTPS' && client.certificates.length === 0) throw new ConfigError(`clients.${id}.certificates`, 'HTTPS clients need at least one certificate');
+    if (client.connection !== 'HTTP' && !c.listen.consumerTls) throw new ConfigError(`clients.${id}.connection`, `${client.connection} needs listen.consumerTls`);
+  }
+  const config: GatewayConfig = {
+    ...c,
+    owner,
+    ownerId: c.owner,
+    serverId: formatSecurityServerId({ ...owner, serverCode: c.serverCode }),
+    configDir,
+    anchor: mustExist('anchor', c.anchor),
+    stateDir: path(c.stateDir),
+    keystores: {
+      auth: { file: mustExist('keystores.auth.file', c.keystores.auth.file), passwordFile: mustExist('keystores.auth.passwordFile', c.keystores.auth.passwordFile) },
+      signing: { file: mustExist('keystores.signing.file', c.keystores.signing.file), passwordFile: mustExist('keystores.signing.passwordFile', c.keystores.signing.passwordFile) },
+    },
+    clients: Object.fromEntries(Object.entries(c.clients).map(([id, v]) => [id, { ...v, certificates: v.certificates.map((f, i) => mustExist(`clients.${id}.certificates.${i}`, f)) }])),
+  };
+  return deepFreeze(config);
+}

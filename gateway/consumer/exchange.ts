@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import { pipeline } from 'node:stream/promises';
+import { parseErrorType, XRoadError } from '../../protocol/errors.js';
+import { formatMemberId, type ServiceId } from '../../protocol/identifiers.js';
+import type { GatewayContext } from '../context.js';
+import { fail } from '../errors.js';
+import type { ConfView } from '../globalconf/view.js';
+import { decodeResponseHead, encodeHead, encodeManifest, endToEndHeaders, H, manifestLeaf, MESSAGE_PATH, newSalt, saltedDigest, TRAILERS, type Manifest } from '../message/format.js';
+import type { SignedPart } from '../messagelog/log.js';
+import { BodyTooLarge, DigestingStream } from '../transport/digest-stream.js';
+import type { ProviderPools } from './pools.js';
+import type { ClientHeaders } from './parse.js';
+import { serviceText } from './parse.js';
+
+const SIDE = 'Server.ClientProxy' as const;
+/** Request headers the consumer gateway acts on itself; the provider gateway sets the authoritative ones. */
+const CONTROL_HEADERS = new Set(['x-road-client', 'x-road-id', 'x-road-service', 'x-road-security-server', 'x-road-request-id', 'x-road-request-hash']);
+
+export interface ExchangeOutcome {
+  status: number;
+  requestId: string;
+  requestOutTs: number | null;
+  responseInTs: number | null;
+  requestBytes: number;
+  responseBytes: number;
+  peerServer: string | null;
+  request: SignedPart | null;
+  response: SignedPart | null;
+}
+
+interface Target {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+function targetsFor(view: ConfView, service: ServiceId, pinned: string | undefined): Target[] {
+  const provider = `${formatMemberId(service)}/${service.subsystemCode}`;
+  let servers = view.serversHosting(provider);
+  if (pinned) {
+    servers = servers.filter((s) => s.id === pinned);
+    if (servers.length === 0) throw new XRoadError('Client', 'InvalidSecurityServer', `security server ${pinned} does not serve ${provider}`);
+  }
+  if (servers.length === 0) throw fail(SIDE, 'NetworkError', `no security server serves ${provider}`);
+  return servers.map((s) => {
+    const cut = s.address.lastIndexOf(':');
+    return { id: s.id, host: s.address.slice(0, cut).replace(/^\[|\]$/g, ''), port: Number(s.address.slice(cut + 1)) };
+  });
+}
+
+/** Opens the message request to the first provider server that completes a verified TLS handshake. */
+async function connect(ctx: GatewayContext, pools: ProviderPools, view: ConfView, targets: Target[], headers: Record<string, string>): Promise<{ upstream: ClientRequest; target: Target }> {
+  let last: Error | undefined;
+  for (const target of targets) {
+    const upstream = https.request({
+      agent: pools.agentFor(target.id, view),
+      host: target.host,
+      port: target.port,
+      method: 'POST',
+      path: MESSAGE_PATH,
+      headers,
+      timeout: ctx.config.limits.connectTimeoutMs,
+    });
+    upstream.on('timeout', () => upstream.destroy(new Error('connection timed out')));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        upstream.once('error', reject);
+        upstream.once('socket', (socket) => {
+          // A pooled socket is already connected and verified; a new one must finish its handshake.
+          if (!(socket as { connecting?: boolean }).connecting && (socket as { authorized?: boolean }).authorized) return resolve();
+          socket.once('secureConnect', () => resolve());
+        });
+      });
+      upstream.removeAllListeners('error');
+      upstream.setTimeout(0);
+      return { upstream, target };
+    } catch (err) {
+      last = err as Error;
+      ctx.log.warn({ server: target.id, reason: (err as Error).message }, 'provider security server unreachable; trying the next');
+      upstream.destroy();
+    }
+  }
+  const rejected = (last as { code?: string } | undefined)?.code === 'CAMDX_PEER_REJECTED';
+  throw fail(SIDE, rejected ? 'SslAuthenticationFailed' : 'NetworkError', rejected ? last!.message : `cannot reach a security server serving the provider: ${last?.message ?? 'none tried'}`);
+}
+
+/**
+ * Carries one client request to the provider's gateway and the verified answer back: the body
+ * streams out while it is digested; the signature follows as trailers; the answer is spooled
+ * until its signature, certificate and binding to this request have verified.
+ */
+export async function exchange(
+  ctx: GatewayContext,
+  pools: ProviderPools,
+  req: IncomingMessage,
+  res: ServerResponse,
+  call: { service: ServiceId; rawPath: string; query: string },
+  headers: ClientHeaders,
+  outcome: ExchangeOutcome,
+): Promise<void> {
+  const view = ctx.view(SIDE);
+  const freshness = view.conf.ocspFreshnessSeconds;
+  const signingOcsp = ctx.ownOcsp.freshDer('signing', freshness);
+  const authOcsp = ctx.ownOcsp.freshDer('auth', freshness);
+  if (!signingOcsp || !authOcsp) throw fail(SIDE, 'CertValidation', 'this security server has no fresh good OCSP response for its own certificates; check the OCSP responder');
+  const service = serviceText(call.service);
+  const requestId = randomUUID();
+  outcome.requestId = requestId;
+  const salt = newSalt();
+  const headText = encodeHead({ method: req.method!, path: call.rawPath, query: call.query, headers: endToEndHeaders(req.rawHeaders, (h) => CONTROL_HEADERS.has(h)) });
+  const headBytes = Buffer.from(headText, 'base64url');
+
+  const { upstream, target } = await connect(ctx, pools, view, targetsFor(view, call.service, headers.securityServer), {
+    'content-type': 'application/octet-stream',
+    trailer: TRAILERS,
+    [H.head]: headText,
+    'x-camdx-salt': salt.toString('base64'),
+    [H.ocspSign]: signingOcsp.toString('base64'),
+    [H.ocspAuth]: authOcsp.toString('base64'),
+    [H.client]: headers.clientId,
+    [H.service]: service,
+    [H.id]: headers.messageId,
+  });
+  outcome.peerServer = target.id;
+  outcome.requestOutTs = ctx.clock();
+  const responded = new Promise<IncomingMessage>((resolve, reject) => {
+    upstream.once('response', resolve);
+    upstream.once('error', reject);
+  });
+  responded.catch(() => undefined);
+
+  // Request body: client → digest → provider gateway, then the signature as trailers.
+  const body = new DigestingStream(salt, ctx.config.limits.maxBodyBytes);
+  let requestLeaf: Buffer;
+  try {
+    await pipeline(req, body, async function* (source) {
+      for await (const chunk of source) if (!upstream.write(chunk)) await new Promise((r) => upstream.once('drain', r));
+    });
+    const { digest, bytes } = body.result();
+    outcome.requestBytes = bytes;
+    ctx.metrics.bytes.inc({ side: 'Client', direction: 'request' }, bytes);
+    const manifest: Manifest = {
+      v: 1,
+      type: 'request',
+      id: headers.messageId,
+      requestId,
+      client: headers.clientId,
+      service,
+      signedAt: new Date(ctx.clock()).toISOString(),
+      salt: salt.toString('base64'),
+      headDigest: saltedDigest(salt, headBytes),
+      bodyDigest: digest,
+      bodyBytes: bytes,
+    };
+    const encoded = encodeManifest(manifest);
+    requestLeaf = manifestLeaf(encoded.bytes);
+    const signed = await ctx.signer.sign(requestLeaf);
+    upstream.addTrailers({ [H.manifest]: encoded.text, [H.chain]: signed.chain, [H.signature]: Buffer.from(signed.signature).toString('base64') });
+    upstream.end();
+    outcome.request = {
+      manifest: encoded.text,
+      chain: signed.chain,
+      leaf: requestLeaf.toString('hex'),
+      signature: signed.signature,
+      signatureHash: signed.signatureHash,
+      batchSize: signed.batchSize,
+      signerDer: ctx.keys.signing.cert.raw,
+      ocspDer: signingOcsp,
+    };
+  } catch (err) {
+    upstream.destroy();
+    if (err instanceof BodyTooLarge) throw new XRoadError('Client', 'MaxRequestSizeExceeded', `the request body is larger than ${err.limit} bytes`);
+    throw fail(SIDE, 'NetworkError', `the request could not be sent: ${(err as Error).message}`);
+  }
+
+  // Response: wait (bounded), then either a signed message or an error from the provider gateway.
+  const timer = setTimeout(() => upstream.destroy(Object.assign(new Error('timeout'), { code: 'CAMDX_TIMEOUT' })), ctx.config.limits.serviceTimeoutMs);
+  let response: IncomingMessage;
+  try {
+    response = await responded;
+  } catch (err) {
+    clearTimeout(timer);
+    if ((err as { code?: string }).code === 'CAMDX_TIMEOUT') throw fail(SIDE, 'Timeout', `no response within ${ctx.config.limits.serviceTimeoutMs} ms`);
+    throw fail(SIDE, 'NetworkError', `the provider security server closed the connection: ${(err as Error).message}`);
+  }
+  outcome.responseInTs = ctx.clock();
+  if (!response.headers[H.head]) {
+    clearTimeout(timer);
+    throw await providerError(response);
+  }
+  const spool = ctx.spools.spool(ctx.config.limits.spoolMemoryBytes);
+  try {
+    const { head, bytes: responseHeadBytes } = decodeResponseHead(response.headers[H.head] as string);
+    const responseSalt = Buffer.from(String(response.headers['x-camdx-salt'] ?? ''), 'base64');
+    const responseBody = new DigestingStream(responseSalt, ctx.config.limits.maxBodyBytes);
+    await pipeline(response, responseBody, spool);
+    clearTimeout(timer);
+    const { digest, bytes } = responseBody.result();
+    outcome.responseBytes = bytes;
+    ctx.metrics.bytes.inc({ side: 'Client', direction: 'response' }, bytes);
+    const t = response.trailers;
+    const started = performance.now();
+    const verified = ctx.verifier.verify(
+      {
+        manifest: t[H.manifest],
+        chain: t[H.chain],
+        signature: t[H.signature] ? Buffer.from(t[H.signature]!, 'base64').toString('utf8') : undefined,
+        headBytes: responseHeadBytes,
+        salt: responseSalt,
+        bodyDigest: digest,
+        bodyBytes: bytes,
+        ocsp: response.headers[H.ocspSign] ? Buffer.from(String(response.headers[H.ocspSign]), 'base64') : undefined,
+      },
+      {
+        type: 'response',
+        signerMember: formatMemberId(call.service),
+        id: headers.messageId,
+        client: headers.clientId,
+        service,
+        requestHash: requestLeaf.toString('base64'),
+      },
+    );
+    ctx.metrics.verifySeconds.observe({ cached: 'no' }, (performance.now() - started) / 1000);
+    outcome.response = {
+      manifest: t[H.manifest]!,
+      chain: verified.chain,
+      leaf: verified.leaf.toString('hex'),
+      signature: verified.signature,
+      signatureHash: verified.signatureHash,
+      batchSize: verified.statement.count,
+      signerDer: verified.signer.raw,
+      ocspDer: verified.ocsp,
+    };
+    outcome.status = head.status;
+    const out: Array<[string, string]> = [...head.headers];
+    out.push(['X-Road-Client', headers.clientId], ['X-Road-Service', service], ['X-Road-Id', headers.messageId], ['X-Road-Request-Id', requestId], ['X-Road-Request-Hash', requestLeaf.toString('base64')]);
+    out.push(['Content-Length', String(bytes)]);
+    res.writeHead(head.status, out.flat());
+    await pipeline(spool.reader(), res);
+  } catch (err) {
+    clearTimeout(timer);
+    response.destroy();
+    if (err instanceof BodyTooLarge) throw fail(SIDE, 'MaxRequestSizeExceeded', `the response body is larger than ${err.limit} bytes`);
+    throw err;
+  } finally {
+    await spool.dispose();
+  }
+}
+
+async function providerError(response: IncomingMessage): Promise<XRoadError> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > 64 * 1024) break;
+    chunks.push(chunk);
+  }
+  let body: { type?: unknown; message?: unknown } = {};
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+  } catch {
+    // not an X-Road error body
+  }
+  return parseErrorType(response.headers['x-road-error'] ?? body.type, body.message) ?? fail(SIDE, 'InconsistentResponse', `the provider security server answered HTTP ${response.statusCode} without a signed message`);
+}

@@ -1,0 +1,126 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { XRoadError } from '../../protocol/errors.js';
+import type { GatewayContext } from '../context.js';
+import { asXRoadError, fail, sendXRoadError } from '../errors.js';
+import type { ConfView } from '../globalconf/view.js';
+import { exchange, type ExchangeOutcome } from './exchange.js';
+import { listClients, metaservice } from './metaservices.js';
+import { parseCall, parseClientHeaders, type ClientHeaders } from './parse.js';
+import type { ProviderPools } from './pools.js';
+
+const SIDE = 'Server.ClientProxy' as const;
+
+/** The client must be a registered client of this security server, over the connection type it is configured for. */
+function checkClient(ctx: GatewayContext, view: ConfView, headers: ClientHeaders, req: IncomingMessage, pinned: Map<string, Set<string>>): void {
+  if (!view.hasSubsystem(headers.clientId)) throw new XRoadError('Client', 'UnknownSubsystem', `client subsystem ${headers.clientId} is not registered in the instance`);
+  if (!view.isClientOf(ctx.config.serverId, headers.clientId)) {
+    throw new XRoadError('Client', 'ClientNotRegistered', `${headers.clientId} is not registered as a client of security server ${ctx.config.serverId}`);
+  }
+  const settings = ctx.config.clients[headers.clientId];
+  const tls = (req.socket as TLSSocket).encrypted === true;
+  if (!settings || settings.connection === 'HTTP') return;
+  if (!tls) throw fail(SIDE, 'SslAuthenticationFailed', `${headers.clientId} is configured for ${settings.connection}; use the HTTPS port`);
+  if (settings.connection === 'HTTPS') {
+    const peer = (req.socket as TLSSocket).getPeerCertificate();
+    const fingerprint = peer?.raw ? new X509Certificate(peer.raw).fingerprint256 : undefined;
+    if (!fingerprint || !pinned.get(headers.clientId)?.has(fingerprint)) {
+      throw fail(SIDE, 'SslAuthenticationFailed', `${headers.clientId} must present one of its registered TLS client certificates`);
+    }
+  }
+}
+
+/**
+ * The consumer side: the information systems' own entry point. Parses and checks the X-Road
+ * request, answers metaservices, and hands service calls to `exchange`; records one log entry
+ * and the metrics for every request.
+ */
+export function consumerHandler(ctx: GatewayContext, pools: ProviderPools) {
+  const pinned = new Map(Object.entries(ctx.config.clients).map(([id, c]) => [id, new Set(c.certificates.map((f) => new X509Certificate(readFileSync(f)).fingerprint256))]));
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestInTs = ctx.clock();
+    let headers: ClientHeaders | undefined;
+    let serviceId = '';
+    const outcome: ExchangeOutcome = { status: 0, requestId: 'none', requestOutTs: null, responseInTs: null, requestBytes: 0, responseBytes: 0, peerServer: null, request: null, response: null };
+    let endpoint = '*';
+    let fault: XRoadError | undefined;
+    ctx.metrics.inFlight.inc({ side: 'Client' });
+    try {
+      const call = parseCall(req.url ?? '/');
+      if (call.kind === 'listClients') {
+        listClients(res, ctx.view(SIDE));
+        return;
+      }
+      headers = parseClientHeaders(req);
+      const view = ctx.view(SIDE);
+      checkClient(ctx, view, headers, req, pinned);
+      if (call.kind === 'metaservice') {
+        metaservice(res, view, call.name, call.provider, headers.clientId, call.query);
+        return;
+      }
+      serviceId = `${call.service.instance}/${call.service.memberClass}/${call.service.memberCode}/${call.service.subsystemCode}/${call.service.serviceCode}`;
+      const providerMember = serviceId.split('/').slice(0, 3).join('/');
+      if (call.service.instance !== view.conf.instance) throw new XRoadError('Client', 'UnknownMember', `instance ${call.service.instance} is not this instance (${view.conf.instance})`);
+      if (!view.hasMember(providerMember)) throw new XRoadError('Client', 'UnknownMember', `member ${providerMember} is not registered in the instance`);
+      if (!view.hasSubsystem(serviceId.split('/').slice(0, 4).join('/'))) throw new XRoadError('Client', 'UnknownSubsystem', `subsystem ${serviceId.split('/').slice(0, 4).join('/')} is not registered`);
+      if (!view.service(serviceId)) throw new XRoadError('Client', 'UnknownService', `service ${serviceId} is not registered`);
+      endpoint = view.endpointOf(serviceId, req.method ?? 'GET', call.path);
+      await exchange(ctx, pools, req, res, call, headers, outcome);
+    } catch (err) {
+      fault = asXRoadError(err, SIDE);
+      if (fault.code === 'InternalError') ctx.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'consumer failure');
+      outcome.status = fault.httpStatus;
+      sendXRoadError(res, fault, headers?.messageId ?? 'none');
+      // Drain what the client still sends, so the connection can be reused.
+      if (!req.readableEnded) req.resume();
+    } finally {
+      ctx.metrics.inFlight.dec({ side: 'Client' });
+      if (headers && serviceId) {
+        const labels = { side: 'Client', client: headers.clientId, service: serviceId };
+        ctx.metrics.requests.inc({ ...labels, status: String(outcome.status), fault: fault?.type ?? '' });
+        ctx.metrics.duration.observe(labels, (ctx.clock() - requestInTs) / 1000);
+        ctx.messageLog.record({
+          messageId: headers.messageId,
+          requestId: outcome.requestId,
+          side: 'Client',
+          client: headers.clientId,
+          service: serviceId,
+          endpoint,
+          peerServer: outcome.peerServer,
+          requestInTs,
+          requestOutTs: outcome.requestOutTs,
+          responseInTs: outcome.responseInTs,
+          responseOutTs: ctx.clock(),
+          requestSize: outcome.requestBytes,
+          responseSize: outcome.responseBytes,
+          status: outcome.status,
+          succeeded: !fault,
+          faultCode: fault?.type ?? null,
+          faultString: fault?.message ?? null,
+          request: outcome.request,
+          response: outcome.response,
+        });
+      }
+    }
+  };
+}
+
+export interface ConsumerServers {
+  readonly http: Server;
+  readonly https?: https.Server;
+}
+
+export function createConsumerServers(ctx: GatewayContext, pools: ProviderPools, internalTls?: { key: string; cert: string }): ConsumerServers {
+  const handler = consumerHandler(ctx, pools);
+  const options = { maxHeaderSize: ctx.config.limits.maxHeaderBytes, requestTimeout: 0 };
+  const http = createServer(options, (req, res) => void handler(req, res));
+  http.setTimeout(ctx.config.limits.idleTimeoutMs);
+  if (!ctx.config.listen.consumerTls || !internalTls) return { http };
+  const secure = https.createServer({ ...options, ...internalTls, requestCert: true, rejectUnauthorized: false }, (req, res) => void handler(req, res));
+  secure.setTimeout(ctx.config.limits.idleTimeoutMs);
+  return { http, https: secure };
+}

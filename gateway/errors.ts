@@ -1,0 +1,29 @@
+import type { ServerResponse } from 'node:http';
+import { IdentifierError } from '../protocol/identifiers.js';
+import { XRoadError, type ErrorCode, type ErrorSide } from '../protocol/errors.js';
+import { PathError } from '../protocol/paths.js';
+import { MessageFormatError } from './message/format.js';
+import { VerificationError } from './message/verifier.js';
+
+/** Any failure as an X-Road error of `side`; unknown errors become InternalError without details. */
+export function asXRoadError(err: unknown, side: ErrorSide): XRoadError {
+  if (err instanceof XRoadError) return err;
+  if (err instanceof VerificationError) return new XRoadError(side, err.code, err.message);
+  if (err instanceof MessageFormatError) return new XRoadError(side, 'InvalidRequest', err.message);
+  if (err instanceof PathError) return new XRoadError(side === 'Server.ClientProxy' ? 'Client' : side, 'InvalidRequest', err.message);
+  if (err instanceof IdentifierError) return new XRoadError('Client', 'InvalidClientIdentifier', err.message);
+  return new XRoadError(side, 'InternalError', 'the security server failed to process the message');
+}
+
+export const fail = (side: ErrorSide, code: ErrorCode, message: string) => new XRoadError(side, code, message);
+
+/** The X-Road error response: JSON `{type, message, detail}` and the `X-Road-Error` header. */
+export function sendXRoadError(res: ServerResponse, err: XRoadError, detail: string, extraHeaders: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify(err.toBody(detail));
+  res.writeHead(err.httpStatus, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-road-error': err.type, ...extraHeaders });
+  res.end(body);
+}

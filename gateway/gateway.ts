@@ -1,0 +1,158 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import { ensureDir } from '../common/files.js';
+import { close, listen } from '../common/http.js';
+import type { Logger } from '../common/log.js';
+import type { GlobalConf } from '../protocol/globalconf.js';
+import { createAdminServer } from './admin/server.js';
+import type { GatewayConfig } from './config.js';
+import { createConsumerServers } from './consumer/server.js';
+import { ProviderPools } from './consumer/pools.js';
+import { outdated, type GatewayContext } from './context.js';
+import { GlobalConfClient } from './globalconf/client.js';
+import { ConfView } from './globalconf/view.js';
+import { internalTls } from './internal-tls.js';
+import { loadGatewayKeys } from './keys.js';
+import { MessageSigner } from './message/signer.js';
+import { MessageVerifier, ReplayGuard } from './message/verifier.js';
+import { MessageLog } from './messagelog/log.js';
+import { OwnOcsp } from './ocsp/own.js';
+import { GatewayMetrics } from './opmon/metrics.js';
+import { createProviderServer } from './provider/server.js';
+import { approvedCaPems, chainPem, MIN_TLS } from './transport/tls.js';
+import { SpoolDirectory } from './transport/spool.js';
+
+export interface RunningGateway {
+  readonly ports: { consumer: number; consumerTls?: number; peer: number; admin: number };
+  readonly context: GatewayContext;
+  /** Problems between this gateway's configuration and the global configuration, found at start. */
+  readonly warnings: readonly string[];
+  stop(): Promise<void>;
+}
+
+/** Services configured here but unknown to central, and central's services here with no base URL. */
+function serviceMismatches(config: GatewayConfig, conf: GlobalConf): string[] {
+  const warnings: string[] = [];
+  const hosted = new Set(conf.securityServers.find((s) => s.id === config.serverId)?.clients ?? []);
+  for (const id of Object.keys(config.services)) {
+    if (!conf.services.some((s) => s.id === id)) warnings.push(`services.${id} is configured here but central has no such service`);
+  }
+  for (const s of conf.services) {
+    const provider = s.id.split('/').slice(0, 4).join('/');
+    if (hosted.has(provider) && !config.services[s.id]) warnings.push(`central lists ${s.id} for ${provider}, a client of this server, but no base URL is configured`);
+  }
+  return warnings;
+}
+
+/** Starts one security server: consumer port(s), peer TLS port, admin port. */
+export async function startGateway(config: GatewayConfig, log: Logger, clock: () => number = Date.now): Promise<RunningGateway> {
+  const keys = loadGatewayKeys(config);
+  ensureDir(config.stateDir, 0o700);
+  const metrics = new GatewayMetrics({ server: config.serverId });
+  const messageLog = new MessageLog(join(config.stateDir, 'messagelog.db'), log);
+  const globalConf = new GlobalConfClient({ anchor: readFileSync(config.anchor, 'utf8'), cacheDir: join(config.stateDir, 'globalconf'), intervalMs: config.globalconf.pollSeconds * 1000, log, clock });
+  let current: ConfView | undefined;
+  const ownOcsp = new OwnOcsp(
+    [
+      { name: 'auth', cert: keys.auth.cert },
+      { name: 'signing', cert: keys.signing.cert },
+    ],
+    log,
+    clock,
+  );
+  const replay = new ReplayGuard(10 * 60_000, clock);
+  for (const { leaf, at } of messageLog.recentRequestLeaves(replay.windowMilliseconds)) replay.remember(leaf, at);
+  const ctx: GatewayContext = {
+    config,
+    keys,
+    log,
+    clock,
+    globalConf,
+    ownOcsp,
+    signer: new MessageSigner(keys.signing.key, keys.signing.cert, {
+      batching: config.signing.batching,
+      onBatch: (size, ms) => {
+        metrics.signBatchSize.observe(size);
+        metrics.signSeconds.observe(ms / 1000);
+      },
+    }),
+    verifier: new MessageVerifier(() => current!, { cacheSignatures: config.verification.cacheSignatures, clock }),
+    replay,
+    messageLog,
+    metrics,
+    spools: new SpoolDirectory(config.serverId),
+    view(side) {
+      if (!current || globalConf.outdated) throw outdated(side);
+      return current;
+    },
+  };
+
+  const pools = new ProviderPools(ctx);
+  let provider: ReturnType<typeof createProviderServer> | undefined;
+  const warnings: string[] = [];
+  const adopt = (conf: GlobalConf) => {
+    current = new ConfView(conf);
+    ownOcsp.setView(current);
+    provider?.setSecureContext({ key: keys.auth.key.export({ type: 'pkcs8', format: 'pem' }) as string, cert: chainPem(keys.auth), ca: approvedCaPems(current), minVersion: MIN_TLS });
+  };
+  globalConf.on('change', adopt);
+  await globalConf.start();
+  if (globalConf.current) {
+    current = new ConfView(globalConf.current);
+    warnings.push(...serviceMismatches(config, globalConf.current));
+    await ownOcsp.start(current);
+  } else {
+    log.warn({ server: config.serverId }, 'no global configuration yet: the gateway carries no traffic until one is downloaded');
+  }
+  for (const w of warnings) log.warn({ server: config.serverId }, w);
+  ownOcsp.on('change', () => pools.reset());
+
+  provider = createProviderServer(ctx, current ? approvedCaPems(current) : []);
+  const consumer = createConsumerServers(ctx, pools, config.listen.consumerTls ? internalTls(config.stateDir, config.serverId) : undefined);
+  const admin = createAdminServer(ctx, () => {
+    const s = globalConf.status();
+    metrics.confAge.set(s.ageSeconds ?? -1);
+    metrics.confVersion.set(s.version ?? 0);
+    metrics.confOutdated.set(s.outdated ? 1 : 0);
+    metrics.logQueue.set(messageLog.queueDepth);
+    const freshness = globalConf.current?.ocspFreshnessSeconds ?? 3600;
+    for (const [name, age] of Object.entries(ownOcsp.ages())) {
+      metrics.ocspAge.set({ certificate: name }, age ?? -1);
+      metrics.ocspGood.set({ certificate: name }, ownOcsp.freshDer(name as 'auth' | 'signing', freshness) ? 1 : 0);
+    }
+  });
+  const started: Server[] = [];
+  const open = async (server: Server, where: { host: string; port: number }) => {
+    const port = await listen(server, where.port, where.host);
+    started.push(server);
+    return port;
+  };
+  try {
+    const ports = {
+      peer: await open(provider, config.listen.peer),
+      consumer: await open(consumer.http, config.listen.consumer),
+      admin: await open(admin, config.listen.admin),
+      ...(consumer.https && config.listen.consumerTls ? { consumerTls: await open(consumer.https, config.listen.consumerTls) } : {}),
+    };
+    log.info({ server: config.serverId, ports }, 'gateway started');
+    return {
+      ports,
+      context: ctx,
+      warnings,
+      stop: async () => {
+        globalConf.stop();
+        ownOcsp.stop();
+        pools.reset();
+        await Promise.all(started.map((s) => close(s)));
+        messageLog.close();
+      },
+    };
+  } catch (err) {
+    await Promise.all(started.map((s) => close(s)));
+    globalConf.stop();
+    ownOcsp.stop();
+    messageLog.close();
+    throw err;
+  }
+}

@@ -1,0 +1,112 @@
+import { X509Certificate } from 'node:crypto';
+import type { TrustAnchor } from '../../certs/inspect.js';
+import type { GlobalConf } from '../../protocol/globalconf.js';
+import { matchMethod, matchPath, type MethodPattern } from '../../protocol/paths.js';
+
+export interface ApprovedCa extends TrustAnchor {
+  readonly name: string;
+  readonly ocspUrl: string;
+}
+
+type Service = GlobalConf['services'][number];
+type Right = GlobalConf['accessRights'][number];
+
+/**
+ * Lookups over one verified global configuration, built once per version: who exists, where
+ * servers are, which server hosts which clients, what services and rights there are.
+ */
+export class ConfView {
+  readonly anchors: readonly ApprovedCa[];
+  private readonly members = new Map<string, GlobalConf['members'][number]>();
+  private readonly subsystems = new Set<string>();
+  private readonly servers = new Map<string, GlobalConf['securityServers'][number]>();
+  private readonly serverByHash = new Map<string, string>();
+  private readonly services = new Map<string, Service>();
+  private readonly rightsByService = new Map<string, Right[]>();
+  private readonly groupsOf = new Map<string, Set<string>>();
+
+  constructor(readonly conf: GlobalConf) {
+    this.anchors = conf.approvedCAs.map((ca) => ({ name: ca.name, ocspUrl: ca.ocspUrl, certificate: new X509Certificate(ca.certificate), root: new X509Certificate(ca.rootCertificate) }));
+    for (const m of conf.members) {
+      this.members.set(m.id, m);
+      for (const s of m.subsystems) this.subsystems.add(`${m.id}/${s}`);
+    }
+    for (const s of conf.securityServers) {
+      this.servers.set(s.id, s);
+      for (const h of s.authCertHashes) this.serverByHash.set(h, s.id);
+    }
+    for (const s of conf.services) this.services.set(s.id, s);
+    for (const r of conf.accessRights) {
+      const list = this.rightsByService.get(r.service) ?? [];
+      list.push(r);
+      this.rightsByService.set(r.service, list);
+    }
+    for (const g of conf.globalGroups) for (const member of g.members) this.groupsOf.set(member, (this.groupsOf.get(member) ?? new Set()).add(g.id));
+  }
+
+  get version(): number {
+    return this.conf.version;
+  }
+
+  hasMember(id: string): boolean {
+    return this.members.has(id);
+  }
+
+  memberName(id: string): string | undefined {
+    return this.members.get(id)?.name;
+  }
+
+  hasSubsystem(id: string): boolean {
+    return this.subsystems.has(id);
+  }
+
+  server(id: string): GlobalConf['securityServers'][number] | undefined {
+    return this.servers.get(id);
+  }
+
+  /** The security server an authentication certificate (SHA-256 hex) is registered to. */
+  serverOfAuthCert(hash: string): string | undefined {
+    return this.serverByHash.get(hash);
+  }
+
+  isClientOf(serverId: string, subsystem: string): boolean {
+    return this.servers.get(serverId)?.clients.includes(subsystem) ?? false;
+  }
+
+  /** Servers that host `subsystem` (the provider's servers for its services), in configuration order. */
+  serversHosting(subsystem: string): Array<GlobalConf['securityServers'][number]> {
+    return this.conf.securityServers.filter((s) => s.clients.includes(subsystem));
+  }
+
+  service(id: string): Service | undefined {
+    return this.services.get(id);
+  }
+
+  servicesOf(subsystem: string): Service[] {
+    return this.conf.services.filter((s) => s.id.startsWith(`${subsystem}/`) && s.id.split('/').length === 5);
+  }
+
+  /** The right that lets `client` call `method path` on `service`, if any (deny by default). */
+  allowingRight(client: string, service: string, method: string, path: string): Right | undefined {
+    const groups = this.groupsOf.get(client);
+    return this.rightsByService.get(service)?.find(
+      (r) => (r.subjectType === 'SUBSYSTEM' ? r.subject === client : (groups?.has(r.subject) ?? false)) && matchMethod(r.method as MethodPattern, method) && matchPath(r.path, path),
+    );
+  }
+
+  /** Whether `client` may call anything on `service`. */
+  mayCall(client: string, service: string): boolean {
+    const groups = this.groupsOf.get(client);
+    return (this.rightsByService.get(service) ?? []).some((r) => (r.subjectType === 'SUBSYSTEM' ? r.subject === client : (groups?.has(r.subject) ?? false)));
+  }
+
+  /** The service endpoint a request matched, for logs and metrics (never the raw path). */
+  endpointOf(service: string, method: string, path: string): string {
+    const e = this.services.get(service)?.endpoints.find((x) => matchMethod(x.method as MethodPattern, method) && matchPath(x.path, path));
+    return e ? `${e.method} ${e.path}` : '*';
+  }
+
+  tsas(): GlobalConf['approvedTSAs'] {
+    return this.conf.approvedTSAs;
+  }
+}

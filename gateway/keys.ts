@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import { certificateFacts, isAuthenticationCertificate, isSigningCertificate } from '../certs/inspect.js';
+import { readKeystore } from '../certs/pkcs12.js';
+import { ConfigError, type GatewayConfig } from './config.js';
+
+export interface KeyAndChain {
+  readonly key: KeyObject;
+  readonly cert: X509Certificate;
+  readonly chain: readonly X509Certificate[];
+}
+
+export interface GatewayKeys {
+  readonly auth: KeyAndChain;
+  readonly signing: KeyAndChain;
+}
+
+function open(field: string, store: { file: string; passwordFile: string }): KeyAndChain {
+  try {
+    const ks = readKeystore(readFileSync(store.file), readFileSync(store.passwordFile, 'utf8').replace(/\r?\n$/, ''));
+    if (!ks.privateKey) throw new Error('it holds no private key');
+    return { key: ks.privateKey, cert: ks.certificates[0]!, chain: ks.certificates };
+  } catch (err) {
+    throw new ConfigError(field, (err as Error).message);
+  }
+}
+
+/** Loads both keystores and checks each certificate is fit for its role and names this gateway. */
+export function loadGatewayKeys(config: GatewayConfig): GatewayKeys {
+  const auth = open('keystores.auth', config.keystores.auth);
+  const signing = open('keystores.signing', config.keystores.signing);
+  const authFacts = certificateFacts(auth.cert);
+  if (!isAuthenticationCertificate(authFacts)) throw new ConfigError('keystores.auth', 'the certificate is not an authentication certificate (digitalSignature + TLS client usage)');
+  if (authFacts.subject.serialNumber !== config.serverId) throw new ConfigError('keystores.auth', `the certificate is issued to ${authFacts.subject.serialNumber}, not ${config.serverId}`);
+  const signFacts = certificateFacts(signing.cert);
+  if (!isSigningCertificate(signFacts)) throw new ConfigError('keystores.signing', 'the certificate is not a signing certificate (nonRepudiation only)');
+  if (signFacts.subject.serialNumber !== config.ownerId) throw new ConfigError('keystores.signing', `the certificate is issued to ${signFacts.subject.serialNumber}, not ${config.ownerId}`);
+  return { auth, signing };
+}

@@ -1,0 +1,177 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { leafHash } from './merkle.js';
+
+/**
+ * The message format between security servers. A message travels as one HTTP/1.1 exchange
+ * over mutually authenticated TLS:
+ *
+ *   headers   X-CamDX-Head        the request line and end-to-end headers (or status and
+ *                                 headers), base64url JSON — what the other side replays
+ *             X-CamDX-Ocsp-Sign   OCSP response for the signing certificate (DER, base64)
+ *             X-CamDX-Ocsp-Auth   OCSP response for the sender's TLS certificate (requests)
+ *   body      the payload, streamed unchanged
+ *   trailers  X-CamDX-Manifest    ids, parties, a random salt, salted SHA-512 digests of the
+ *                                 head and of the body, and (responses) the request's hash
+ *             X-CamDX-Hash-Chain  the manifest's path to the batch's Merkle root
+ *             X-CamDX-Signature   the signature document over that root (xmldsig.ts)
+ *
+ * The digests are known only when the body has passed, so they travel as trailers; the sender
+ * never holds the body, and the receiver keeps it (spooled) until everything has verified.
+ */
+
+export const H = {
+  head: 'x-camdx-head',
+  ocspSign: 'x-camdx-ocsp-sign',
+  ocspAuth: 'x-camdx-ocsp-auth',
+  manifest: 'x-camdx-manifest',
+  chain: 'x-camdx-hash-chain',
+  signature: 'x-camdx-signature',
+  /** Unsigned routing hints, checked against the manifest once it arrives. */
+  client: 'x-camdx-client',
+  service: 'x-camdx-service',
+  id: 'x-camdx-id',
+} as const;
+
+export const MESSAGE_PATH = '/camdx/v1/message';
+export const TRAILERS = [H.manifest, H.chain, H.signature].join(', ');
+
+/** Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus ours. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect']);
+
+/** End-to-end headers from Node's rawHeaders (name, value, name, value…), order and case kept. */
+export function endToEndHeaders(raw: readonly string[], drop: (lowerName: string) => boolean = () => false): Array<[string, string]> {
+  const connectionTokens = new Set<string>();
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() === 'connection') raw[i + 1]!.split(',').forEach((t) => connectionTokens.add(t.trim().toLowerCase()));
+  }
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || connectionTokens.has(lower) || lower.startsWith('x-camdx-') || drop(lower)) continue;
+    out.push([raw[i]!, raw[i + 1]!]);
+  }
+  return out;
+}
+
+export interface RequestHead {
+  readonly method: string;
+  /** The path after the service code, as received (percent-escapes kept). */
+  readonly path: string;
+  /** The raw query string without '?', or ''. */
+  readonly query: string;
+  readonly headers: ReadonlyArray<[string, string]>;
+}
+
+export interface ResponseHead {
+  readonly status: number;
+  readonly headers: ReadonlyArray<[string, string]>;
+}
+
+const HeaderList = z.array(z.tuple([z.string().min(1).max(256), z.string().max(16384)])).max(256);
+const RequestHeadSchema = z.strictObject({ method: z.string().regex(/^[A-Z]{1,16}$/), path: z.string().max(8192), query: z.string().max(8192), headers: HeaderList });
+const ResponseHeadSchema = z.strictObject({ status: z.number().int().min(100).max(599), headers: HeaderList });
+
+export const encodeHead = (head: RequestHead | ResponseHead): string => Buffer.from(JSON.stringify(head)).toString('base64url');
+
+export class MessageFormatError extends Error {}
+
+function decodeJson(text: string | undefined, what: string): unknown {
+  if (!text || !/^[A-Za-z0-9_-]+$/.test(text)) throw new MessageFormatError(`${what} is missing or not base64url`);
+  try {
+    return JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    throw new MessageFormatError(`${what} is not JSON`);
+  }
+}
+
+export function decodeRequestHead(text: string | undefined): { head: RequestHead; bytes: Buffer } {
+  const parsed = RequestHeadSchema.safeParse(decodeJson(text, 'the request head'));
+  if (!parsed.success) throw new MessageFormatError('the request head is malformed');
+  return { head: parsed.data, bytes: Buffer.from(text!, 'base64url') };
+}
+
+export function decodeResponseHead(text: string | undefined): { head: ResponseHead; bytes: Buffer } {
+  const parsed = ResponseHeadSchema.safeParse(decodeJson(text, 'the response head'));
+  if (!parsed.success) throw new MessageFormatError('the response head is malformed');
+  return { head: parsed.data, bytes: Buffer.from(text!, 'base64url') };
+}
+
+/** What a signature commits to for one message. Digests only: never header values or bodies. */
+export interface Manifest {
+  readonly v: 1;
+  readonly type: 'request' | 'response';
+  /** X-Road-Id: the message id chosen by the client (or the consumer gateway). */
+  readonly id: string;
+  /** X-Road-Request-Id: unique per exchange, chosen by the consumer gateway. */
+  readonly requestId: string;
+  readonly client: string;
+  readonly service: string;
+  readonly signedAt: string;
+  /** Random per message, so a logged digest of a short body cannot be matched by precomputed guesses. */
+  readonly salt: string;
+  readonly headDigest: string;
+  readonly bodyDigest: string;
+  readonly bodyBytes: number;
+  /** Responses: base64 of the request's leaf hash, binding the answer to its question. */
+  readonly requestHash?: string;
+}
+
+const B64_512 = z.string().regex(/^[A-Za-z0-9+/]{86}==$/);
+const ManifestSchema = z.strictObject({
+  v: z.literal(1),
+  type: z.enum(['request', 'response']),
+  id: z.string().min(1).max(256),
+  requestId: z.string().min(1).max(256),
+  client: z.string().max(1024),
+  service: z.string().max(1024),
+  signedAt: z.iso.datetime({ precision: 3 }),
+  salt: z.string().regex(/^[A-Za-z0-9+/]{22}==$/),
+  headDigest: B64_512,
+  bodyDigest: B64_512,
+  bodyBytes: z.number().int().nonnegative(),
+  requestHash: B64_512.optional(),
+});
+
+export function decodeManifest(text: string | undefined): { manifest: Manifest; bytes: Buffer } {
+  const parsed = ManifestSchema.safeParse(decodeJson(text, 'the manifest'));
+  if (!parsed.success) throw new MessageFormatError('the manifest is malformed');
+  return { manifest: parsed.data as Manifest, bytes: Buffer.from(text!, 'base64url') };
+}
+
+export function encodeManifest(manifest: Manifest): { text: string; bytes: Buffer } {
+  const bytes = Buffer.from(JSON.stringify(manifest));
+  return { text: bytes.toString('base64url'), bytes };
+}
+
+export const newSalt = (): Buffer => randomBytes(16);
+
+/** SHA-512 over salt ‖ data, fed incrementally (the body streams through it). */
+export class SaltedDigest {
+  private readonly hash = createHash('sha512');
+  private count = 0;
+
+  constructor(salt: Buffer) {
+    this.hash.update(salt);
+  }
+
+  update(chunk: Buffer): void {
+    this.hash.update(chunk);
+    this.count += chunk.length;
+  }
+
+  get bytes(): number {
+    return this.count;
+  }
+
+  digest(): string {
+    return this.hash.digest('base64');
+  }
+}
+
+export function saltedDigest(salt: Buffer, data: Buffer): string {
+  return createHash('sha512').update(salt).update(data).digest('base64');
+}
+
+/** The Merkle leaf of a message: what a batch signature (and later a timestamp) covers. */
+export const manifestLeaf = (manifestBytes: Buffer): Buffer => leafHash(manifestBytes);

@@ -1,0 +1,199 @@
+import { createHash, type X509Certificate } from 'node:crypto';
+import { certificateFacts, isSigningCertificate, issuingAnchor } from '../../certs/inspect.js';
+import type { ErrorCode } from '../../protocol/errors.js';
+import type { ConfView } from '../globalconf/view.js';
+import { checkFresh, OcspError, verifyOcspResponse } from '../ocsp/verify.js';
+import { decodeManifest, manifestLeaf, MessageFormatError, saltedDigest, type Manifest } from './format.js';
+import { decodeProof, rootFromProof } from './merkle.js';
+import { claimedSigner, SignatureDocumentError, verifySignatureDocument, type BatchStatement } from './xmldsig.js';
+
+/** What arrived, as bytes and strings, before anything about it is believed. */
+export interface ReceivedMessage {
+  readonly manifest: string | undefined;
+  readonly chain: string | undefined;
+  /** The signature document (already decoded from its base64 trailer). */
+  readonly signature: string | undefined;
+  readonly headBytes: Buffer;
+  /** The salt the sender announced before the body, used to digest the body as it streamed. */
+  readonly salt: Buffer;
+  readonly bodyDigest: string;
+  readonly bodyBytes: number;
+  readonly ocsp: Buffer | undefined;
+}
+
+export interface Expectation {
+  readonly type: Manifest['type'];
+  /** The member whose signing certificate must have signed (client's member or provider's member). */
+  readonly signerMember: string;
+  readonly id?: string;
+  readonly client?: string;
+  readonly service?: string;
+  /** Responses must answer this request (base64 leaf hash of the request). */
+  readonly requestHash?: string;
+}
+
+export interface VerifiedMessage {
+  readonly manifest: Manifest;
+  readonly manifestBytes: Buffer;
+  readonly leaf: Buffer;
+  readonly signer: X509Certificate;
+  readonly signature: string;
+  readonly signatureHash: string;
+  readonly chain: string;
+  readonly ocsp: Buffer;
+  readonly statement: BatchStatement;
+}
+
+export class VerificationError extends Error {
+  constructor(
+    readonly code: Extract<ErrorCode, 'InvalidSignatureValue' | 'CertValidation' | 'InvalidRequest' | 'InconsistentResponse'>,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'VerificationError';
+  }
+}
+
+const SIGNATURE_CACHE_LIMIT = 8192;
+
+/**
+ * Verifies a received message completely: digests of what actually arrived, the hash chain to
+ * the signed root, the signature document, the signer certificate's chain to an approved CA,
+ * its role (a signing certificate, never an authentication one), whose it is (the claimed
+ * member — identity binding), and a fresh good OCSP response for it.
+ *
+ * With `cacheSignatures`, a signature document already verified (a batch shared by several
+ * messages) is not verified again: only the XML maths is skipped, keyed by the document's hash
+ * and the signer; every other check runs for every message.
+ */
+export class MessageVerifier {
+  private readonly verifiedDocuments = new Map<string, BatchStatement>();
+
+  constructor(
+    private readonly view: () => ConfView,
+    private readonly options: { cacheSignatures: boolean; clock?: () => number; onVerify?: (ms: number, cached: boolean) => void } = { cacheSignatures: true },
+  ) {}
+
+  verify(msg: ReceivedMessage, expect: Expectation): VerifiedMessage {
+    const view = this.view();
+    const now = this.options.clock?.() ?? Date.now();
+    if (!msg.signature || msg.chain === undefined) throw new VerificationError('InvalidSignatureValue', 'the message is not signed');
+    let manifest: Manifest;
+    let manifestBytes: Buffer;
+    try {
+      ({ manifest, bytes: manifestBytes } = decodeManifest(msg.manifest));
+    } catch (err) {
+      if (err instanceof MessageFormatError) throw new VerificationError('InvalidSignatureValue', err.message);
+      throw err;
+    }
+    if (manifest.type !== expect.type) throw new VerificationError('InvalidSignatureValue', `expected a signed ${expect.type}, got a ${manifest.type}`);
+    if (Buffer.from(manifest.salt, 'base64').compare(msg.salt) !== 0) throw new VerificationError('InvalidSignatureValue', 'the announced salt differs from the signed one');
+    if (manifest.headDigest !== saltedDigest(msg.salt, msg.headBytes)) throw new VerificationError('InvalidSignatureValue', 'the head does not match its signed digest');
+    if (manifest.bodyDigest !== msg.bodyDigest || manifest.bodyBytes !== msg.bodyBytes) throw new VerificationError('InvalidSignatureValue', 'the body does not match its signed digest');
+    for (const field of ['id', 'client', 'service'] as const) {
+      if (expect[field] !== undefined && manifest[field] !== expect[field]) throw new VerificationError('InvalidSignatureValue', `the signed ${field} differs from the one the message was sent with`);
+    }
+    if (expect.requestHash !== undefined && manifest.requestHash !== expect.requestHash) {
+      throw new VerificationError('InconsistentResponse', 'the response was signed for another request');
+    }
+
+    const leaf = manifestLeaf(manifestBytes);
+    let root: Buffer;
+    try {
+      root = rootFromProof(leaf, decodeProof(msg.chain ?? ''));
+    } catch {
+      throw new VerificationError('InvalidSignatureValue', 'the hash chain is malformed');
+    }
+
+    let signer: X509Certificate;
+    try {
+      signer = claimedSigner(msg.signature);
+    } catch (err) {
+      throw new VerificationError('InvalidSignatureValue', (err as Error).message);
+    }
+    const ca = issuingAnchor(signer, view.anchors, now);
+    if (!ca) throw new VerificationError('CertValidation', 'the signing certificate is not issued by an approved CA, or is not valid now');
+    const facts = certificateFacts(signer);
+    if (!isSigningCertificate(facts)) throw new VerificationError('CertValidation', 'the message is signed with a certificate that is not a signing certificate');
+    if (facts.subject.serialNumber !== expect.signerMember) {
+      throw new VerificationError('CertValidation', `the signing certificate belongs to ${facts.subject.serialNumber ?? 'no member'}, not ${expect.signerMember}`);
+    }
+
+    const statement = this.statement(msg.signature, signer);
+    if (!statement.root.equals(root)) throw new VerificationError('InvalidSignatureValue', 'the hash chain does not lead to the signed root');
+
+    if (!msg.ocsp) throw new VerificationError('CertValidation', 'no OCSP response for the signing certificate');
+    try {
+      checkFresh(verifyOcspResponse(msg.ocsp, signer, ca.certificate), view.conf.ocspFreshnessSeconds, now);
+    } catch (err) {
+      if (err instanceof OcspError) throw new VerificationError('CertValidation', `signing certificate: ${err.message}`);
+      throw err;
+    }
+    return {
+      manifest,
+      manifestBytes,
+      leaf,
+      signer,
+      signature: msg.signature,
+      signatureHash: createHash('sha256').update(msg.signature).digest('hex'),
+      chain: msg.chain ?? '',
+      ocsp: msg.ocsp,
+      statement,
+    };
+  }
+
+  private statement(xml: string, signer: X509Certificate): BatchStatement {
+    const started = performance.now();
+    const key = this.options.cacheSignatures ? `${createHash('sha256').update(xml).digest('hex')}:${signer.fingerprint256}` : '';
+    const known = key ? this.verifiedDocuments.get(key) : undefined;
+    if (known) {
+      this.options.onVerify?.(performance.now() - started, true);
+      return known;
+    }
+    let statement: BatchStatement;
+    try {
+      statement = verifySignatureDocument(xml, signer.publicKey);
+    } catch (err) {
+      if (err instanceof SignatureDocumentError) throw new VerificationError('InvalidSignatureValue', err.message);
+      throw err;
+    }
+    if (key) {
+      if (this.verifiedDocuments.size >= SIGNATURE_CACHE_LIMIT) this.verifiedDocuments.delete(this.verifiedDocuments.keys().next().value!);
+      this.verifiedDocuments.set(key, statement);
+    }
+    this.options.onVerify?.(performance.now() - started, false);
+    return statement;
+  }
+}
+
+/**
+ * Refuses a message seen before, and any signed outside the accepted window (so the set of
+ * remembered messages stays bounded). Keyed by the message's leaf hash, which is unique per
+ * message because every manifest has a random salt.
+ */
+export class ReplayGuard {
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly windowMs = 10 * 60_000,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  remember(leafHex: string, signedAt: number): void {
+    this.seen.set(leafHex, signedAt);
+  }
+
+  check(leaf: Buffer, signedAt: string): void {
+    const now = this.clock();
+    const at = Date.parse(signedAt);
+    if (Math.abs(now - at) > this.windowMs) throw new VerificationError('InvalidSignatureValue', `the message was signed at ${signedAt}, outside the accepted window of ${this.windowMs / 60000} minutes`);
+    const hex = leaf.toString('hex');
+    if (this.seen.has(hex)) throw new VerificationError('InvalidSignatureValue', 'the message was already received (replay)');
+    this.seen.set(hex, at);
+    if (this.seen.size % 1024 === 0) for (const [k, t] of this.seen) if (now - t > this.windowMs) this.seen.delete(k);
+  }
+
+  get windowMilliseconds(): number {
+    return this.windowMs;
+  }
+}

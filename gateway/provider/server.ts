@@ -1,0 +1,263 @@
+import { X509Certificate } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import { pipeline } from 'node:stream/promises';
+import type { TLSSocket } from 'node:tls';
+import { XRoadError } from '../../protocol/errors.js';
+import { normaliseRequestPath } from '../../protocol/paths.js';
+import type { GatewayContext } from '../context.js';
+import { asXRoadError, fail, sendXRoadError } from '../errors.js';
+import { decodeRequestHead, encodeHead, encodeManifest, endToEndHeaders, H, manifestLeaf, MESSAGE_PATH, newSalt, saltedDigest, TRAILERS, type Manifest } from '../message/format.js';
+import type { VerifiedMessage } from '../message/verifier.js';
+import type { SignedPart } from '../messagelog/log.js';
+import { BodyTooLarge, DigestingStream } from '../transport/digest-stream.js';
+import { certificateHash, chainPem, checkPeerAuthCert, MIN_TLS } from '../transport/tls.js';
+import { callService, ServiceUnreachable } from './forward.js';
+
+const SIDE = 'Server.ServerProxy' as const;
+
+const part = (v: VerifiedMessage, manifest: string): SignedPart => ({
+  manifest,
+  chain: v.chain,
+  leaf: v.leaf.toString('hex'),
+  signature: v.signature,
+  signatureHash: v.signatureHash,
+  batchSize: v.statement.count,
+  signerDer: v.signer.raw,
+  ocspDer: v.ocsp,
+});
+
+/**
+ * The provider side: receives signed messages from other gateways over mTLS, and only after
+ * the peer, the signature, the certificates, the service and the access right have all been
+ * checked does it call the provider's information system; the answer streams back signed.
+ */
+export function providerHandler(ctx: GatewayContext) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestInTs = ctx.clock();
+    const hint = { client: String(req.headers[H.client] ?? ''), service: String(req.headers[H.service] ?? ''), id: String(req.headers[H.id] ?? '') };
+    let peerServer: string | null = null;
+    let endpoint = '*';
+    let request: SignedPart | null = null;
+    let response: SignedPart | null = null;
+    let requestId = 'none';
+    let status = 0;
+    let requestOutTs: number | null = null;
+    let responseInTs: number | null = null;
+    let sizes = { request: 0, response: 0 };
+    let fault: XRoadError | undefined;
+    let verifiedRequest = false;
+    ctx.metrics.inFlight.inc({ side: 'Producer' });
+    const spool = ctx.spools.spool(ctx.config.limits.spoolMemoryBytes);
+    try {
+      if (req.method !== 'POST' || req.url !== MESSAGE_PATH) throw fail(SIDE, 'InvalidRequest', `security servers exchange messages at POST ${MESSAGE_PATH}`);
+      const view = ctx.view(SIDE);
+      const now = ctx.clock();
+
+      // The TLS peer: an authentication certificate registered for a security server, fresh and good.
+      const peerRaw = (req.socket as TLSSocket).getPeerCertificate?.()?.raw;
+      if (!peerRaw) throw fail(SIDE, 'SslAuthenticationFailed', 'no client certificate');
+      const peerCert = new X509Certificate(peerRaw);
+      const authOcsp = req.headers[H.ocspAuth] ? Buffer.from(String(req.headers[H.ocspAuth]), 'base64') : undefined;
+      const peerProblem = checkPeerAuthCert(peerCert, view, authOcsp, now);
+      if (peerProblem) throw fail(SIDE, peerProblem.startsWith('OCSP') || peerProblem.startsWith('no OCSP') ? 'CertValidation' : 'SslAuthenticationFailed', `the calling security server's certificate: ${peerProblem}`);
+      peerServer = view.serverOfAuthCert(certificateHash(peerRaw))!;
+
+      const { head, bytes: headBytes } = decodeRequestHead(req.headers[H.head] as string | undefined);
+      const salt = Buffer.from(String(req.headers['x-camdx-salt'] ?? ''), 'base64');
+      const body = new DigestingStream(salt, ctx.config.limits.maxBodyBytes);
+      try {
+        await pipeline(req, body, spool);
+      } catch (err) {
+        if (err instanceof BodyTooLarge) throw new XRoadError('Client', 'MaxRequestSizeExceeded', `the request body is larger than ${err.limit} bytes`);
+        throw err;
+      }
+      const { digest, bytes } = body.result();
+      sizes.request = bytes;
+      ctx.metrics.bytes.inc({ side: 'Producer', direction: 'request' }, bytes);
+
+      // 1. Signature, certificates, identity binding, OCSP — before anything else is believed.
+      const clientMember = hint.client.split('/').slice(0, 3).join('/');
+      const started = performance.now();
+      const verified = ctx.verifier.verify(
+        {
+          manifest: req.trailers[H.manifest],
+          chain: req.trailers[H.chain],
+          signature: req.trailers[H.signature] ? Buffer.from(req.trailers[H.signature]!, 'base64').toString('utf8') : undefined,
+          headBytes,
+          salt,
+          bodyDigest: digest,
+          bodyBytes: bytes,
+          ocsp: req.headers[H.ocspSign] ? Buffer.from(String(req.headers[H.ocspSign]), 'base64') : undefined,
+        },
+        { type: 'request', signerMember: clientMember, client: hint.client, service: hint.service, id: hint.id },
+      );
+      ctx.metrics.verifySeconds.observe({ cached: 'no' }, (performance.now() - started) / 1000);
+      const manifest = verified.manifest;
+      requestId = manifest.requestId;
+      request = part(verified, req.trailers[H.manifest]!);
+      ctx.replay.check(verified.leaf, manifest.signedAt);
+      verifiedRequest = true;
+      if (!view.isClientOf(peerServer, manifest.client)) {
+        throw fail(SIDE, 'ClientNotRegistered', `${manifest.client} is not a registered client of the calling security server ${peerServer}`);
+      }
+
+      // 2. The service exists and is provided here.
+      const service = view.service(manifest.service);
+      const provider = manifest.service.split('/').slice(0, 4).join('/');
+      const baseUrl = ctx.config.services[manifest.service]?.url;
+      if (!service || !view.isClientOf(ctx.config.serverId, provider) || !baseUrl) {
+        throw fail(SIDE, 'UnknownService', `service ${manifest.service} is not provided by security server ${ctx.config.serverId}`);
+      }
+
+      // 3. The access right, on the normalised path.
+      const path = normaliseRequestPath(head.path);
+      endpoint = view.endpointOf(manifest.service, head.method, path);
+      if (!view.allowingRight(manifest.client, manifest.service, head.method, path)) {
+        throw fail(SIDE, 'AccessDenied', `${manifest.client} has no access right to ${head.method} ${path === '' ? '/' : path} on ${manifest.service}`);
+      }
+
+      // 4. The provider's information system.
+      requestOutTs = ctx.clock();
+      let upstream: IncomingMessage;
+      try {
+        upstream = await callService(
+          baseUrl,
+          head,
+          head.path,
+          [
+            ['X-Road-Client', manifest.client],
+            ['X-Road-Service', manifest.service],
+            ['X-Road-Id', manifest.id],
+            ['X-Road-Request-Id', manifest.requestId],
+            ['X-Road-Request-Hash', verified.leaf.toString('base64')],
+          ],
+          spool.reader(),
+          bytes,
+          ctx.config.limits.serviceTimeoutMs,
+        );
+      } catch (err) {
+        if (err instanceof ServiceUnreachable) throw fail(SIDE, err.timedOut ? 'Timeout' : 'ServiceFailed', err.message);
+        throw err;
+      }
+      responseInTs = ctx.clock();
+      status = upstream.statusCode ?? 502;
+
+      // 5. The answer, streamed back with its signature as trailers.
+      const freshness = view.conf.ocspFreshnessSeconds;
+      const signingOcsp = ctx.ownOcsp.freshDer('signing', freshness);
+      if (!signingOcsp) {
+        upstream.destroy();
+        throw fail(SIDE, 'CertValidation', 'this security server has no fresh good OCSP response for its signing certificate');
+      }
+      const responseSalt = newSalt();
+      const headText = encodeHead({ status, headers: endToEndHeaders(upstream.rawHeaders) });
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        trailer: TRAILERS,
+        [H.head]: headText,
+        'x-camdx-salt': responseSalt.toString('base64'),
+        [H.ocspSign]: signingOcsp.toString('base64'),
+      });
+      const responseBody = new DigestingStream(responseSalt, Number.MAX_SAFE_INTEGER);
+      await pipeline(upstream, responseBody, async function* (source) {
+        for await (const chunk of source) if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+      });
+      const result = responseBody.result();
+      sizes = { ...sizes, response: result.bytes };
+      ctx.metrics.bytes.inc({ side: 'Producer', direction: 'response' }, result.bytes);
+      const answer: Manifest = {
+        v: 1,
+        type: 'response',
+        id: manifest.id,
+        requestId: manifest.requestId,
+        client: manifest.client,
+        service: manifest.service,
+        signedAt: new Date(ctx.clock()).toISOString(),
+        salt: responseSalt.toString('base64'),
+        headDigest: saltedDigest(responseSalt, Buffer.from(headText, 'base64url')),
+        bodyDigest: result.digest,
+        bodyBytes: result.bytes,
+        requestHash: verified.leaf.toString('base64'),
+      };
+      const encoded = encodeManifest(answer);
+      const leaf = manifestLeaf(encoded.bytes);
+      const signed = await ctx.signer.sign(leaf);
+      res.addTrailers({ [H.manifest]: encoded.text, [H.chain]: signed.chain, [H.signature]: Buffer.from(signed.signature).toString('base64') });
+      res.end();
+      response = {
+        manifest: encoded.text,
+        chain: signed.chain,
+        leaf: leaf.toString('hex'),
+        signature: signed.signature,
+        signatureHash: signed.signatureHash,
+        batchSize: signed.batchSize,
+        signerDer: ctx.keys.signing.cert.raw,
+        ocspDer: signingOcsp,
+      };
+    } catch (err) {
+      fault = asXRoadError(err, SIDE);
+      if (fault.code === 'InternalError') ctx.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'provider failure');
+      status = fault.httpStatus;
+      sendXRoadError(res, fault, hint.id || 'none');
+      if (!req.readableEnded) req.resume();
+    } finally {
+      await spool.dispose();
+      ctx.metrics.inFlight.dec({ side: 'Producer' });
+      // Only messages whose signature verified are attributed to a client and service.
+      if (verifiedRequest || peerServer) {
+        const client = verifiedRequest ? hint.client : 'unverified';
+        const service = verifiedRequest ? hint.service : 'unverified';
+        const labels = { side: 'Producer', client, service };
+        ctx.metrics.requests.inc({ ...labels, status: String(status), fault: fault?.type ?? '' });
+        ctx.metrics.duration.observe(labels, (ctx.clock() - requestInTs) / 1000);
+        ctx.messageLog.record({
+          messageId: verifiedRequest ? hint.id : 'unverified',
+          requestId,
+          side: 'Producer',
+          client,
+          service,
+          endpoint,
+          peerServer,
+          requestInTs,
+          requestOutTs,
+          responseInTs,
+          responseOutTs: ctx.clock(),
+          requestSize: sizes.request,
+          responseSize: sizes.response,
+          status,
+          succeeded: !fault,
+          faultCode: fault?.type ?? null,
+          faultString: fault?.message ?? null,
+          request,
+          response,
+        });
+      }
+    }
+  };
+}
+
+/** The TLS server other gateways connect to; trust anchors follow the global configuration. */
+export function createProviderServer(ctx: GatewayContext, trustedCaPems: string[]): https.Server {
+  const handler = providerHandler(ctx);
+  const server = https.createServer(
+    {
+      key: ctx.keys.auth.key.export({ type: 'pkcs8', format: 'pem' }) as string,
+      cert: chainPem(ctx.keys.auth),
+      ca: trustedCaPems,
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: MIN_TLS,
+      maxHeaderSize: ctx.config.limits.maxHeaderBytes,
+      requestTimeout: 0,
+    },
+    (req, res) => void handler(req, res),
+  );
+  server.setTimeout(ctx.config.limits.idleTimeoutMs);
+  // Staple our authentication certificate's OCSP response into every handshake.
+  server.on('OCSPRequest', (_cert: Buffer, _issuer: Buffer, callback: (err: Error | null, resp: Buffer | null) => void) => {
+    const freshness = ctx.globalConf.current?.ocspFreshnessSeconds ?? 3600;
+    callback(null, ctx.ownOcsp.freshDer('auth', freshness) ?? null);
+  });
+  return server;
+}

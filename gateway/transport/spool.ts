@@ -1,0 +1,147 @@
+import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+
+/**
+ * Holds a message body while it waits for its signature to be checked. Small bodies stay in
+ * memory; past `memoryLimit` the body goes to a file outside the state directory, encrypted
+ * with a key that exists only in this process for this one exchange (AES-256-GCM per chunk,
+ * the chunk number as associated data, so chunks cannot be reordered, dropped or altered).
+ * The file is deleted when the exchange ends, and every spool file of this gateway at start.
+ */
+export class SpoolDirectory {
+  readonly path: string;
+
+  constructor(gatewayTag: string) {
+    this.path = join(tmpdir(), 'camdx-spool', gatewayTag.replace(/[^A-Za-z0-9._-]/g, '_'));
+    // Leftovers of an earlier run of this gateway (a crash) hold nothing readable: drop them.
+    rmSync(this.path, { recursive: true, force: true });
+    mkdirSync(this.path, { recursive: true, mode: 0o700 });
+  }
+
+  spool(memoryLimit: number): Spool {
+    return new Spool(this.path, memoryLimit);
+  }
+
+  /** Files currently on disk (tests check that exchanges leave none behind). */
+  files(): string[] {
+    try {
+      return readdirSync(this.path);
+    } catch {
+      return [];
+    }
+  }
+}
+
+const TAG_BYTES = 16;
+
+export class Spool extends Writable {
+  private memory: Buffer[] = [];
+  private memoryBytes = 0;
+  private file: FileHandle | undefined;
+  private filePath: string | undefined;
+  private readonly key = randomBytes(32);
+  private readonly noncePrefix = randomBytes(4);
+  private chunks = 0;
+  private position = 0;
+  private total = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly memoryLimit: number,
+  ) {
+    // The body is read back after writing has finished: the stream must not tear itself down then.
+    super({ autoDestroy: false });
+  }
+
+  get bytes(): number {
+    return this.total;
+  }
+
+  get onDisk(): boolean {
+    return this.file !== undefined;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.total += chunk.length;
+    if (!this.file && this.memoryBytes + chunk.length <= this.memoryLimit) {
+      this.memory.push(chunk);
+      this.memoryBytes += chunk.length;
+      return done();
+    }
+    void this.toDisk(chunk).then(() => done(), done);
+  }
+
+  private async toDisk(chunk: Buffer): Promise<void> {
+    if (!this.file) {
+      this.filePath = join(this.dir, `${randomUUID()}.spool`);
+      this.file = await open(this.filePath, 'wx+', 0o600);
+      const held = this.memory;
+      this.memory = [];
+      this.memoryBytes = 0;
+      for (const c of held) await this.appendEncrypted(c);
+    }
+    await this.appendEncrypted(chunk);
+  }
+
+  private nonce(index: number): Buffer {
+    const n = Buffer.alloc(12);
+    this.noncePrefix.copy(n, 0);
+    n.writeUInt32BE(Math.floor(index / 2 ** 32), 4);
+    n.writeUInt32BE(index >>> 0, 8);
+    return n;
+  }
+
+  private async appendEncrypted(chunk: Buffer): Promise<void> {
+    const index = this.chunks++;
+    const cipher = createCipheriv('aes-256-gcm', this.key, this.nonce(index));
+    cipher.setAAD(Buffer.from(String(index)));
+    const body = Buffer.concat([cipher.update(chunk), cipher.final()]);
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(body.length);
+    const record = Buffer.concat([header, body, cipher.getAuthTag()]);
+    await this.file!.write(record, 0, record.length, this.position);
+    this.position += record.length;
+  }
+
+  /** The body, decrypted and checked chunk by chunk; call after the writable side has finished. */
+  reader(): Readable {
+    if (!this.file) return Readable.from(this.memory);
+    const file = this.file;
+    const chunks = this.chunks;
+    const decrypt = (index: number, record: Buffer) => {
+      const decipher = createDecipheriv('aes-256-gcm', this.key, this.nonce(index));
+      decipher.setAAD(Buffer.from(String(index)));
+      decipher.setAuthTag(record.subarray(record.length - TAG_BYTES));
+      return Buffer.concat([decipher.update(record.subarray(0, record.length - TAG_BYTES)), decipher.final()]);
+    };
+    return Readable.from(
+      (async function* read() {
+        let position = 0;
+        const header = Buffer.alloc(4);
+        for (let index = 0; index < chunks; index++) {
+          await file.read(header, 0, 4, position);
+          const length = header.readUInt32BE(0) + TAG_BYTES;
+          const record = Buffer.alloc(length);
+          await file.read(record, 0, length, position + 4);
+          position += 4 + length;
+          yield decrypt(index, record);
+        }
+      })(),
+    );
+  }
+
+  /** Deletes the file (if any) and forgets the body. */
+  async dispose(): Promise<void> {
+    this.memory = [];
+    const file = this.file;
+    this.file = undefined;
+    if (file) {
+      await file.close().catch(() => undefined);
+      await unlink(this.filePath!).catch(() => undefined);
+    }
+  }
+}

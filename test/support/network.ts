@@ -1,0 +1,103 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnCamdx, type ChildService } from '../../common/child.js';
+import { freePort } from '../../common/http.js';
+import { centralLayout } from '../../central/settings.js';
+import type { RawGatewayConfig } from '../../gateway/config.js';
+import { provisionGateway, type GatewaySpec } from '../../sim/provision.js';
+import { startTestCentral, type TestCentral } from './central.js';
+import { startEcho, type EchoService } from './echo.js';
+
+export const CLIENT = 'CAMDX/COM/DEMOBANK/ONBOARDING';
+export const SERVICE = 'CAMDX/GOV/MOI/KYC/echo';
+
+export interface TestGateway {
+  readonly dir: string;
+  readonly config: string;
+  readonly spec: GatewaySpec;
+  child: ChildService;
+  readonly consumerUrl: string;
+  readonly adminUrl: string;
+  restart(): Promise<void>;
+}
+
+export interface TestNetwork {
+  readonly central: TestCentral;
+  readonly echo: EchoService;
+  readonly consumer: TestGateway;
+  readonly provider: TestGateway;
+  /** `http://…/r1/CAMDX/GOV/MOI/KYC/echo` on the consumer gateway. */
+  readonly serviceUrl: string;
+  close(): Promise<void>;
+}
+
+async function spec(member: string, name: string, subsystems: string[], services?: GatewaySpec['services'], extraConfig?: Partial<RawGatewayConfig>): Promise<GatewaySpec> {
+  return {
+    member,
+    name,
+    serverCode: 'SS1',
+    subsystems,
+    host: '127.0.0.1',
+    ports: { consumer: await freePort(), peer: await freePort(), admin: await freePort() },
+    ...(services ? { services } : {}),
+    ...(extraConfig ? { extraConfig } : {}),
+  };
+}
+
+/** Starts a provisioned gateway as its own process (`camdx gateway run`). */
+export async function runGateway(config: string): Promise<ChildService> {
+  return spawnCamdx(['--log-level', 'warn', 'gateway', 'run', '--config', config], /gateway \S+ ready/);
+}
+
+/**
+ * PKI + central + two gateway processes + an echo service: DEMOBANK/ONBOARDING may call
+ * GET and POST /echo/** on MOI/KYC's echo service (and nothing else).
+ */
+export async function startTestNetwork(options: { consumerConfig?: Partial<RawGatewayConfig>; providerConfig?: Partial<RawGatewayConfig>; confExpirySeconds?: number } = {}): Promise<TestNetwork> {
+  const central = await startTestCentral({ autoApprove: true, ...(options.confExpirySeconds ? { confExpirySeconds: options.confExpirySeconds } : {}) });
+  const echo = await startEcho();
+  const ctx = { central: central.admin, centralUrl: central.running.url, pkiUrl: central.pki.url, anchorFile: centralLayout(central.stateDir).anchor };
+  const providerSpec = await spec(
+    'CAMDX/GOV/MOI',
+    'Ministry of Interior',
+    ['KYC'],
+    { [SERVICE]: { url: echo.url, endpoints: [{ method: 'POST', path: '/echo/**' }, { method: 'GET', path: '/echo/**' }, { method: 'GET', path: '/admin/**' }], openApi: '{"openapi":"3.0.3","info":{"title":"echo","version":"1"},"paths":{}}' } },
+    { globalconf: { pollSeconds: 1 }, ...options.providerConfig },
+  );
+  const consumerSpec = await spec('CAMDX/COM/DEMOBANK', 'Demo Bank Plc', ['ONBOARDING', 'OTHER'], undefined, { globalconf: { pollSeconds: 1 }, ...options.consumerConfig });
+  const gateway = async (s: GatewaySpec): Promise<TestGateway> => {
+    const dir = join(central.stateDir, 'gateways', s.member.split('/')[2]!);
+    mkdirSync(dir, { recursive: true });
+    const config = await provisionGateway(ctx, s, dir);
+    const g: TestGateway = {
+      dir,
+      config,
+      spec: s,
+      child: undefined as unknown as ChildService,
+      consumerUrl: `http://127.0.0.1:${s.ports.consumer}`,
+      adminUrl: `http://127.0.0.1:${s.ports.admin}`,
+      restart: async () => {
+        await g.child.stop();
+        g.child = await runGateway(config);
+      },
+    };
+    return g;
+  };
+  const provider = await gateway(providerSpec);
+  const consumer = await gateway(consumerSpec);
+  await central.admin.call('POST', '/access-rights', { subject: `${CLIENT}`, service: SERVICE, method: 'POST', path: '/echo/**' });
+  await central.admin.call('POST', '/access-rights', { subject: `${CLIENT}`, service: SERVICE, method: 'GET', path: '/echo/**' });
+  [provider.child, consumer.child] = await Promise.all([runGateway(provider.config), runGateway(consumer.config)]);
+  return {
+    central,
+    echo,
+    consumer,
+    provider,
+    serviceUrl: `${consumer.consumerUrl}/r1/${SERVICE}`,
+    close: async () => {
+      await Promise.all([consumer.child?.stop(), provider.child?.stop()]);
+      await echo.close();
+      await central.close();
+    },
+  };
+}
