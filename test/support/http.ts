@@ -1,0 +1,35 @@
+import http from 'node:http';
+
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly rawHeaders: string[];
+  readonly body: Buffer;
+}
+
+/**
+ * A plain HTTP call that keeps headers exactly as sent and received (fetch would merge and
+ * reorder them) and sends the path verbatim (URL parsing would resolve `..` before sending).
+ */
+export function call(url: string, options: { method?: string; headers?: Array<[string, string]>; body?: Buffer | string } = {}): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const { hostname, port, host } = new URL(url);
+    const path = url.slice(url.indexOf('/', url.indexOf('//') + 2));
+    // With headers as a raw list Node adds none of its own, so Host is ours to send.
+    const headers = [['Host', host], ...(options.headers ?? [])].flat();
+    const req = http.request({ host: hostname, port, path, method: options.method ?? 'GET', headers: headers as unknown as http.OutgoingHttpHeaders }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** The X-Road error type and message of a failed call. */
+export function errorOf(res: RawResponse): { type: string; message: string; header: string | undefined } {
+  const body = JSON.parse(res.body.toString()) as { type: string; message: string };
+  return { ...body, header: res.headers['x-road-error'] as string | undefined };
+}
