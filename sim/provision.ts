@@ -137,13 +137,14 @@ export async function provisionGateway(ctx: ProvisionContext, spec: GatewaySpec,
     anchor: 'anchor.json',
     stateDir: '.',
     keystores: { auth: { file: 'auth.p12', passwordFile: 'auth.p12.password' }, signing: { file: 'sign.p12', passwordFile: 'sign.p12.password' } },
+    services: Object.fromEntries(Object.entries(spec.services ?? {}).map(([id, s]) => [id, { url: s.url }])),
+    ...spec.extraConfig,
     listen: {
       consumer: { host: spec.host, port: spec.ports.consumer },
       peer: { host: spec.host, port: spec.ports.peer },
       admin: { host: spec.host, port: spec.ports.admin },
+      ...spec.extraConfig?.listen,
     },
-    services: Object.fromEntries(Object.entries(spec.services ?? {}).map(([id, s]) => [id, { url: s.url }])),
-    ...spec.extraConfig,
   };
   const file = join(dir, 'gateway.yaml');
   writeFileAtomic(file, `# Written by camdx provisioning; see README "Gateway configuration".\n${toYaml(config)}`);

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { XRoadError } from '../../protocol/errors.js';
 import type { GatewayContext } from '../context.js';
@@ -114,13 +115,29 @@ export interface ConsumerServers {
   readonly https?: https.Server;
 }
 
+/** Requests Node's parser refuses before any handler runs still get an X-Road error body. */
+function onClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const error =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? new XRoadError('Client', 'InvalidHttpHeader', 'the request headers are larger than this security server accepts')
+      : new XRoadError('Client', 'InvalidRequest', 'the request is not valid HTTP');
+  const body = JSON.stringify(error.toBody('none'));
+  socket.end(`HTTP/1.1 ${error.httpStatus} Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nX-Road-Error: ${error.type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
 export function createConsumerServers(ctx: GatewayContext, pools: ProviderPools, internalTls?: { key: string; cert: string }): ConsumerServers {
   const handler = consumerHandler(ctx, pools);
   const options = { maxHeaderSize: ctx.config.limits.maxHeaderBytes, requestTimeout: 0 };
   const http = createServer(options, (req, res) => void handler(req, res));
   http.setTimeout(ctx.config.limits.idleTimeoutMs);
+  http.on('clientError', onClientError);
   if (!ctx.config.listen.consumerTls || !internalTls) return { http };
   const secure = https.createServer({ ...options, ...internalTls, requestCert: true, rejectUnauthorized: false }, (req, res) => void handler(req, res));
   secure.setTimeout(ctx.config.limits.idleTimeoutMs);
+  secure.on('clientError', onClientError);
   return { http, https: secure };
 }

@@ -23,8 +23,8 @@ export interface ReceivedMessage {
 
 export interface Expectation {
   readonly type: Manifest['type'];
-  /** The member whose signing certificate must have signed (client's member or provider's member). */
-  readonly signerMember: string;
+  /** The member whose signing certificate must have signed; by default the signed client's member (requests). */
+  readonly signerMember?: string;
   readonly id?: string;
   readonly client?: string;
   readonly service?: string;
@@ -90,13 +90,6 @@ export class MessageVerifier {
     if (Buffer.from(manifest.salt, 'base64').compare(msg.salt) !== 0) throw new VerificationError('InvalidSignatureValue', 'the announced salt differs from the signed one');
     if (manifest.headDigest !== saltedDigest(msg.salt, msg.headBytes)) throw new VerificationError('InvalidSignatureValue', 'the head does not match its signed digest');
     if (manifest.bodyDigest !== msg.bodyDigest || manifest.bodyBytes !== msg.bodyBytes) throw new VerificationError('InvalidSignatureValue', 'the body does not match its signed digest');
-    for (const field of ['id', 'client', 'service'] as const) {
-      if (expect[field] !== undefined && manifest[field] !== expect[field]) throw new VerificationError('InvalidSignatureValue', `the signed ${field} differs from the one the message was sent with`);
-    }
-    if (expect.requestHash !== undefined && manifest.requestHash !== expect.requestHash) {
-      throw new VerificationError('InconsistentResponse', 'the response was signed for another request');
-    }
-
     const leaf = manifestLeaf(manifestBytes);
     let root: Buffer;
     try {
@@ -115,8 +108,9 @@ export class MessageVerifier {
     if (!ca) throw new VerificationError('CertValidation', 'the signing certificate is not issued by an approved CA, or is not valid now');
     const facts = certificateFacts(signer);
     if (!isSigningCertificate(facts)) throw new VerificationError('CertValidation', 'the message is signed with a certificate that is not a signing certificate');
-    if (facts.subject.serialNumber !== expect.signerMember) {
-      throw new VerificationError('CertValidation', `the signing certificate belongs to ${facts.subject.serialNumber ?? 'no member'}, not ${expect.signerMember}`);
+    const signerMember = expect.signerMember ?? manifest.client.split('/').slice(0, 3).join('/');
+    if (facts.subject.serialNumber !== signerMember) {
+      throw new VerificationError('CertValidation', `the signing certificate belongs to ${facts.subject.serialNumber ?? 'no member'}, not ${signerMember}`);
     }
 
     const statement = this.statement(msg.signature, signer);
@@ -128,6 +122,15 @@ export class MessageVerifier {
     } catch (err) {
       if (err instanceof OcspError) throw new VerificationError('CertValidation', `signing certificate: ${err.message}`);
       throw err;
+    }
+    // Only now that the manifest is known to be signed: is it the message we expected?
+    if (expect.requestHash !== undefined && manifest.requestHash !== expect.requestHash) {
+      throw new VerificationError('InconsistentResponse', 'the response was signed for another request');
+    }
+    for (const field of ['id', 'client', 'service'] as const) {
+      if (expect[field] !== undefined && manifest[field] !== expect[field]) {
+        throw new VerificationError(expect.type === 'response' ? 'InconsistentResponse' : 'InvalidSignatureValue', `the signed ${field} differs from the one the message was sent with`);
+      }
     }
     return {
       manifest,

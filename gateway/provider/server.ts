@@ -77,7 +77,6 @@ export function providerHandler(ctx: GatewayContext) {
       ctx.metrics.bytes.inc({ side: 'Producer', direction: 'request' }, bytes);
 
       // 1. Signature, certificates, identity binding, OCSP — before anything else is believed.
-      const clientMember = hint.client.split('/').slice(0, 3).join('/');
       const started = performance.now();
       const verified = ctx.verifier.verify(
         {
@@ -90,7 +89,7 @@ export function providerHandler(ctx: GatewayContext) {
           bodyBytes: bytes,
           ocsp: req.headers[H.ocspSign] ? Buffer.from(String(req.headers[H.ocspSign]), 'base64') : undefined,
         },
-        { type: 'request', signerMember: clientMember, client: hint.client, service: hint.service, id: hint.id },
+        { type: 'request', client: hint.client, service: hint.service, id: hint.id },
       );
       ctx.metrics.verifySeconds.observe({ cached: 'no' }, (performance.now() - started) / 1000);
       const manifest = verified.manifest;

@@ -53,7 +53,15 @@ export async function runGateway(config: string): Promise<ChildService> {
  * PKI + central + two gateway processes + an echo service: DEMOBANK/ONBOARDING may call
  * GET and POST /echo/** on MOI/KYC's echo service (and nothing else).
  */
-export async function startTestNetwork(options: { consumerConfig?: Partial<RawGatewayConfig>; providerConfig?: Partial<RawGatewayConfig>; confExpirySeconds?: number } = {}): Promise<TestNetwork> {
+export async function startTestNetwork(
+  options: {
+    consumerConfig?: Partial<RawGatewayConfig>;
+    providerConfig?: Partial<RawGatewayConfig>;
+    confExpirySeconds?: number;
+    /** More services on the provider, each open to the test client for any method and path. */
+    extraServices?: Record<string, string>;
+  } = {},
+): Promise<TestNetwork> {
   const central = await startTestCentral({ autoApprove: true, ...(options.confExpirySeconds ? { confExpirySeconds: options.confExpirySeconds } : {}) });
   const echo = await startEcho();
   const ctx = { central: central.admin, centralUrl: central.running.url, pkiUrl: central.pki.url, anchorFile: centralLayout(central.stateDir).anchor };
@@ -61,7 +69,10 @@ export async function startTestNetwork(options: { consumerConfig?: Partial<RawGa
     'CAMDX/GOV/MOI',
     'Ministry of Interior',
     ['KYC'],
-    { [SERVICE]: { url: echo.url, endpoints: [{ method: 'POST', path: '/echo/**' }, { method: 'GET', path: '/echo/**' }, { method: 'GET', path: '/admin/**' }], openApi: '{"openapi":"3.0.3","info":{"title":"echo","version":"1"},"paths":{}}' } },
+    {
+      [SERVICE]: { url: echo.url, endpoints: [{ method: 'POST', path: '/echo/**' }, { method: 'GET', path: '/echo/**' }, { method: 'GET', path: '/admin/**' }], openApi: '{"openapi":"3.0.3","info":{"title":"echo","version":"1"},"paths":{}}' },
+      ...Object.fromEntries(Object.entries(options.extraServices ?? {}).map(([id, url]) => [id, { url, endpoints: [{ method: '*', path: '/**' }] }])),
+    },
     { globalconf: { pollSeconds: 1 }, ...options.providerConfig },
   );
   const consumerSpec = await spec('CAMDX/COM/DEMOBANK', 'Demo Bank Plc', ['ONBOARDING', 'OTHER'], undefined, { globalconf: { pollSeconds: 1 }, ...options.consumerConfig });
@@ -87,6 +98,7 @@ export async function startTestNetwork(options: { consumerConfig?: Partial<RawGa
   const consumer = await gateway(consumerSpec);
   await central.admin.call('POST', '/access-rights', { subject: `${CLIENT}`, service: SERVICE, method: 'POST', path: '/echo/**' });
   await central.admin.call('POST', '/access-rights', { subject: `${CLIENT}`, service: SERVICE, method: 'GET', path: '/echo/**' });
+  for (const id of Object.keys(options.extraServices ?? {})) await central.admin.call('POST', '/access-rights', { subject: CLIENT, service: id });
   [provider.child, consumer.child] = await Promise.all([runGateway(provider.config), runGateway(consumer.config)]);
   return {
     central,
