@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { registerBench } from './bench.js';
 import { registerCentral } from './central.js';
+import { registerEcho } from './echo.js';
 import { registerGateway } from './gateway.js';
 import { registerPki } from './pki.js';
 import { registerStart } from './start.js';
@@ -16,6 +17,7 @@ registerStart(program);
 registerPki(program);
 registerCentral(program);
 registerGateway(program);
+registerEcho(program);
 registerBench(program);
 
 try {

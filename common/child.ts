@@ -18,8 +18,8 @@ export interface ChildService {
  * stdout matches `readyPattern`. Services under test and load generators never share an
  * event loop this way, and a process can be killed and restarted alone.
  */
-export function spawnCamdx(args: readonly string[], readyPattern: RegExp, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ChildService> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+export function spawnCamdx(args: readonly string[], readyPattern: RegExp, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; nodeArgs?: readonly string[] } = {}): Promise<ChildService> {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`'camdx ${args.join(' ')}' was not ready within ${options.timeoutMs ?? 30_000} ms:\n${output}`)), options.timeoutMs ?? 30_000);

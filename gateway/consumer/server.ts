@@ -131,7 +131,7 @@ function onClientError(err: Error & { code?: string }, socket: Duplex): void {
 
 export function createConsumerServers(ctx: GatewayContext, pools: ProviderPools, internalTls?: { key: string; cert: string }): ConsumerServers {
   const handler = consumerHandler(ctx, pools);
-  const options = { maxHeaderSize: ctx.config.limits.maxHeaderBytes, requestTimeout: 0 };
+  const options = { maxHeaderSize: ctx.config.limits.maxHeaderBytes, requestTimeout: 0, noDelay: true };
   const http = createServer(options, (req, res) => void handler(req, res));
   http.setTimeout(ctx.config.limits.idleTimeoutMs);
   http.on('clientError', onClientError);

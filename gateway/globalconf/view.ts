@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import type { TrustAnchor } from '../../certs/inspect.js';
+import { issuingAnchor, type TrustAnchor } from '../../certs/inspect.js';
 import type { GlobalConf } from '../../protocol/globalconf.js';
 import { matchMethod, matchPath, type MethodPattern } from '../../protocol/paths.js';
 
@@ -24,6 +24,8 @@ export class ConfView {
   private readonly services = new Map<string, Service>();
   private readonly rightsByService = new Map<string, Right[]>();
   private readonly groupsOf = new Map<string, Set<string>>();
+  /** Which approved CA issued a certificate (by fingerprint): signature checks are done once per configuration. */
+  private readonly issuers = new Map<string, ApprovedCa | null>();
 
   constructor(readonly conf: GlobalConf) {
     this.anchors = conf.approvedCAs.map((ca) => ({ name: ca.name, ocspUrl: ca.ocspUrl, certificate: new X509Certificate(ca.certificate), root: new X509Certificate(ca.rootCertificate) }));
@@ -42,6 +44,24 @@ export class ConfView {
       this.rightsByService.set(r.service, list);
     }
     for (const g of conf.globalGroups) for (const member of g.members) this.groupsOf.set(member, (this.groupsOf.get(member) ?? new Set()).add(g.id));
+  }
+
+  /**
+   * The approved CA that issued `cert`, if the certificate is within its validity at `now`.
+   * Chain signatures are verified once per certificate for the life of this configuration;
+   * validity is checked on every call.
+   */
+  issuerOf(cert: X509Certificate, now: number): ApprovedCa | undefined {
+    if (Date.parse(cert.validFrom) > now || Date.parse(cert.validTo) < now) return undefined;
+    const key = cert.fingerprint256;
+    let ca = this.issuers.get(key);
+    if (ca === undefined) {
+      // Judged at the certificate's own start date: here only the chain's signatures matter.
+      ca = issuingAnchor(cert, this.anchors, Date.parse(cert.validFrom)) ?? null;
+      if (this.issuers.size > 10_000) this.issuers.clear();
+      this.issuers.set(key, ca);
+    }
+    return ca && Date.parse(ca.certificate.validTo) >= now ? ca : undefined;
   }
 
   get version(): number {

@@ -1,5 +1,5 @@
 import { createHash, type X509Certificate } from 'node:crypto';
-import { certificateFacts, isSigningCertificate, issuingAnchor } from '../../certs/inspect.js';
+import { certificateFacts, isSigningCertificate } from '../../certs/inspect.js';
 import type { ErrorCode } from '../../protocol/errors.js';
 import type { ConfView } from '../globalconf/view.js';
 import { checkFresh, OcspError, verifyOcspResponse } from '../ocsp/verify.js';
@@ -104,7 +104,7 @@ export class MessageVerifier {
     } catch (err) {
       throw new VerificationError('InvalidSignatureValue', (err as Error).message);
     }
-    const ca = issuingAnchor(signer, view.anchors, now);
+    const ca = view.issuerOf(signer, now);
     if (!ca) throw new VerificationError('CertValidation', 'the signing certificate is not issued by an approved CA, or is not valid now');
     const facts = certificateFacts(signer);
     if (!isSigningCertificate(facts)) throw new VerificationError('CertValidation', 'the message is signed with a certificate that is not a signing certificate');

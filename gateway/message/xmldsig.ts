@@ -93,15 +93,25 @@ const SIGNED_CONTENT = new RegExp(
   `^<cdx:SignedBatch xmlns:cdx="${SIGNATURE_NS.replace(/[.:]/g, '\\$&')}"><cdx:Root Algorithm="${SHA512.replace(/[./:#]/g, '\\$&')}">([A-Za-z0-9+/]{86}==)</cdx:Root><cdx:Count>([1-9][0-9]{0,6})</cdx:Count><cdx:SigningTime>(\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z)</cdx:SigningTime></cdx:SignedBatch>$`,
 );
 
+const parsedSigners = new Map<string, X509Certificate>();
+
 /** The certificate the document claims to be signed by — untrusted until the caller checks it. */
 export function claimedSigner(xml: string): X509Certificate {
   const match = /<ds:X509Certificate>([A-Za-z0-9+/=\s]+)<\/ds:X509Certificate>/.exec(xml);
   if (!match) throw new SignatureDocumentError('the signature document has no signer certificate');
+  const text = match[1]!.replace(/\s+/g, '');
+  const known = parsedSigners.get(text);
+  if (known) return known;
+  let cert: X509Certificate;
   try {
-    return new X509Certificate(Buffer.from(match[1]!.replace(/\s+/g, ''), 'base64'));
+    cert = new X509Certificate(Buffer.from(text, 'base64'));
   } catch {
     throw new SignatureDocumentError("the signature document's certificate does not parse");
   }
+  // Parsing costs more than the rest of a cached verification; a handful of signers recur.
+  if (parsedSigners.size > 1024) parsedSigners.clear();
+  parsedSigners.set(text, cert);
+  return cert;
 }
 
 /**

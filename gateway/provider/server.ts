@@ -16,6 +16,19 @@ import { callService, ServiceUnreachable } from './forward.js';
 
 const SIDE = 'Server.ServerProxy' as const;
 
+/** A connection's client certificate, parsed once per connection (keep-alive carries many messages). */
+const peers = new WeakMap<TLSSocket, X509Certificate>();
+function peerCertificate(socket: TLSSocket): X509Certificate | undefined {
+  let cert = peers.get(socket);
+  if (!cert) {
+    const raw = socket.getPeerCertificate?.()?.raw;
+    if (!raw) return undefined;
+    cert = new X509Certificate(raw);
+    peers.set(socket, cert);
+  }
+  return cert;
+}
+
 const part = (v: VerifiedMessage, manifest: string): SignedPart => ({
   manifest,
   chain: v.chain,
@@ -55,9 +68,9 @@ export function providerHandler(ctx: GatewayContext) {
       const now = ctx.clock();
 
       // The TLS peer: an authentication certificate registered for a security server, fresh and good.
-      const peerRaw = (req.socket as TLSSocket).getPeerCertificate?.()?.raw;
-      if (!peerRaw) throw fail(SIDE, 'SslAuthenticationFailed', 'no client certificate');
-      const peerCert = new X509Certificate(peerRaw);
+      const peerCert = peerCertificate(req.socket as TLSSocket);
+      if (!peerCert) throw fail(SIDE, 'SslAuthenticationFailed', 'no client certificate');
+      const peerRaw = peerCert.raw;
       const authOcsp = req.headers[H.ocspAuth] ? Buffer.from(String(req.headers[H.ocspAuth]), 'base64') : undefined;
       const peerProblem = checkPeerAuthCert(peerCert, view, authOcsp, now);
       if (peerProblem) throw fail(SIDE, peerProblem.startsWith('OCSP') || peerProblem.startsWith('no OCSP') ? 'CertValidation' : 'SslAuthenticationFailed', `the calling security server's certificate: ${peerProblem}`);
@@ -249,6 +262,7 @@ export function createProviderServer(ctx: GatewayContext, trustedCaPems: string[
       minVersion: MIN_TLS,
       maxHeaderSize: ctx.config.limits.maxHeaderBytes,
       requestTimeout: 0,
+      noDelay: true,
     },
     (req, res) => void handler(req, res),
   );

@@ -2,7 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import tls, { type PeerCertificate } from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { certificateFacts, isAuthenticationCertificate, issuingAnchor } from '../../certs/inspect.js';
+import { certificateFacts, isAuthenticationCertificate } from '../../certs/inspect.js';
 import type { ConfView } from '../globalconf/view.js';
 import type { KeyAndChain } from '../keys.js';
 import { checkFresh, verifyOcspResponse } from '../ocsp/verify.js';
@@ -28,7 +28,7 @@ export const MIN_TLS = 'TLSv1.2' as const;
  */
 export function checkPeerAuthCert(cert: X509Certificate, view: ConfView, ocspDer: Buffer | null | undefined, now: number, expectedServer?: string): string | undefined {
   if (!isAuthenticationCertificate(certificateFacts(cert))) return 'the certificate is not an authentication certificate';
-  const ca = issuingAnchor(cert, view.anchors, now);
+  const ca = view.issuerOf(cert, now);
   if (!ca) return 'the certificate is not issued by an approved CA, or is not valid now';
   const server = view.serverOfAuthCert(certificateHash(cert.raw));
   if (!server) return 'the certificate is not registered for any security server';
@@ -83,6 +83,8 @@ export class PinnedAgent extends https.Agent {
     socket.once('OCSPResponse', (der: Buffer) => {
       stapled = der;
     });
+    // Messages end in small trailer writes; Nagle's algorithm would hold them for a delayed ACK.
+    socket.setNoDelay(true);
     return socket;
   }
 }
