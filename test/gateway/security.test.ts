@@ -213,3 +213,52 @@ describe('a revoked signing certificate', () => {
     expect(n.echo.calls.length).toBe(before);
   });
 });
+
+describe('malformed input', () => {
+  it('is answered with an X-Road error and never takes a gateway down', async () => {
+    const auth = keys('consumer', 'auth');
+    const sign = keys('consumer', 'sign');
+    const good = craftRequest({
+      signKey: sign.key,
+      signCert: sign.cert,
+      signOcsp: await ocspOf(sign.cert),
+      authOcsp: await ocspOf(auth.cert),
+      client: CLIENT,
+      service: SERVICE,
+      head: { method: 'POST', path: '/echo/x', query: '', headers: [] },
+      body: Buffer.from('x'),
+    });
+    const variants: Array<[string, WireMessage, string]> = [
+      ['no trailers', { ...good, trailers: {} }, 'Server.ServerProxy.InvalidSignatureValue'],
+      ['a head that is not JSON', { ...good, headers: { ...good.headers, [H.head]: 'bm90IGpzb24' } }, 'Server.ServerProxy.InvalidRequest'],
+      ['no head', { ...good, headers: Object.fromEntries(Object.entries(good.headers).filter(([k]) => k !== H.head)) }, 'Server.ServerProxy.InvalidRequest'],
+      ['a signature that is not XML', { ...good, trailers: { ...good.trailers, [H.signature]: Buffer.from('<<<').toString('base64') } }, 'Server.ServerProxy.InvalidSignatureValue'],
+      ['a hash chain of garbage', { ...good, trailers: { ...good.trailers, [H.chain]: 'Q:!!!' } }, 'Server.ServerProxy.InvalidSignatureValue'],
+      ['an OCSP response of garbage', { ...good, headers: { ...good.headers, [H.ocspSign]: 'AAAA' } }, 'Server.ServerProxy.CertValidation'],
+    ];
+    for (const [name, msg, type] of variants) {
+      const res = await sendToPeer(providerPeer, auth, msg);
+      expect(res.status, name).toBe(500);
+      const body = JSON.parse(res.body.toString()) as { type: string; message: string };
+      expect(body.type, name).toBe(type);
+      expect(body.message, name).not.toMatch(/\n\s+at |node_modules/);
+    }
+    // Not even HTTP, on both ports.
+    const net = await import('node:net');
+    const raw = await new Promise<string>((resolve) => {
+      const s = net.connect(n.consumer.spec.ports.consumer, '127.0.0.1', () => s.write('GARBAGE \x00\x01\r\n\r\n'));
+      let out = '';
+      s.on('data', (d: Buffer) => (out += d.toString()));
+      s.on('close', () => resolve(out));
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400[\s\S]*X-Road-Error: Client\.InvalidRequest/);
+    await new Promise<void>((resolve) => {
+      const s = net.connect(n.provider.spec.ports.peer, '127.0.0.1', () => s.end(Buffer.from('definitely not TLS')));
+      s.on('close', () => resolve());
+      s.on('error', () => resolve());
+    });
+    const after = await call(`${n.consumer.consumerUrl}/listClients`);
+    expect(after.status).toBe(200);
+    expect((await fetch(`${n.provider.adminUrl}/health`)).status).toBeLessThan(600);
+  });
+});
