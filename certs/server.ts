@@ -51,7 +51,18 @@ function fail(res: Response, status: number, error: string, message: string): vo
 }
 
 /** The PKI's HTTP face: CA certificates, the RA's CSR endpoint, OCSP, TSA and a small admin API. */
-export function createPkiApp(pki: OnlinePki, services: PkiServices, log: Logger): express.Express {
+/**
+ * Simulated outages (`camdx fault`): a service marked down answers 503, as a responder behind
+ * a failed load balancer would, while the rest of the PKI keeps working.
+ */
+export interface PkiFaults {
+  tsa: boolean;
+  ocsp: boolean;
+  /** Extra delay before the TSA answers, in ms (a slow TSA). */
+  tsaDelayMs: number;
+}
+
+export function createPkiApp(pki: OnlinePki, services: PkiServices, log: Logger, faults: PkiFaults = { tsa: false, ocsp: false, tsaDelayMs: 0 }): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', false);
@@ -112,6 +123,10 @@ export function createPkiApp(pki: OnlinePki, services: PkiServices, log: Logger)
     }
   });
 
+  const unavailable = (service: 'tsa' | 'ocsp') => (_req: Request, res: Response, next: NextFunction) =>
+    faults[service] ? fail(res, 503, 'unavailable', `the ${service.toUpperCase()} is down (simulated fault)`) : next();
+  app.use('/ocsp', unavailable('ocsp'));
+  app.use('/tsa', unavailable('tsa'));
   app.post('/ocsp', raw(MAX_OCSP_BYTES), (req, res) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     res.type('application/ocsp-response').send(services.ocsp.respond(body));
@@ -132,7 +147,9 @@ export function createPkiApp(pki: OnlinePki, services: PkiServices, log: Logger)
   });
   app.post('/tsa', raw(MAX_TSA_BYTES), (req, res) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    res.type('application/timestamp-reply').send(services.tsa.respond(body));
+    const answer = () => res.type('application/timestamp-reply').send(services.tsa.respond(body));
+    if (faults.tsaDelayMs > 0) setTimeout(answer, faults.tsaDelayMs);
+    else answer();
   });
 
   const admin = express.Router();
@@ -163,6 +180,18 @@ export function createPkiApp(pki: OnlinePki, services: PkiServices, log: Logger)
     if (result.outcome !== 'revoked') return fail(res, result.outcome === 'already-revoked' ? 409 : 404, result.outcome, result.message);
     log.info({ serial: result.record.serial, reason }, 'certificate revoked');
     res.json({ serial: result.record.serial, ca: result.record.ca, status: 'revoked', reason });
+  });
+  admin.put('/faults/:service', (req, res) => {
+    const service = req.params.service;
+    const { down, delayMs } = (req.body ?? {}) as { down?: unknown; delayMs?: unknown };
+    const validDelay = delayMs === undefined || (Number.isInteger(delayMs) && (delayMs as number) >= 0 && (delayMs as number) <= 600_000);
+    if ((service !== 'tsa' && service !== 'ocsp') || typeof down !== 'boolean' || !validDelay || (delayMs !== undefined && service !== 'tsa')) {
+      return fail(res, 400, 'invalid-request', 'PUT /admin/faults/tsa {"down": bool, "delayMs"?: 0-600000} or /admin/faults/ocsp {"down": bool}');
+    }
+    faults[service] = down;
+    if (service === 'tsa') faults.tsaDelayMs = (delayMs as number | undefined) ?? 0;
+    log.warn({ service, down, delayMs }, 'simulated fault');
+    res.json(faults);
   });
   admin.get('/certificates', (_req, res) => {
     res.json(pki.store.listCertificates().map(({ der: _der, ...meta }) => meta));

@@ -3,6 +3,7 @@ import { registerBench } from './bench.js';
 import { registerCentral } from './central.js';
 import { registerEcho } from './echo.js';
 import { registerGateway } from './gateway.js';
+import { registerLog } from './log.js';
 import { registerPki } from './pki.js';
 import { registerStart } from './start.js';
 
@@ -18,6 +19,7 @@ registerPki(program);
 registerCentral(program);
 registerGateway(program);
 registerEcho(program);
+registerLog(program);
 registerBench(program);
 
 try {

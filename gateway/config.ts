@@ -44,6 +44,18 @@ const Schema = z.strictObject({
     })
     .prefault({}),
   signing: z.strictObject({ batching: z.boolean().default(true) }).prefault({}),
+  timestamping: z
+    .strictObject({
+      /** How long stamping may fail before exchanges are refused (X-Road default 14,400 s). */
+      acceptableFailureSeconds: z.number().int().positive().default(14_400),
+    })
+    .prefault({}),
+  messagelog: z
+    .strictObject({
+      /** Archived records older than this are removed from the database. */
+      retentionDays: z.number().nonnegative().default(30),
+    })
+    .prefault({}),
   verification: z.strictObject({ cacheSignatures: z.boolean().default(true) }).prefault({}),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
 });

@@ -7,6 +7,7 @@ import type { GatewayKeys } from './keys.js';
 import type { MessageSigner } from './message/signer.js';
 import type { MessageVerifier, ReplayGuard } from './message/verifier.js';
 import type { MessageLog } from './messagelog/log.js';
+import type { Timestamper } from './messagelog/timestamper.js';
 import type { OwnOcsp } from './ocsp/own.js';
 import type { GatewayMetrics } from './opmon/metrics.js';
 import type { SpoolDirectory } from './transport/spool.js';
@@ -23,6 +24,7 @@ export interface GatewayContext {
   readonly verifier: MessageVerifier;
   readonly replay: ReplayGuard;
   readonly messageLog: MessageLog;
+  readonly timestamper: Timestamper;
   readonly metrics: GatewayMetrics;
   readonly spools: SpoolDirectory;
   /** The configuration view, or OutdatedGlobalConf (of `side`) when there is none in date. */

@@ -17,6 +17,7 @@ import { loadGatewayKeys } from './keys.js';
 import { MessageSigner } from './message/signer.js';
 import { MessageVerifier, ReplayGuard } from './message/verifier.js';
 import { MessageLog } from './messagelog/log.js';
+import { Timestamper } from './messagelog/timestamper.js';
 import { OwnOcsp } from './ocsp/own.js';
 import { GatewayMetrics } from './opmon/metrics.js';
 import { createProviderServer } from './provider/server.js';
@@ -61,6 +62,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
     log,
     clock,
   );
+  const timestamper = new Timestamper(messageLog, { acceptableFailureSeconds: config.timestamping.acceptableFailureSeconds }, log, metrics, clock);
   const replay = new ReplayGuard(10 * 60_000, clock);
   for (const { leaf, at } of messageLog.recentRequestLeaves(replay.windowMilliseconds)) replay.remember(leaf, at);
   const ctx: GatewayContext = {
@@ -80,6 +82,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
     verifier: new MessageVerifier(() => current!, { cacheSignatures: config.verification.cacheSignatures, clock }),
     replay,
     messageLog,
+    timestamper,
     metrics,
     spools: new SpoolDirectory(config.serverId),
     view(side) {
@@ -93,6 +96,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
   const warnings: string[] = [];
   const adopt = (conf: GlobalConf) => {
     current = new ConfView(conf);
+    timestamper.setConf(conf);
     ownOcsp.setView(current);
     provider?.setSecureContext({ key: keys.auth.key.export({ type: 'pkcs8', format: 'pem' }) as string, cert: chainPem(keys.auth), ca: approvedCaPems(current), minVersion: MIN_TLS });
   };
@@ -100,6 +104,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
   await globalConf.start();
   if (globalConf.current) {
     current = new ConfView(globalConf.current);
+    timestamper.setConf(globalConf.current);
     warnings.push(...serviceMismatches(config, globalConf.current));
     await ownOcsp.start(current);
   } else {
@@ -107,6 +112,14 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
   }
   for (const w of warnings) log.warn({ server: config.serverId }, w);
   ownOcsp.on('change', () => pools.reset());
+  timestamper.start();
+  const prune = () => {
+    const removed = messageLog.prune(clock() - config.messagelog.retentionDays * 86_400_000);
+    if (removed > 0) log.info({ removed }, 'removed archived message-log records past their retention');
+  };
+  prune();
+  const retention = setInterval(prune, 3_600_000);
+  retention.unref();
 
   provider = createProviderServer(ctx, current ? approvedCaPems(current) : []);
   const consumer = createConsumerServers(ctx, pools, config.listen.consumerTls ? internalTls(config.stateDir, config.serverId) : undefined);
@@ -116,6 +129,9 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
     metrics.confVersion.set(s.version ?? 0);
     metrics.confOutdated.set(s.outdated ? 1 : 0);
     metrics.logQueue.set(messageLog.queueDepth);
+    const stamping = timestamper.status();
+    metrics.unstamped.set(stamping.unstamped);
+    metrics.unstampedAge.set(stamping.oldestAgeSeconds);
     const freshness = globalConf.current?.ocspFreshnessSeconds ?? 3600;
     for (const [name, age] of Object.entries(ownOcsp.ages())) {
       metrics.ocspAge.set({ certificate: name }, age ?? -1);
@@ -141,7 +157,9 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
       context: ctx,
       warnings,
       stop: async () => {
+        clearInterval(retention);
         globalConf.stop();
+        timestamper.stop();
         ownOcsp.stop();
         pools.reset();
         await Promise.all(started.map((s) => close(s)));
@@ -151,6 +169,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
   } catch (err) {
     await Promise.all(started.map((s) => close(s)));
     globalConf.stop();
+    timestamper.stop();
     ownOcsp.stop();
     messageLog.close();
     throw err;

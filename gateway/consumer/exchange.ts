@@ -99,8 +99,11 @@ export async function exchange(
   call: { service: ServiceId; rawPath: string; query: string },
   headers: ClientHeaders,
   outcome: ExchangeOutcome,
+  /** Called once the answer has verified, before it is returned: the record must be durable first. */
+  complete: () => Promise<void>,
 ): Promise<void> {
   const view = ctx.view(SIDE);
+  ctx.timestamper.check(SIDE);
   const freshness = view.conf.ocspFreshnessSeconds;
   const signingOcsp = ctx.ownOcsp.freshDer('signing', freshness);
   const authOcsp = ctx.ownOcsp.freshDer('auth', freshness);
@@ -234,6 +237,7 @@ export async function exchange(
       ocspDer: verified.ocsp,
     };
     outcome.status = head.status;
+    await complete();
     const out: Array<[string, string]> = [...head.headers];
     out.push(['X-Road-Client', headers.clientId], ['X-Road-Service', service], ['X-Road-Id', headers.messageId], ['X-Road-Request-Id', requestId], ['X-Road-Request-Hash', requestLeaf.toString('base64')]);
     out.push(['Content-Length', String(bytes)]);

@@ -12,6 +12,7 @@ import { exchange, type ExchangeOutcome } from './exchange.js';
 import { listClients, metaservice } from './metaservices.js';
 import { parseCall, parseClientHeaders, type ClientHeaders } from './parse.js';
 import type { ProviderPools } from './pools.js';
+import type { ExchangeRecord } from '../messagelog/log.js';
 
 const SIDE = 'Server.ClientProxy' as const;
 
@@ -49,6 +50,28 @@ export function consumerHandler(ctx: GatewayContext, pools: ProviderPools) {
     const outcome: ExchangeOutcome = { status: 0, requestId: 'none', requestOutTs: null, responseInTs: null, requestBytes: 0, responseBytes: 0, peerServer: null, request: null, response: null };
     let endpoint = '*';
     let fault: XRoadError | undefined;
+    let recorded = false;
+    const entry = (): ExchangeRecord => ({
+      messageId: headers!.messageId,
+      requestId: outcome.requestId,
+      side: 'Client',
+      client: headers!.clientId,
+      service: serviceId,
+      endpoint,
+      peerServer: outcome.peerServer,
+      requestInTs,
+      requestOutTs: outcome.requestOutTs,
+      responseInTs: outcome.responseInTs,
+      responseOutTs: ctx.clock(),
+      requestSize: outcome.requestBytes,
+      responseSize: outcome.responseBytes,
+      status: outcome.status,
+      succeeded: !fault,
+      faultCode: fault?.type ?? null,
+      faultString: fault?.message ?? null,
+      request: outcome.request,
+      response: outcome.response,
+    });
     ctx.metrics.inFlight.inc({ side: 'Client' });
     try {
       const call = parseCall(req.url ?? '/');
@@ -65,12 +88,18 @@ export function consumerHandler(ctx: GatewayContext, pools: ProviderPools) {
       }
       serviceId = `${call.service.instance}/${call.service.memberClass}/${call.service.memberCode}/${call.service.subsystemCode}/${call.service.serviceCode}`;
       const providerMember = serviceId.split('/').slice(0, 3).join('/');
+      const providerSubsystem = serviceId.split('/').slice(0, 4).join('/');
       if (call.service.instance !== view.conf.instance) throw new XRoadError('Client', 'UnknownMember', `instance ${call.service.instance} is not this instance (${view.conf.instance})`);
       if (!view.hasMember(providerMember)) throw new XRoadError('Client', 'UnknownMember', `member ${providerMember} is not registered in the instance`);
-      if (!view.hasSubsystem(serviceId.split('/').slice(0, 4).join('/'))) throw new XRoadError('Client', 'UnknownSubsystem', `subsystem ${serviceId.split('/').slice(0, 4).join('/')} is not registered`);
-      if (!view.service(serviceId)) throw new XRoadError('Client', 'UnknownService', `service ${serviceId} is not registered`);
+      if (!view.hasSubsystem(providerSubsystem)) throw new XRoadError('Client', 'UnknownSubsystem', `subsystem ${providerSubsystem} is not registered`);
+      const service = view.service(serviceId);
+      if (!service) throw new XRoadError('Client', 'UnknownService', `service ${serviceId} is not registered`);
       endpoint = view.endpointOf(serviceId, req.method ?? 'GET', call.path);
-      await exchange(ctx, pools, req, res, call, headers, outcome);
+      await exchange(ctx, pools, req, res, call, headers, outcome, async () => {
+        await ctx.messageLog.record(entry());
+        recorded = true;
+        if (service.timestampSynchronously) await ctx.timestamper.stampNow([outcome.request!.signatureHash, outcome.response!.signatureHash], SIDE);
+      });
     } catch (err) {
       fault = asXRoadError(err, SIDE);
       if (fault.code === 'InternalError') ctx.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'consumer failure');
@@ -84,27 +113,7 @@ export function consumerHandler(ctx: GatewayContext, pools: ProviderPools) {
         const labels = { side: 'Client', client: headers.clientId, service: serviceId };
         ctx.metrics.requests.inc({ ...labels, status: String(outcome.status), fault: fault?.type ?? '' });
         ctx.metrics.duration.observe(labels, (ctx.clock() - requestInTs) / 1000);
-        ctx.messageLog.record({
-          messageId: headers.messageId,
-          requestId: outcome.requestId,
-          side: 'Client',
-          client: headers.clientId,
-          service: serviceId,
-          endpoint,
-          peerServer: outcome.peerServer,
-          requestInTs,
-          requestOutTs: outcome.requestOutTs,
-          responseInTs: outcome.responseInTs,
-          responseOutTs: ctx.clock(),
-          requestSize: outcome.requestBytes,
-          responseSize: outcome.responseBytes,
-          status: outcome.status,
-          succeeded: !fault,
-          faultCode: fault?.type ?? null,
-          faultString: fault?.message ?? null,
-          request: outcome.request,
-          response: outcome.response,
-        });
+        if (!recorded) ctx.messageLog.record(entry()).catch(() => undefined);
       }
     }
   };

@@ -41,24 +41,40 @@ export interface OperationalRecord extends Omit<ExchangeRecord, 'request' | 'res
   readonly id: number;
 }
 
+export interface UnstampedSignature {
+  readonly hash: string;
+  readonly xml: string;
+  readonly createdAt: number;
+}
+
+export interface StampedBatch {
+  readonly token: Buffer;
+  readonly root: string;
+  readonly tsa: string;
+  readonly genTime: number;
+  /** signature hash → encoded hash chain to the root */
+  readonly chains: ReadonlyMap<string, string>;
+}
+
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 /**
- * Writes exchange records off the request path: `record()` only queues; a timer flushes the
- * queue in one transaction (signature documents, certificates and OCSP responses are stored
- * once each, by hash). `close()` flushes what is left.
+ * The message log. Records are written by group commit: `record()` queues and returns a
+ * promise that settles once the record is committed; every record queued in one turn of the
+ * event loop goes into one transaction (signature documents, certificates and OCSP responses
+ * stored once each, by hash). The exchange waits for that commit before it completes, so a
+ * record is never lost once its answer has gone out, and no request does a write itself.
  */
 export class MessageLog {
   private readonly db: Db;
-  private queue: ExchangeRecord[] = [];
-  private readonly timer: NodeJS.Timeout;
+  private queue: Array<{ record: ExchangeRecord; done: (err?: Error) => void }> = [];
+  private scheduled = false;
   private readonly stmt;
-  private readonly flushTx: () => void;
+  private readonly flushTx: (batch: ExchangeRecord[]) => void;
 
   constructor(
     path: string,
     private readonly log: Logger,
-    flushMs = 50,
   ) {
     this.db = openDatabase(path, MESSAGELOG_MIGRATIONS);
     const db = this.db;
@@ -84,33 +100,80 @@ export class MessageLog {
          ORDER BY id LIMIT @limit`,
       ),
       count: db.prepare('SELECT COUNT(*) AS n FROM records'),
+      unstamped: db.prepare('SELECT hash, xml, created_at AS createdAt FROM signatures WHERE timestamp_id IS NULL ORDER BY created_at LIMIT ?'),
+      unstampedOf: db.prepare('SELECT hash, xml, created_at AS createdAt FROM signatures WHERE timestamp_id IS NULL AND hash IN (SELECT value FROM json_each(?))'),
+      deleteTimestamp: db.prepare('DELETE FROM timestamps WHERE id = ?'),
+      setBatchSize: db.prepare('UPDATE timestamps SET batch_size = ? WHERE id = ?'),
+      oldestUnstamped: db.prepare('SELECT MIN(created_at) AS at, COUNT(*) AS n FROM signatures WHERE timestamp_id IS NULL'),
+      insertTimestamp: db.prepare('INSERT INTO timestamps (token, root, tsa, gen_time, batch_size, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      stamp: db.prepare('UPDATE signatures SET timestamp_id = ?, timestamp_chain = ? WHERE hash = ? AND timestamp_id IS NULL'),
     };
-    this.flushTx = db.transaction(() => {
-      const batch = this.queue;
-      this.queue = [];
+    this.flushTx = db.transaction((batch: ExchangeRecord[]) => {
       for (const r of batch) this.insert(r);
     });
-    this.timer = setInterval(() => this.flush(), flushMs);
-    this.timer.unref();
   }
 
   get queueDepth(): number {
     return this.queue.length;
   }
 
-  record(entry: ExchangeRecord): void {
-    this.queue.push(entry);
+  /** Queues a record; resolves once it is committed (group commit at the end of this event-loop turn). */
+  record(entry: ExchangeRecord): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ record: entry, done: (err) => (err ? reject(err) : resolve()) });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
   }
 
   flush(): void {
+    this.scheduled = false;
     if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
     try {
-      this.flushTx();
+      this.flushTx(batch.map((b) => b.record));
+      for (const b of batch) b.done();
     } catch (err) {
-      // Keep serving; the records stay queued and the next flush tries again.
       this.log.error({ err: { message: (err as Error).message } }, 'message log write failed');
+      for (const b of batch) b.done(err as Error);
     }
   }
+
+  /** Signature documents not yet covered by a timestamp, oldest first. */
+  unstamped(limit: number): UnstampedSignature[] {
+    return this.stmt.unstamped.all(limit) as UnstampedSignature[];
+  }
+
+  /** Those of `hashes` not yet covered by a timestamp. */
+  unstampedOf(hashes: readonly string[]): UnstampedSignature[] {
+    return this.stmt.unstampedOf.all(JSON.stringify(hashes)) as UnstampedSignature[];
+  }
+
+  /** How many signature documents wait for a timestamp, and since when. */
+  unstampedStats(): { count: number; oldest: number | null } {
+    const row = this.stmt.oldestUnstamped.get() as { at: number | null; n: number };
+    return { count: row.n, oldest: row.at };
+  }
+
+  /**
+   * Stores one token and every covered document's chain in one transaction: a crash leaves
+   * the batch either wholly stamped or wholly unstamped (and stamped again later, once).
+   */
+  storeTimestamp(batch: StampedBatch): number {
+    return this.db.transaction(() => {
+      const id = Number(this.stmt.insertTimestamp.run(batch.token, batch.root, batch.tsa, batch.genTime, batch.chains.size, Date.now()).lastInsertRowid);
+      let stamped = 0;
+      // A document stamped meanwhile by an overlapping (synchronous) stamp keeps its first token.
+      for (const [hash, chain] of batch.chains) stamped += this.stmt.stamp.run(id, chain, hash).changes;
+      if (stamped === 0) this.stmt.deleteTimestamp.run(id);
+      else if (stamped !== batch.chains.size) this.stmt.setBatchSize.run(stamped, id);
+      return stamped;
+    })();
+  }
+
 
   private part(p: SignedPart | null) {
     if (!p) return { manifest: null, chain: null, signature: null, signer: null, ocsp: null, leaf: null };
@@ -178,8 +241,24 @@ export class MessageLog {
     return (this.stmt.count.get() as { n: number }).n;
   }
 
+  /**
+   * Retention: removes archived records older than `cutoff` (ms), then whatever only they
+   * referred to. Records not yet archived are kept whatever their age.
+   */
+  prune(cutoff: number): number {
+    return this.db.transaction(() => {
+      const removed = this.db.prepare('DELETE FROM records WHERE archived_at IS NOT NULL AND request_in_ts < ?').run(cutoff).changes;
+      if (removed === 0) return 0;
+      const used = (a: string, b: string) => `SELECT ${a} FROM records WHERE ${a} IS NOT NULL UNION SELECT ${b} FROM records WHERE ${b} IS NOT NULL`;
+      this.db.exec(`DELETE FROM signatures WHERE hash NOT IN (${used('request_signature', 'response_signature')});
+        DELETE FROM timestamps WHERE id NOT IN (SELECT timestamp_id FROM signatures WHERE timestamp_id IS NOT NULL);
+        DELETE FROM certificates WHERE hash NOT IN (${used('request_signer', 'response_signer')});
+        DELETE FROM ocsp_responses WHERE hash NOT IN (${used('request_ocsp', 'response_ocsp')});`);
+      return removed;
+    })();
+  }
+
   close(): void {
-    clearInterval(this.timer);
     this.flush();
     this.db.close();
   }

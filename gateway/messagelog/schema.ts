@@ -42,4 +42,19 @@ export const MESSAGELOG_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX records_time ON records (request_in_ts);
    CREATE INDEX records_request_leaf ON records (request_leaf);`,
+  // Batch timestamps: one RFC 3161 token per batch of signature documents, each document
+  // keeping its hash chain to the batch's Merkle root (the token's imprint).
+  `CREATE TABLE timestamps (
+     id INTEGER PRIMARY KEY,
+     token BLOB NOT NULL,
+     root TEXT NOT NULL,
+     tsa TEXT NOT NULL,
+     gen_time INTEGER NOT NULL,
+     batch_size INTEGER NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   ALTER TABLE signatures ADD COLUMN timestamp_id INTEGER REFERENCES timestamps (id);
+   ALTER TABLE signatures ADD COLUMN timestamp_chain TEXT;
+   CREATE INDEX signatures_unstamped ON signatures (created_at) WHERE timestamp_id IS NULL;
+   ALTER TABLE records ADD COLUMN archived_at INTEGER;`,
 ];

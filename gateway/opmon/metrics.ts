@@ -18,6 +18,11 @@ export class GatewayMetrics {
   readonly confVersion: Gauge;
   readonly confOutdated: Gauge;
   readonly logQueue: Gauge;
+  readonly unstamped: Gauge;
+  readonly unstampedAge: Gauge;
+  readonly stampBatchSize: Histogram;
+  readonly tsaSeconds: Histogram<'tsa'>;
+  readonly tsaFailures: Counter<'tsa'>;
 
   constructor(labels: { server: string }) {
     const registers = [this.registry];
@@ -56,5 +61,10 @@ export class GatewayMetrics {
     this.confVersion = new Gauge({ name: 'camdx_gateway_globalconf_version', help: 'Version of the global configuration in use.', registers });
     this.confOutdated = new Gauge({ name: 'camdx_gateway_globalconf_outdated', help: '1 when the global configuration has expired (no traffic), else 0.', registers });
     this.logQueue = new Gauge({ name: 'camdx_gateway_messagelog_queue_depth', help: 'Records waiting to be written to the message log.', registers });
+    this.unstamped = new Gauge({ name: 'camdx_gateway_timestamp_unstamped_signatures', help: 'Signature documents in the message log waiting for a timestamp.', registers });
+    this.unstampedAge = new Gauge({ name: 'camdx_gateway_timestamp_oldest_unstamped_age_seconds', help: 'Age of the oldest signature document waiting for a timestamp (0 if none).', registers });
+    this.stampBatchSize = new Histogram({ name: 'camdx_gateway_timestamp_batch_size', help: 'Signature documents covered by one timestamp token.', buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000, 10000], registers });
+    this.tsaSeconds = new Histogram({ name: 'camdx_gateway_tsa_request_seconds', help: 'Time for an approved TSA to answer.', labelNames: ['tsa'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers });
+    this.tsaFailures = new Counter({ name: 'camdx_gateway_tsa_failures_total', help: 'Timestamp requests that failed, by TSA.', labelNames: ['tsa'], registers });
   }
 }

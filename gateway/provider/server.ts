@@ -9,7 +9,7 @@ import type { GatewayContext } from '../context.js';
 import { asXRoadError, fail, sendXRoadError } from '../errors.js';
 import { decodeRequestHead, encodeHead, encodeManifest, endToEndHeaders, H, manifestLeaf, MESSAGE_PATH, newSalt, saltedDigest, TRAILERS, type Manifest } from '../message/format.js';
 import type { VerifiedMessage } from '../message/verifier.js';
-import type { SignedPart } from '../messagelog/log.js';
+import type { ExchangeRecord, SignedPart } from '../messagelog/log.js';
 import { BodyTooLarge, DigestingStream } from '../transport/digest-stream.js';
 import { certificateHash, chainPem, checkPeerAuthCert, MIN_TLS } from '../transport/tls.js';
 import { callService, ServiceUnreachable } from './forward.js';
@@ -60,11 +60,34 @@ export function providerHandler(ctx: GatewayContext) {
     let sizes = { request: 0, response: 0 };
     let fault: XRoadError | undefined;
     let verifiedRequest = false;
+    let recorded = false;
+    const entry = (): ExchangeRecord => ({
+      messageId: verifiedRequest ? hint.id : 'unverified',
+      requestId,
+      side: 'Producer',
+      client: verifiedRequest ? hint.client : 'unverified',
+      service: verifiedRequest ? hint.service : 'unverified',
+      endpoint,
+      peerServer,
+      requestInTs,
+      requestOutTs,
+      responseInTs,
+      responseOutTs: ctx.clock(),
+      requestSize: sizes.request,
+      responseSize: sizes.response,
+      status,
+      succeeded: !fault,
+      faultCode: fault?.type ?? null,
+      faultString: fault?.message ?? null,
+      request,
+      response,
+    });
     ctx.metrics.inFlight.inc({ side: 'Producer' });
     const spool = ctx.spools.spool(ctx.config.limits.spoolMemoryBytes);
     try {
       if (req.method !== 'POST' || req.url !== MESSAGE_PATH) throw fail(SIDE, 'InvalidRequest', `security servers exchange messages at POST ${MESSAGE_PATH}`);
       const view = ctx.view(SIDE);
+      ctx.timestamper.check(SIDE);
       const now = ctx.clock();
 
       // The TLS peer: an authentication certificate registered for a security server, fresh and good.
@@ -195,8 +218,6 @@ export function providerHandler(ctx: GatewayContext) {
       const encoded = encodeManifest(answer);
       const leaf = manifestLeaf(encoded.bytes);
       const signed = await ctx.signer.sign(leaf);
-      res.addTrailers({ [H.manifest]: encoded.text, [H.chain]: signed.chain, [H.signature]: Buffer.from(signed.signature).toString('base64') });
-      res.end();
       response = {
         manifest: encoded.text,
         chain: signed.chain,
@@ -207,6 +228,12 @@ export function providerHandler(ctx: GatewayContext) {
         signerDer: ctx.keys.signing.cert.raw,
         ocspDer: signingOcsp,
       };
+      // The record is durable (and, for synchronously stamped services, timestamped) before the answer completes.
+      await ctx.messageLog.record(entry());
+      recorded = true;
+      if (service.timestampSynchronously) await ctx.timestamper.stampNow([request.signatureHash, response.signatureHash], SIDE);
+      res.addTrailers({ [H.manifest]: encoded.text, [H.chain]: signed.chain, [H.signature]: Buffer.from(signed.signature).toString('base64') });
+      res.end();
     } catch (err) {
       fault = asXRoadError(err, SIDE);
       if (fault.code === 'InternalError') ctx.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'provider failure');
@@ -218,32 +245,10 @@ export function providerHandler(ctx: GatewayContext) {
       ctx.metrics.inFlight.dec({ side: 'Producer' });
       // Only messages whose signature verified are attributed to a client and service.
       if (verifiedRequest || peerServer) {
-        const client = verifiedRequest ? hint.client : 'unverified';
-        const service = verifiedRequest ? hint.service : 'unverified';
-        const labels = { side: 'Producer', client, service };
+        const labels = { side: 'Producer', client: verifiedRequest ? hint.client : 'unverified', service: verifiedRequest ? hint.service : 'unverified' };
         ctx.metrics.requests.inc({ ...labels, status: String(status), fault: fault?.type ?? '' });
         ctx.metrics.duration.observe(labels, (ctx.clock() - requestInTs) / 1000);
-        ctx.messageLog.record({
-          messageId: verifiedRequest ? hint.id : 'unverified',
-          requestId,
-          side: 'Producer',
-          client,
-          service,
-          endpoint,
-          peerServer,
-          requestInTs,
-          requestOutTs,
-          responseInTs,
-          responseOutTs: ctx.clock(),
-          requestSize: sizes.request,
-          responseSize: sizes.response,
-          status,
-          succeeded: !fault,
-          faultCode: fault?.type ?? null,
-          faultString: fault?.message ?? null,
-          request,
-          response,
-        });
+        if (!recorded) ctx.messageLog.record(entry()).catch(() => undefined);
       }
     }
   };

@@ -58,11 +58,16 @@ export async function startTestNetwork(
     consumerConfig?: Partial<RawGatewayConfig>;
     providerConfig?: Partial<RawGatewayConfig>;
     confExpirySeconds?: number;
-    /** More services on the provider, each open to the test client for any method and path. */
+    timestampingIntervalSeconds?: number;
+    /** More services on the provider (id → base URL, or 'echo'), each open to the test client for any method and path. */
     extraServices?: Record<string, string>;
   } = {},
 ): Promise<TestNetwork> {
-  const central = await startTestCentral({ autoApprove: true, ...(options.confExpirySeconds ? { confExpirySeconds: options.confExpirySeconds } : {}) });
+  const central = await startTestCentral({
+    autoApprove: true,
+    timestampingIntervalSeconds: options.timestampingIntervalSeconds ?? 60,
+    ...(options.confExpirySeconds ? { confExpirySeconds: options.confExpirySeconds } : {}),
+  });
   const echo = await startEcho();
   const ctx = { central: central.admin, centralUrl: central.running.url, pkiUrl: central.pki.url, anchorFile: centralLayout(central.stateDir).anchor };
   const providerSpec = await spec(
@@ -71,7 +76,7 @@ export async function startTestNetwork(
     ['KYC'],
     {
       [SERVICE]: { url: echo.url, endpoints: [{ method: 'POST', path: '/echo/**' }, { method: 'GET', path: '/echo/**' }, { method: 'GET', path: '/admin/**' }], openApi: '{"openapi":"3.0.3","info":{"title":"echo","version":"1"},"paths":{}}' },
-      ...Object.fromEntries(Object.entries(options.extraServices ?? {}).map(([id, url]) => [id, { url, endpoints: [{ method: '*', path: '/**' }] }])),
+      ...Object.fromEntries(Object.entries(options.extraServices ?? {}).map(([id, url]) => [id, { url: url === 'echo' ? echo.url : url, endpoints: [{ method: '*', path: '/**' }] }])),
     },
     { globalconf: { pollSeconds: 1 }, ...options.providerConfig },
   );

@@ -1,0 +1,147 @@
+import { X509Certificate } from 'node:crypto';
+import type { Logger } from '../../common/log.js';
+import { buildTimestampQuery, readTimestampResponse } from '../../certs/tsa/client.js';
+import { verifyTimestampToken } from '../../certs/tsa/verify.js';
+import { XRoadError } from '../../protocol/errors.js';
+import type { GlobalConf } from '../../protocol/globalconf.js';
+import { buildTree, encodeProof, leafHash } from '../message/merkle.js';
+import type { GatewayMetrics } from '../opmon/metrics.js';
+import type { MessageLog, UnstampedSignature } from './log.js';
+
+/** The Merkle leaf a signature document contributes to a timestamp batch. */
+export const stampLeaf = (xml: string): Buffer => leafHash(Buffer.from(xml, 'utf8'));
+
+export interface TimestamperOptions {
+  /** How long stamping may fail before new exchanges are refused (X-Road default 14,400 s). */
+  readonly acceptableFailureSeconds: number;
+  /** At most this many documents per token. */
+  readonly maxBatch?: number;
+}
+
+/**
+ * Stamps the message log asynchronously in batches (X-Road's model): every
+ * `timestampingIntervalSeconds` it builds a Merkle tree over the signature documents not yet
+ * stamped, asks an approved TSA for one RFC 3161 token over the root, and stores the token once
+ * and each document's chain to the root. TSA failures are retried with back-off across the
+ * approved TSAs; exchanges continue while the oldest unstamped document is younger than the
+ * acceptable failure period, and are refused with TimestampingFailed after it.
+ */
+export class Timestamper {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private conf: GlobalConf | undefined;
+  private failures = 0;
+  private lastSuccess: number | null = null;
+  private nextAttemptAt = 0;
+
+  constructor(
+    private readonly messageLog: MessageLog,
+    private readonly options: TimestamperOptions,
+    private readonly log: Logger,
+    private readonly metrics: GatewayMetrics,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  setConf(conf: GlobalConf): void {
+    const changed = conf.timestampingIntervalSeconds !== this.conf?.timestampingIntervalSeconds;
+    this.conf = conf;
+    if (changed && this.timer) this.schedule();
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    clearInterval(this.timer);
+    const every = (this.conf?.timestampingIntervalSeconds ?? 60) * 1000;
+    this.timer = setInterval(() => void this.runBatch(), every);
+    this.timer.unref();
+  }
+
+  /** Refuses new exchanges once stamping has failed for longer than the acceptable period. */
+  check(side: 'Server.ClientProxy' | 'Server.ServerProxy'): void {
+    const { oldest } = this.messageLog.unstampedStats();
+    if (oldest !== null && this.clock() - oldest > this.options.acceptableFailureSeconds * 1000) {
+      throw new XRoadError(side, 'TimestampingFailed', `message log records have waited more than ${this.options.acceptableFailureSeconds} s for a timestamp; exchanges resume once an approved TSA answers`);
+    }
+  }
+
+  status() {
+    const { count, oldest } = this.messageLog.unstampedStats();
+    return { unstamped: count, oldestAgeSeconds: oldest === null ? 0 : (this.clock() - oldest) / 1000, consecutiveFailures: this.failures, lastSuccess: this.lastSuccess };
+  }
+
+  /** One round: stamps everything waiting (in batches of maxBatch); overlapping calls share it. */
+  runBatch(): Promise<void> {
+    if (this.running) return this.running;
+    this.running = (async () => {
+      if (this.clock() < this.nextAttemptAt) return;
+      for (;;) {
+        const waiting = this.messageLog.unstamped(this.options.maxBatch ?? 10_000);
+        if (waiting.length === 0) return;
+        if (!(await this.stamp(waiting))) return;
+        if (waiting.length < (this.options.maxBatch ?? 10_000)) return;
+      }
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Stamps the given documents now (synchronous-timestamping services); throws TimestampingFailed if no TSA answers. */
+  async stampNow(hashes: readonly string[], side: 'Server.ClientProxy' | 'Server.ServerProxy'): Promise<void> {
+    const docs = this.messageLog.unstampedOf(hashes);
+    if (docs.length > 0 && !(await this.stamp(docs))) throw new XRoadError(side, 'TimestampingFailed', 'no approved TSA could timestamp this exchange');
+  }
+
+  private async stamp(docs: readonly UnstampedSignature[]): Promise<boolean> {
+    const tsas = this.conf?.approvedTSAs ?? [];
+    if (tsas.length === 0) {
+      this.log.warn('no approved TSA in the global configuration; the message log stays unstamped');
+      return false;
+    }
+    const tree = buildTree(docs.map((d) => stampLeaf(d.xml)));
+    for (const tsa of tsas) {
+      const started = performance.now();
+      try {
+        const res = await fetch(tsa.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/timestamp-query' },
+          body: new Uint8Array(buildTimestampQuery(tree.root, 'sha512', { certReq: true })),
+          signal: AbortSignal.timeout(10_000),
+        });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        const answer = readTimestampResponse(new Uint8Array(await res.arrayBuffer()));
+        if (answer.status !== 0 || !answer.token) throw new Error(`the TSA refused: ${answer.statusText ?? `status ${answer.status}`}`);
+        const verified = verifyTimestampToken(answer.token, tree.root, [new X509Certificate(tsa.certificate)]);
+        this.metrics.tsaSeconds.observe({ tsa: tsa.name }, (performance.now() - started) / 1000);
+        this.messageLog.storeTimestamp({
+          token: answer.token,
+          root: tree.root.toString('hex'),
+          tsa: tsa.name,
+          genTime: verified.genTime.getTime(),
+          chains: new Map(docs.map((d, i) => [d.hash, encodeProof(tree.proofs[i]!)])),
+        });
+        this.metrics.stampBatchSize.observe(docs.length);
+        this.failures = 0;
+        this.nextAttemptAt = 0;
+        this.lastSuccess = this.clock();
+        return true;
+      } catch (err) {
+        this.metrics.tsaFailures.inc({ tsa: tsa.name });
+        this.log.warn({ tsa: tsa.name, reason: (err as Error).message }, 'timestamping failed; trying the next approved TSA');
+      }
+    }
+    // Every TSA failed: back off (1 s, 2 s, 4 s … at most the interval) before the next round.
+    this.failures++;
+    const interval = (this.conf?.timestampingIntervalSeconds ?? 60) * 1000;
+    this.nextAttemptAt = this.clock() + Math.min(interval, 1000 * 2 ** Math.min(this.failures - 1, 10));
+    return false;
+  }
+}
