@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { registerBench } from './bench.js';
+import { registerCamdigikey } from './camdigikey.js';
 import { registerCentral } from './central.js';
 import { registerEcho } from './echo.js';
 import { registerGateway } from './gateway.js';
@@ -19,6 +20,7 @@ registerPki(program);
 registerCentral(program);
 registerGateway(program);
 registerEcho(program);
+registerCamdigikey(program);
 registerLog(program);
 registerBench(program);
 

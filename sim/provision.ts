@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { writeFileAtomic, writeSecretFile } from '../common/files.js';
 import { CentralAdminClient, CentralApiError, idPath } from '../central/admin-client.js';
-import { createCsr } from '../certs/csr.js';
-import { subjectAltNameExtension } from '../certs/extensions.js';
 import { generateKeyPair } from '../certs/keys.js';
 import { certificatesFromPem } from '../certs/pem.js';
 import { createKeystore, readKeystore } from '../certs/pkcs12.js';
 import { getProfile, type Identity, type ProfileName } from '../certs/profiles.js';
+import { requestCertificate } from '../certs/ra-client.js';
 import type { RawGatewayConfig } from '../gateway/config.js';
 import { certificateHash } from '../gateway/transport/tls.js';
 import { parseMemberId, parseSecurityServerId } from '../protocol/identifiers.js';
@@ -47,19 +46,11 @@ const exists = async (call: Promise<unknown>) => {
 
 /** Requests a certificate from the PKI's RA and stores it with a fresh key in a PKCS#12 keystore. */
 async function issueKeystore(pkiUrl: string, token: string, profile: ProfileName, identity: Identity, file: string): Promise<void> {
-  const p = getProfile(profile);
-  const key = generateKeyPair(p.defaultKeyType);
-  const sans = p.altNames ? [subjectAltNameExtension({ dns: identity.dns ?? [], ip: identity.ip ?? [] })] : [];
-  const res = await fetch(`${pkiUrl.replace(/\/+$/, '')}/ra/certificates`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}` },
-    body: new Uint8Array(createCsr(p.subject(identity), key.privateKey, sans)),
-  });
-  const body = (await res.json()) as { chain?: string[]; error?: string; message?: string };
-  if (!res.ok) throw new Error(`the RA refused the ${profile} certificate (${body.error}): ${body.message}`);
+  const key = generateKeyPair(getProfile(profile).defaultKeyType);
+  const chain = await requestCertificate(pkiUrl, token, profile, identity, key.privateKey);
   const password = randomBytes(18).toString('base64url');
   writeSecretFile(`${file}.password`, `${password}\n`);
-  writeSecretFile(file, createKeystore({ privateKey: key.privateKey, certificates: body.chain!.flatMap((pem) => certificatesFromPem(pem)), password }));
+  writeSecretFile(file, createKeystore({ privateKey: key.privateKey, certificates: chain.flatMap((pem) => certificatesFromPem(pem)), password }));
 }
 
 function openKeystore(file: string) {

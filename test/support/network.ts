@@ -26,6 +26,8 @@ export interface TestNetwork {
   readonly echo: EchoService;
   readonly consumer: TestGateway;
   readonly provider: TestGateway;
+  /** Gateways of `extraProviders`, by member id. */
+  readonly providers: Readonly<Record<string, TestGateway>>;
   /** `http://…/r1/CAMDX/GOV/MOI/KYC/echo` on the consumer gateway. */
   readonly serviceUrl: string;
   close(): Promise<void>;
@@ -61,6 +63,8 @@ export async function startTestNetwork(
     timestampingIntervalSeconds?: number;
     /** More services on the provider (id → base URL, or 'echo'), each open to the test client for any method and path. */
     extraServices?: Record<string, string>;
+    /** More providing members, each with its own gateway; the test client may call their services (any method and path). */
+    extraProviders?: ReadonlyArray<{ member: string; name: string; subsystems: string[]; services: Record<string, string> }>;
   } = {},
 ): Promise<TestNetwork> {
   const central = await startTestCentral({
@@ -101,18 +105,26 @@ export async function startTestNetwork(
   };
   const provider = await gateway(providerSpec);
   const consumer = await gateway(consumerSpec);
+  const providers: Record<string, TestGateway> = {};
+  for (const p of options.extraProviders ?? []) {
+    const services = Object.fromEntries(Object.entries(p.services).map(([id, url]) => [id, { url, endpoints: [{ method: '*', path: '/**' }] }]));
+    providers[p.member] = await gateway(await spec(p.member, p.name, p.subsystems, services, { globalconf: { pollSeconds: 1 } }));
+  }
   await central.admin.call('POST', '/access-rights', { subject: `${CLIENT}`, service: SERVICE, method: 'POST', path: '/echo/**' });
   await central.admin.call('POST', '/access-rights', { subject: `${CLIENT}`, service: SERVICE, method: 'GET', path: '/echo/**' });
-  for (const id of Object.keys(options.extraServices ?? {})) await central.admin.call('POST', '/access-rights', { subject: CLIENT, service: id });
-  [provider.child, consumer.child] = await Promise.all([runGateway(provider.config), runGateway(consumer.config)]);
+  const extraIds = [...Object.keys(options.extraServices ?? {}), ...(options.extraProviders ?? []).flatMap((p) => Object.keys(p.services))];
+  for (const id of extraIds) await central.admin.call('POST', '/access-rights', { subject: CLIENT, service: id });
+  const all = [provider, consumer, ...Object.values(providers)];
+  await Promise.all(all.map(async (g) => (g.child = await runGateway(g.config))));
   return {
     central,
     echo,
     consumer,
     provider,
+    providers,
     serviceUrl: `${consumer.consumerUrl}/r1/${SERVICE}`,
     close: async () => {
-      await Promise.all([consumer.child?.stop(), provider.child?.stop()]);
+      await Promise.all(all.map((g) => g.child?.stop()));
       await echo.close();
       await central.close();
     },
