@@ -2,6 +2,10 @@ import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { adminRouter, type AdminDeps } from './api/admin.js';
 import { sendError } from './api/errors.js';
+import { ManagementRejection } from './management/service.js';
+import { dashboardRouter } from './dashboard/router.js';
+import type { ServerMonitor } from './dashboard/monitor.js';
+import { managementRequestType, routeGroup, type CentralMetrics } from './metrics.js';
 
 const MAX_JSON_BYTES = 1024 * 1024;
 
@@ -14,11 +18,12 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 }
 
 /**
- * The central server's HTTP face. Public: the signed global configuration and the management
- * request endpoint (authenticated by signatures). Behind the admin bearer token: `/api/*`.
+ * The central server's HTTP face. Public: the signed global configuration, the management
+ * request endpoint (authenticated by signatures), `/metrics` and the read-only `/dashboard`.
+ * Behind the admin bearer token: `/api/*`.
  */
-export function createCentralApp(deps: AdminDeps & { adminToken: string }): express.Express {
-  const { publisher, management, log } = deps;
+export function createCentralApp(deps: AdminDeps & { adminToken: string; metrics: CentralMetrics; monitor: ServerMonitor }): express.Express {
+  const { publisher, management, log, metrics } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -27,6 +32,9 @@ export function createCentralApp(deps: AdminDeps & { adminToken: string }): expr
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
+      const route = routeGroup(req.originalUrl);
+      metrics.httpRequests.inc({ route, method: req.method, status: String(res.statusCode) });
+      metrics.httpDuration.observe({ route }, Number(process.hrtime.bigint() - started) / 1e9);
       log.debug({ method: req.method, route: req.route?.path ?? req.path.split('/').slice(0, 3).join('/'), status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
     });
     next();
@@ -40,16 +48,28 @@ export function createCentralApp(deps: AdminDeps & { adminToken: string }): expr
     const { jws, version } = publisher.current;
     const etag = `"v${version}"`;
     res.set({ ETag: etag, 'Cache-Control': 'no-cache' });
-    if (req.get('if-none-match') === etag) return void res.status(304).end();
+    if (req.get('if-none-match') === etag) {
+      metrics.confDownloads.inc({ result: 'not_modified' });
+      return void res.status(304).end();
+    }
+    metrics.confDownloads.inc({ result: 'full' });
     res.type('application/jose').send(jws);
   });
+
+  // Public like /globalconf: Prometheus scrapes it without credentials (see ops/prometheus).
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.use(dashboardRouter({ registry: deps.registry, publisher, monitor: deps.monitor }));
 
   app.post('/management/requests', express.json({ limit: 64 * 1024 }), (req, res) => {
     try {
       const record = management.submit(req.body);
+      metrics.managementRequests.inc({ type: record.type, outcome: record.status });
       log.info({ id: record.id, type: record.type, server: record.server, status: record.status }, 'management request accepted');
       void publisher.settled().then(() => res.status(record.status === 'approved' ? 201 : 202).json(record));
     } catch (err) {
+      metrics.managementRequests.inc({ type: managementRequestType(req.body), outcome: err instanceof ManagementRejection ? err.code : 'error' });
       log.info({ reason: (err as Error).message }, 'management request refused');
       sendError(res, err, (e) => log.error({ err: { message: (e as Error).message } }, 'management failure'));
     }

@@ -6,9 +6,11 @@ import { baseUrl, close, listen } from '../common/http.js';
 import type { Logger } from '../common/log.js';
 import { parseAnchor } from '../protocol/anchor.js';
 import { createCentralApp } from './app.js';
+import { ServerMonitor, type MonitorOptions } from './dashboard/monitor.js';
 import { ConfPublisher } from './globalconf/publisher.js';
 import { buildAnchor, createSigningKey, loadSigningKey } from './globalconf/signing-key.js';
 import { ManagementService } from './management/service.js';
+import { CentralMetrics } from './metrics.js';
 import { PkiClient } from './pki-client.js';
 import { Registry } from './registry/registry.js';
 import { centralLayout, DEFAULT_CENTRAL_SETTINGS, readCentralSettings, writeCentralSettings, type CentralSettings } from './settings.js';
@@ -84,10 +86,21 @@ export interface RunningCentral {
   readonly publisher: ConfPublisher;
   readonly settings: CentralSettings;
   readonly server: Server;
+  readonly metrics: CentralMetrics;
+  /** Polls the security servers' monitoring addresses for the dashboard. */
+  readonly monitor: ServerMonitor;
   stop(): Promise<void>;
 }
 
-export async function startCentral(options: { stateDir: string; host: string; port: number; log: Logger; clock?: () => number }): Promise<RunningCentral> {
+export async function startCentral(options: {
+  stateDir: string;
+  host: string;
+  port: number;
+  log: Logger;
+  clock?: () => number;
+  /** Polling of the security servers for the dashboard (default: every 5 s, 2 s timeout). */
+  monitoring?: Partial<MonitorOptions>;
+}): Promise<RunningCentral> {
   const layout = centralLayout(options.stateDir);
   if (!existsSync(layout.settings)) throw new Error(`no central server under ${layout.dir}: run 'camdx central init' first`);
   const settings = readCentralSettings(layout.settings);
@@ -96,9 +109,12 @@ export async function startCentral(options: { stateDir: string; host: string; po
   await publisher.start();
   const management = new ManagementService(registry, settings.autoApprove, options.clock);
   const pki = settings.pki ? new PkiClient(settings.pki.url, settings.pki.adminTokenFile) : undefined;
-  const app = createCentralApp({ registry, management, publisher, settings, pki, log: options.log, adminToken: readFileSync(layout.adminToken, 'utf8').trim() });
+  const monitor = new ServerMonitor(registry, options.log, options.monitoring, options.clock);
+  const metrics = new CentralMetrics({ publisher, registry, monitor });
+  const app = createCentralApp({ registry, management, publisher, settings, pki, log: options.log, metrics, monitor, adminToken: readFileSync(layout.adminToken, 'utf8').trim() });
   const server = createServer(app);
   const port = await listen(server, options.port, options.host);
+  monitor.start();
   return {
     url: baseUrl(options.host, port),
     port,
@@ -106,7 +122,10 @@ export async function startCentral(options: { stateDir: string; host: string; po
     publisher,
     settings,
     server,
+    metrics,
+    monitor,
     stop: async () => {
+      await monitor.stop();
       publisher.stop();
       await close(server);
       registry.close();

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { PORTS } from '../sim/topology.js';
 import { cliContext, failCommand, parsePort, type GlobalOptions } from './context.js';
 
-export const DEFAULT_CAMDIGIKEY_PORTS = { http: 4300, https: 4343 } as const;
+export const DEFAULT_CAMDIGIKEY_PORTS = { http: PORTS.camdigikeyHttp, https: PORTS.camdigikeyHttps } as const;
 
 interface PkiOptions {
   pkiUrl?: string;

@@ -150,17 +150,23 @@ export function registerCentral(program: Command): void {
   const server = central.command('server').description('security servers');
   server.command('list').action(
     api(
-      (c) => c.call<Array<{ id: string; address: string; authCertHashes: string[]; clients: string[] }>>('GET', '/servers'),
-      (r) => lines(r, (s) => `${s.id}  ${s.address}  auth certs: ${s.authCertHashes.length}  clients: ${s.clients.join(', ') || '-'}`),
+      (c) => c.call<Array<{ id: string; address: string; authCertHashes: string[]; clients: string[]; monitoringUrl?: string | null }>>('GET', '/servers'),
+      (r) => lines(r, (s) => `${s.id}  ${s.address}  auth certs: ${s.authCertHashes.length}  clients: ${s.clients.join(', ') || '-'}${s.monitoringUrl ? `  monitored at ${s.monitoringUrl}` : ''}`),
     ),
   );
   server
     .command('add <id>')
     .description('add INSTANCE/CLASS/CODE/SERVERCODE; prints the enrolment token for its authentication certificate')
     .requiredOption('--address <host:port>', 'where other gateways reach it')
-    .action((id: string, o: { address: string }) =>
+    .option('--monitoring-url <url>', "base URL of its admin port (/metrics, /health) for central's dashboard, e.g. http://127.0.0.1:9082")
+    .action((id: string, o: { address: string; monitoringUrl?: string }) =>
       api(
-        (c) => c.call<{ server: { id: string }; enrolment?: { auth: { token: string; expiresAt: string } } }>('POST', '/servers', { id, address: o.address }),
+        (c) =>
+          c.call<{ server: { id: string }; enrolment?: { auth: { token: string; expiresAt: string } } }>('POST', '/servers', {
+            id,
+            address: o.address,
+            ...(o.monitoringUrl !== undefined ? { monitoringUrl: o.monitoringUrl } : {}),
+          }),
         (r) => `added security server ${r.server.id}${tokenLine('authentication certificate', r.enrolment?.auth)}`,
       )(),
     );
@@ -169,6 +175,14 @@ export function registerCentral(program: Command): void {
     .command('set-address <id>')
     .requiredOption('--address <host:port>')
     .action((id: string, o: { address: string }) => api((c) => c.call('PATCH', `/servers/${idPath(id)}`, { address: o.address }), () => `${id} is now at ${o.address}`)());
+  server
+    .command('set-monitoring-url <id> [url]')
+    .description("where central's monitoring reads the server's /metrics and /health (its admin port); --clear stops monitoring it")
+    .option('--clear', 'remove the monitoring address')
+    .action((id: string, url: string | undefined, o: { clear?: boolean }) => {
+      if (!url === !o.clear) failCommand('give either a URL or --clear');
+      return api((c) => c.call('PATCH', `/servers/${idPath(id)}`, { monitoringUrl: o.clear ? null : url }), () => (o.clear ? `${id} is no longer monitored` : `${id} is monitored at ${url}`))();
+    });
   server.command('remove <id>').action((id: string) => api((c) => c.call('DELETE', `/servers/${idPath(id)}`), () => `removed security server ${id}`)());
   server
     .command('enrol <id>')

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { failCommand, type GlobalOptions } from './context.js';
+import { failCommand, parsePort, type GlobalOptions } from './context.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerGateway(program: Command): void {
   const gateway = program.command('gateway').description("a member's security server");
@@ -36,5 +38,77 @@ export function registerGateway(program: Command): void {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+    });
+
+  gateway
+    .command('init')
+    .description("set up a gateway directory from the member's own keys and certificates (bring your own member)")
+    .requiredOption('--dir <dir>', 'directory for the keystores, anchor, message log and gateway.yaml')
+    .requiredOption('--owner <member>', 'member id, e.g. CAMDX/COM/ACME')
+    .option('--server-code <code>', 'security server code', 'SS1')
+    .requiredOption('--sign-key <file>', 'signing key (PEM)')
+    .requiredOption('--sign-cert <file>', 'signing certificate from the RA (PEM, chain may follow)')
+    .requiredOption('--auth-key <file>', 'authentication (TLS) key (PEM)')
+    .requiredOption('--auth-cert <file>', 'authentication certificate from the RA (PEM, chain may follow)')
+    .requiredOption('--anchor <file>', "the configuration anchor (camdx central anchor --out …)")
+    .option('--host <address>', 'address to bind and to publish for other gateways', '127.0.0.1')
+    .requiredOption('--consumer-port <port>', 'plain HTTP port for your information systems')
+    .requiredOption('--peer-port <port>', 'mutual-TLS port for other gateways')
+    .requiredOption('--admin-port <port>', 'metrics and health port')
+    .option('--service <id=url>', 'a service you provide and the base URL of its API (repeatable)', collect, [])
+    .action(async (o: { dir: string; owner: string; serverCode: string; signKey: string; signCert: string; authKey: string; authCert: string; anchor: string; host: string; consumerPort: string; peerPort: string; adminPort: string; service: string[] }) => {
+      const { initGatewayDir } = await import('../gateway/setup/init.js');
+      try {
+        const services = Object.fromEntries(
+          o.service.map((pair) => {
+            const eq = pair.indexOf('=');
+            if (eq < 1) throw new Error(`--service '${pair}' must look like CAMDX/COM/ACME/SHOP/orders=http://127.0.0.1:7000`);
+            return [pair.slice(0, eq), pair.slice(eq + 1)];
+          }),
+        );
+        const file = initGatewayDir({
+          dir: o.dir,
+          owner: o.owner,
+          serverCode: o.serverCode,
+          host: o.host,
+          ports: { consumer: parsePort(o.consumerPort), peer: parsePort(o.peerPort), admin: parsePort(o.adminPort) },
+          services,
+          signing: { keyFile: o.signKey, certFile: o.signCert },
+          auth: { keyFile: o.authKey, certFile: o.authCert },
+          anchorFile: o.anchor,
+        });
+        process.stdout.write(`gateway configuration written to ${file}\nnext: camdx gateway register --config ${file} --client <your subsystem>\n`);
+      } catch (err) {
+        failCommand((err as Error).message, 2);
+      }
+    });
+
+  gateway
+    .command('register')
+    .description("register the gateway's authentication certificate and client subsystems with central (signed management requests)")
+    .requiredOption('--config <file>', 'gateway configuration (YAML)')
+    .option('--client <subsystem>', 'a client subsystem this server serves (repeatable)', collect, [])
+    .option('--address <host:port>', 'address other gateways use to reach this one (default: listen.peer)')
+    .action(async (o: { config: string; client: string[]; address?: string }) => {
+      const { loadGatewayConfig } = await import('../gateway/config.js');
+      const { loadGatewayKeys } = await import('../gateway/keys.js');
+      const { registerServer } = await import('../gateway/setup/register.js');
+      const { parseAnchor } = await import('../protocol/anchor.js');
+      const { readFileSync } = await import('node:fs');
+      try {
+        const config = loadGatewayConfig(o.config);
+        const keys = loadGatewayKeys(config);
+        const { anchor } = parseAnchor(readFileSync(config.anchor, 'utf8'));
+        const results = await registerServer(anchor.centralUrl, {
+          serverId: config.serverId,
+          address: o.address ?? `${config.listen.peer.host}:${config.listen.peer.port}`,
+          clients: o.client,
+          keys: { sign: keys.signing, auth: keys.auth },
+        });
+        for (const r of results) process.stdout.write(`${r.request}: ${r.outcome}\n`);
+        if (results.some((r) => r.outcome === 'submitted')) process.stdout.write('waiting for central\'s operator to approve (camdx central request list / approve)\n');
+      } catch (err) {
+        failCommand((err as Error).message, 1);
+      }
     });
 }

@@ -1,12 +1,20 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { registerAclTest } from './acl-test.js';
 import { registerBench } from './bench.js';
 import { registerCamdigikey } from './camdigikey.js';
 import { registerCentral } from './central.js';
 import { registerEcho } from './echo.js';
 import { registerGateway } from './gateway.js';
 import { registerLog } from './log.js';
+import { registerMoi } from './moi.js';
 import { registerPki } from './pki.js';
 import { registerStart } from './start.js';
+
+// Started by another camdx process (common/child.ts): leave when it goes, without keeping it alive.
+if (process.channel) {
+  process.channel.unref();
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+}
 
 const program = new Command('camdx')
   .description('camdx-sim: a CamDX (X-Road style) data exchange network on one machine')
@@ -21,8 +29,10 @@ registerCentral(program);
 registerGateway(program);
 registerEcho(program);
 registerCamdigikey(program);
+registerMoi(program);
 registerLog(program);
 registerBench(program);
+registerAclTest(program);
 
 try {
   await program.parseAsync(process.argv);

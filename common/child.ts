@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../bin/camdx.js', import.meta.url));
@@ -18,8 +19,13 @@ export interface ChildService {
  * stdout matches `readyPattern`. Services under test and load generators never share an
  * event loop this way, and a process can be killed and restarted alone.
  */
-export function spawnCamdx(args: readonly string[], readyPattern: RegExp, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; nodeArgs?: readonly string[] } = {}): Promise<ChildService> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+export function spawnCamdx(args: readonly string[], readyPattern: RegExp, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; nodeArgs?: readonly string[]; /** Append the child's stderr (its logs) here instead of keeping it in memory. */ logFile?: string } = {}): Promise<ChildService> {
+  // The IPC channel is only a lifeline: the child exits when it closes (cli/main.ts), so a parent
+  // that dies, even by SIGKILL, leaves no orphan services holding ports.
+  const logFd = options.logFile ? openSync(options.logFile, 'a', 0o600) : undefined;
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { stdio: ['ignore', 'pipe', logFd ?? 'pipe', 'ipc'], env: options.env ?? process.env });
+  if (logFd !== undefined) closeSync(logFd);
+  child.channel?.unref();
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`'camdx ${args.join(' ')}' was not ready within ${options.timeoutMs ?? 30_000} ms:\n${output}`)), options.timeoutMs ?? 30_000);
@@ -28,10 +34,11 @@ export function spawnCamdx(args: readonly string[], readyPattern: RegExp, option
       child.kill('SIGKILL');
       reject(err);
     };
-    const onExit = (code: number | null) => fail(new Error(`'camdx ${args.join(' ')}' exited with ${code}:\n${output}`));
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const onExit = (code: number | null) => fail(new Error(`'camdx ${args.join(' ')}' exited with ${code}${options.logFile ? ` (its log: ${options.logFile})` : ''}:\n${output}`));
+    child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-65_536)));
     child.stdout!.on('data', (d: Buffer) => {
-      output += d.toString();
+      // A long-running service keeps printing: keep only the recent output.
+      output = (output + d.toString()).slice(-65_536);
       const ready = readyPattern.exec(output);
       if (!ready) return;
       clearTimeout(timer);

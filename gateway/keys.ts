@@ -25,15 +25,20 @@ function open(field: string, store: { file: string; passwordFile: string }): Key
   }
 }
 
-/** Loads both keystores and checks each certificate is fit for its role and names this gateway. */
+/** Checks each certificate is fit for its role and names this gateway (its server id, its owner). */
+export function checkGatewayCertificates(auth: X509Certificate, signing: X509Certificate, ids: { serverId: string; ownerId: string }): void {
+  const authFacts = certificateFacts(auth);
+  if (!isAuthenticationCertificate(authFacts)) throw new ConfigError('keystores.auth', 'the certificate is not an authentication certificate (digitalSignature + TLS client usage)');
+  if (authFacts.subject.serialNumber !== ids.serverId) throw new ConfigError('keystores.auth', `the certificate is issued to ${authFacts.subject.serialNumber}, not ${ids.serverId}`);
+  const signFacts = certificateFacts(signing);
+  if (!isSigningCertificate(signFacts)) throw new ConfigError('keystores.signing', 'the certificate is not a signing certificate (nonRepudiation only)');
+  if (signFacts.subject.serialNumber !== ids.ownerId) throw new ConfigError('keystores.signing', `the certificate is issued to ${signFacts.subject.serialNumber}, not ${ids.ownerId}`);
+}
+
+/** Loads both keystores and checks their certificates (checkGatewayCertificates). */
 export function loadGatewayKeys(config: GatewayConfig): GatewayKeys {
   const auth = open('keystores.auth', config.keystores.auth);
   const signing = open('keystores.signing', config.keystores.signing);
-  const authFacts = certificateFacts(auth.cert);
-  if (!isAuthenticationCertificate(authFacts)) throw new ConfigError('keystores.auth', 'the certificate is not an authentication certificate (digitalSignature + TLS client usage)');
-  if (authFacts.subject.serialNumber !== config.serverId) throw new ConfigError('keystores.auth', `the certificate is issued to ${authFacts.subject.serialNumber}, not ${config.serverId}`);
-  const signFacts = certificateFacts(signing.cert);
-  if (!isSigningCertificate(signFacts)) throw new ConfigError('keystores.signing', 'the certificate is not a signing certificate (nonRepudiation only)');
-  if (signFacts.subject.serialNumber !== config.ownerId) throw new ConfigError('keystores.signing', `the certificate is issued to ${signFacts.subject.serialNumber}, not ${config.ownerId}`);
+  checkGatewayCertificates(auth.cert, signing.cert, config);
   return { auth, signing };
 }

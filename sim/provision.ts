@@ -1,18 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify as toYaml } from 'yaml';
-import { writeFileAtomic, writeSecretFile } from '../common/files.js';
+import { writeFileAtomic } from '../common/files.js';
+import { baseUrl } from '../common/http.js';
 import { CentralAdminClient, CentralApiError, idPath } from '../central/admin-client.js';
 import { generateKeyPair } from '../certs/keys.js';
-import { certificatesFromPem } from '../certs/pem.js';
-import { createKeystore, readKeystore } from '../certs/pkcs12.js';
 import { getProfile, type Identity, type ProfileName } from '../certs/profiles.js';
 import { requestCertificate } from '../certs/ra-client.js';
 import type { RawGatewayConfig } from '../gateway/config.js';
+import { writeGatewayConfig } from '../gateway/setup/config-file.js';
+import { readKeystoreFile, writeKeystoreFile } from '../gateway/setup/keystore-files.js';
+import { registerServer } from '../gateway/setup/register.js';
 import { certificateHash } from '../gateway/transport/tls.js';
 import { parseMemberId, parseSecurityServerId } from '../protocol/identifiers.js';
-import { signManagementRequest } from '../protocol/management.js';
 
 /** One member with its security server, as the simulation (and tests) set it up. */
 export interface GatewaySpec {
@@ -47,15 +46,7 @@ const exists = async (call: Promise<unknown>) => {
 /** Requests a certificate from the PKI's RA and stores it with a fresh key in a PKCS#12 keystore. */
 async function issueKeystore(pkiUrl: string, token: string, profile: ProfileName, identity: Identity, file: string): Promise<void> {
   const key = generateKeyPair(getProfile(profile).defaultKeyType);
-  const chain = await requestCertificate(pkiUrl, token, profile, identity, key.privateKey);
-  const password = randomBytes(18).toString('base64url');
-  writeSecretFile(`${file}.password`, `${password}\n`);
-  writeSecretFile(file, createKeystore({ privateKey: key.privateKey, certificates: chain.flatMap((pem) => certificatesFromPem(pem)), password }));
-}
-
-function openKeystore(file: string) {
-  const ks = readKeystore(readFileSync(file), readFileSync(`${file}.password`, 'utf8').trim());
-  return { key: ks.privateKey!, cert: ks.certificates[0]! };
+  writeKeystoreFile(file, key.privateKey, await requestCertificate(pkiUrl, token, profile, identity, key.privateKey));
 }
 
 /**
@@ -77,7 +68,14 @@ export async function provisionGateway(ctx: ProvisionContext, spec: GatewaySpec,
   if (!(await exists(central.call('GET', `/members/${idPath(spec.member)}`)))) await central.call('POST', '/members', { id: spec.member, name: spec.name });
   const registered = await central.call<{ subsystems: string[] }>('GET', `/members/${idPath(spec.member)}`);
   for (const s of spec.subsystems) if (!registered.subsystems.includes(s)) await central.call('POST', '/subsystems', { id: `${spec.member}/${s}` });
-  if (!(await exists(central.call('GET', `/servers/${idPath(serverId)}`)))) await central.call('POST', '/servers', { id: serverId, address });
+  // Central's dashboard reads each gateway's admin port; the address is private to central.
+  const monitoringUrl = baseUrl(spec.host, spec.ports.admin);
+  if (!(await exists(central.call('GET', `/servers/${idPath(serverId)}`)))) await central.call('POST', '/servers', { id: serverId, address, monitoringUrl });
+  else {
+    const known = await central.call<{ address: string; monitoringUrl: string | null }>('GET', `/servers/${idPath(serverId)}`);
+    // Started on other ports than last time: the other gateways learn the new address from the next global configuration.
+    if (known.address !== address || known.monitoringUrl !== monitoringUrl) await central.call('PATCH', `/servers/${idPath(serverId)}`, { address, monitoringUrl });
+  }
 
   const identity = { ...member, memberName: spec.name };
   if (!existsSync(signFile)) {
@@ -97,52 +95,29 @@ export async function provisionGateway(ctx: ProvisionContext, spec: GatewaySpec,
     }
   }
 
-  const sign = openKeystore(signFile);
-  const auth = openKeystore(authFile);
   const server = await central.call<{ authCertHashes: string[]; clients: string[] }>('GET', `/servers/${idPath(serverId)}`);
-  const submit = async (envelope: unknown) => {
-    const res = await fetch(`${ctx.centralUrl.replace(/\/+$/, '')}/management/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope) });
-    const body = (await res.json()) as { status?: string; message?: string };
-    if (!res.ok) throw new Error(`central refused the management request: ${body.message}`);
-    if (body.status !== 'approved') throw new Error('central is not in simulation mode: approve the pending management requests (camdx central request list)');
-  };
-  if (!server.authCertHashes.includes(certificateHash(auth.cert.raw))) {
-    await submit(
-      signManagementRequest({ type: 'registerAuthCert', instance: member.instance, server: serverId, address, authCertificate: auth.cert.toString() }, [
-        { role: 'owner', key: sign.key, certificatePem: sign.cert.toString() },
-        { role: 'auth', key: auth.key },
-      ]),
-    );
-  }
-  for (const s of spec.subsystems) {
-    const client = `${spec.member}/${s}`;
-    if (!server.clients.includes(client)) {
-      await submit(signManagementRequest({ type: 'registerClient', instance: member.instance, server: serverId, client }, [{ role: 'owner', key: sign.key, certificatePem: sign.cert.toString() }]));
-    }
-  }
+  const keys = { sign: readKeystoreFile(signFile), auth: readKeystoreFile(authFile) };
+  const results = await registerServer(ctx.centralUrl, {
+    serverId,
+    address,
+    clients: spec.subsystems.map((s) => `${spec.member}/${s}`),
+    keys,
+    skip: { authCert: server.authCertHashes.includes(certificateHash(keys.auth.cert.raw)), clients: server.clients },
+  });
+  if (results.some((r) => r.outcome === 'submitted')) throw new Error('central is not in simulation mode: approve the pending management requests (camdx central request list)');
 
   writeFileAtomic(join(dir, 'anchor.json'), readFileSync(ctx.anchorFile));
-  const config: RawGatewayConfig = {
+  return writeGatewayConfig(dir, {
     owner: spec.member,
     serverCode: spec.serverCode,
-    anchor: 'anchor.json',
-    stateDir: '.',
-    keystores: { auth: { file: 'auth.p12', passwordFile: 'auth.p12.password' }, signing: { file: 'sign.p12', passwordFile: 'sign.p12.password' } },
-    services: Object.fromEntries(Object.entries(spec.services ?? {}).map(([id, s]) => [id, { url: s.url }])),
-    ...spec.extraConfig,
-    listen: {
-      consumer: { host: spec.host, port: spec.ports.consumer },
-      peer: { host: spec.host, port: spec.ports.peer },
-      admin: { host: spec.host, port: spec.ports.admin },
-      ...spec.extraConfig?.listen,
-    },
-  };
-  const file = join(dir, 'gateway.yaml');
-  writeFileAtomic(file, `# Written by camdx provisioning; see README "Gateway configuration".\n${toYaml(config)}`);
-  return file;
+    host: spec.host,
+    ports: spec.ports,
+    services: Object.fromEntries(Object.entries(spec.services ?? {}).map(([id, s]) => [id, s.url])),
+    ...(spec.extraConfig ? { extra: spec.extraConfig } : {}),
+  });
 }
 
 /** A provisioned gateway's keys, from its keystores (for management commands and tests). */
 export function gatewayKeystore(dir: string, which: 'sign' | 'auth') {
-  return openKeystore(join(dir, `${which}.p12`));
+  return readKeystoreFile(join(dir, `${which}.p12`));
 }

@@ -1,14 +1,22 @@
+import { join } from 'node:path';
+import { spawnCamdx, type ChildService } from '../common/child.js';
+import { ensureDir } from '../common/files.js';
 import type { Logger } from '../common/log.js';
 import { pkiLayout } from '../certs/layout.js';
-import { DEFAULT_PKI_PORT } from '../certs/settings.js';
-import { centralLayout, DEFAULT_CENTRAL_PORT } from '../central/settings.js';
-import { startCore } from './core.js';
+import { centralLayout } from '../central/settings.js';
+import { startCore, type RunningCore } from './core.js';
+import { startDemoBank } from './demo-bank.js';
+import { demoBankClient, provisionNetwork, type ProvisionedNetwork } from './network.js';
+import { exampleCalls } from './examples.js';
+import { clientOf, MEMBERS, simPorts, type SimPorts } from './topology.js';
 
 export interface SimulationOptions {
   readonly stateDir: string;
   readonly host: string;
-  readonly pkiPort: number;
-  readonly centralPort: number;
+  /** Added to every default port (sim/topology.ts). */
+  readonly portOffset: number;
+  readonly pkiPort?: number;
+  readonly centralPort?: number;
   readonly log: Logger;
   readonly rootPassphrase?: string;
 }
@@ -19,35 +27,81 @@ export interface Endpoint {
 }
 
 export interface RunningSimulation {
+  readonly ports: SimPorts;
   readonly endpoints: readonly Endpoint[];
   readonly notes: readonly string[];
+  /** Ready-to-paste commands: an allowed call, a denied call. */
+  readonly examples: readonly string[];
+  readonly network: ProvisionedNetwork;
   stop(): Promise<void>;
 }
 
-export const DEFAULT_PORTS = { pki: DEFAULT_PKI_PORT, central: DEFAULT_CENTRAL_PORT } as const;
-
-/** Brings the network up from the state directory, provisioning what is missing. */
-export async function startSimulation(options: SimulationOptions): Promise<RunningSimulation> {
-  const core = await startCore(options);
-  const pkiUrl = core.pkiServer.url;
-  const centralUrl = core.central.url;
-  return {
-    endpoints: [
-      { name: 'PKI service', url: pkiUrl },
-      { name: 'CA certificates', url: `${pkiUrl}/ca` },
-      { name: 'RA (POST a CSR)', url: `${pkiUrl}/ra/certificates` },
-      { name: 'OCSP responder', url: `${pkiUrl}/ocsp` },
-      { name: 'Timestamping authority', url: `${pkiUrl}/tsa` },
-      { name: 'Central server', url: centralUrl },
-      { name: 'Global configuration', url: `${centralUrl}/globalconf` },
-      { name: 'Central admin API', url: `${centralUrl}/api` },
-    ],
-    notes: [
-      `PKI admin token: ${pkiLayout(options.stateDir).adminToken}`,
-      `central admin token: ${centralLayout(options.stateDir).adminToken}`,
-      `configuration anchor: ${centralLayout(options.stateDir).anchor}`,
-      `root CA certificate: ${pkiLayout(options.stateDir).caCert('root-ca')}`,
-    ],
-    stop: () => core.stop(),
+/**
+ * Brings the default network up from the state directory, provisioning what is missing: PKI and
+ * central in this process, then each member's gateway, CamDigiKey and MOI as their own
+ * processes, and Demo Bank's web site (the QR-login demo) here.
+ */
+export async function startSimulation(o: SimulationOptions): Promise<RunningSimulation> {
+  const base = simPorts(o.portOffset);
+  const ports: SimPorts = { ...base, pki: o.pkiPort ?? base.pki, central: o.centralPort ?? base.central };
+  const logs = ensureDir(join(o.stateDir, 'logs'), 0o700);
+  const t0 = Date.now();
+  const phase = (name: string) => o.log.info({ ms: Date.now() - t0 }, `simulation: ${name}`);
+  const core: RunningCore = await startCore({ stateDir: o.stateDir, host: o.host, pkiPort: ports.pki, centralPort: ports.central, log: o.log, ...(o.rootPassphrase ? { rootPassphrase: o.rootPassphrase } : {}) });
+  const children: ChildService[] = [];
+  const stoppers: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    await Promise.allSettled(stoppers.splice(0).map((s) => s()));
+    await Promise.allSettled(children.splice(0).map((c) => c.stop()));
+    await core.stop();
   };
+  try {
+    phase('PKI and central up');
+    const network = await provisionNetwork(core, { stateDir: o.stateDir, host: o.host, ports });
+    phase('network provisioned');
+    const global = ['--state-dir', o.stateDir];
+    const spawn = async (name: string, args: string[], ready: RegExp) => {
+      const child = await spawnCamdx([...global, ...args], ready, { logFile: join(logs, `${name}.log`), timeoutMs: 60_000 });
+      children.push(child);
+      return child;
+    };
+    await Promise.all([
+      ...MEMBERS.map((m) => spawn(`gateway-${m.key}`, ['gateway', 'run', '--config', network.gateways[m.key].config], /gateway \S+ ready/)),
+      spawn('camdigikey', ['camdigikey', 'serve', '--host', o.host, '--http-port', String(ports.camdigikeyHttp), '--https-port', String(ports.camdigikeyHttps), '--pki-url', core.pkiServer.url], /CamDigiKey ready/),
+      spawn('moi', ['moi', 'serve', '--host', o.host, '--port', String(ports.moi)], /MOI Open KYC listening/),
+    ]);
+    phase('gateways and providers up');
+    const demoBank = await startDemoBank({ ...demoBankClient(network), host: o.host, port: ports.demoBank, log: o.log });
+    stoppers.push(demoBank.stop);
+
+    const gw = network.gateways;
+    return {
+      ports,
+      network,
+      endpoints: [
+        { name: 'Dashboard', url: `${core.central.url}/dashboard` },
+        { name: 'Central server', url: core.central.url },
+        { name: 'Central admin API', url: `${core.central.url}/api` },
+        { name: 'Global configuration', url: `${core.central.url}/globalconf` },
+        { name: 'PKI (CAs, RA, OCSP, TSA)', url: core.pkiServer.url },
+        ...MEMBERS.map((m) => ({ name: `${m.key.toUpperCase()} gateway (${clientOf(m)})`, url: gw[m.key].consumerUrl })),
+        { name: 'Gateway metrics', url: MEMBERS.map((m) => `${gw[m.key].adminUrl}/metrics`).join('  ') },
+        { name: 'CamDigiKey (web, gateway API)', url: network.camdigikey.httpUrl },
+        { name: 'CamDigiKey (mTLS API)', url: network.camdigikey.httpsUrl },
+        { name: 'MOI Open KYC (provider)', url: `http://${o.host}:${ports.moi}` },
+        { name: 'Demo Bank (QR-login demo)', url: network.demoBankOrigin },
+      ],
+      notes: [
+        `central admin token: ${centralLayout(o.stateDir).adminToken}`,
+        `PKI admin token: ${pkiLayout(o.stateDir).adminToken}`,
+        `demo CamDigiKey service account (CAMDIGIKEY_* env): ${network.camdigikey.envFile}`,
+        `gateway configurations: ${join(o.stateDir, 'sim', '<member>', 'gateway.yaml')}`,
+      ],
+      examples: exampleCalls(network),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }

@@ -15,6 +15,7 @@ import type { PkiClient } from '../pki-client.js';
 import { RegistryError } from '../registry/errors.js';
 import type { Subject } from '../registry/access.js';
 import type { Registry } from '../registry/registry.js';
+import { checkAddress, checkMonitoringUrl } from '../registry/servers.js';
 import type { CentralSettings } from '../settings.js';
 import { sendError } from './errors.js';
 import * as S from './schemas.js';
@@ -130,15 +131,23 @@ export function adminRouter(deps: AdminDeps): Router {
         const id = parseSecurityServerId(body.id, 'id');
         registry.core.memberRow(id, 'server owner');
         if (registry.core.findServerRow(id) !== undefined) throw new RegistryError('conflict', 'id', `security server ${body.id} is already registered`);
+        // Checked before enrolment, so a bad field does not leave an issued token behind.
+        checkAddress(body.address);
+        if (body.monitoringUrl !== undefined) checkMonitoringUrl(body.monitoringUrl);
         const enrolment = await enrolServer(id, body.address);
-        const server = registry.servers.add(actorOf(req), id, body.address);
+        const server = registry.servers.add(actorOf(req), id, body.address, body.monitoringUrl);
         return { server, ...(enrolment ? { enrolment } : {}) };
       },
       201,
     ),
   );
   router.get('/servers/:i/:c/:m/:s', handle(undefined, (_b, req) => registry.servers.get(serverParam(req))));
-  router.patch('/servers/:i/:c/:m/:s', handle(S.SetAddress, (body, req) => registry.servers.setAddress(actorOf(req), serverParam(req), body.address)));
+  router.patch(
+    '/servers/:i/:c/:m/:s',
+    handle(S.UpdateServer, (body, req) =>
+      registry.servers.update(actorOf(req), serverParam(req), { ...(body.address !== undefined ? { address: body.address } : {}), ...(body.monitoringUrl !== undefined ? { monitoringUrl: body.monitoringUrl } : {}) }),
+    ),
+  );
   router.delete('/servers/:i/:c/:m/:s', handle(undefined, (_b, req) => registry.servers.remove(actorOf(req), serverParam(req))));
   router.post(
     '/servers/:i/:c/:m/:s/enrolments',

@@ -15,8 +15,13 @@ const text = (max: number) =>
 export const AddMember = z.strictObject({ id, name: text(200) });
 export const RenameMember = z.strictObject({ name: text(200) });
 export const AddSubsystem = z.strictObject({ id });
-export const AddServer = z.strictObject({ id, address: z.string().max(300) });
-export const SetAddress = z.strictObject({ address: z.string().max(300) });
+/** Checked in full (http/https, no credentials, query or fragment) by the registry, which names the rule. */
+const monitoringUrl = z.string().max(2048);
+export const AddServer = z.strictObject({ id, address: z.string().max(300), monitoringUrl: monitoringUrl.optional() });
+/** Either or both; `monitoringUrl: null` stops monitoring the server. */
+export const UpdateServer = z
+  .strictObject({ address: z.string().max(300).optional(), monitoringUrl: monitoringUrl.nullable().optional() })
+  .refine((b) => b.address !== undefined || b.monitoringUrl !== undefined, 'give address, monitoringUrl (null to clear) or both');
 export const AddClient = z.strictObject({ client: id });
 export const Endpoint = z.strictObject({ method: z.enum([...HTTP_METHODS, '*']), path: z.string().max(1024) });
 export const AddService = z.strictObject({

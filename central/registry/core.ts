@@ -47,12 +47,16 @@ export class RegistryCore {
     this.listeners.push(listener);
   }
 
-  /** Runs `fn` and its audit record atomically; listeners hear of it after the commit. */
-  mutate<T>(actor: string, action: string, target: string, detail: Record<string, unknown> | undefined, fn: () => T): T {
+  /**
+   * Runs `fn` and its audit record atomically; listeners hear of it after the commit.
+   * `published: false` marks a change to data the global configuration does not carry (such
+   * as a server's monitoring address), so no new configuration version is signed for it.
+   */
+  mutate<T>(actor: string, action: string, target: string, detail: Record<string, unknown> | undefined, fn: () => T, options: { published?: boolean } = {}): T {
     return this.transaction(() => {
       const value = fn();
       this.stmt.audit.run(this.clock(), actor, action, target, detail ? JSON.stringify(detail) : null);
-      this.changed = true;
+      if (options.published !== false) this.changed = true;
       return value;
     });
   }

@@ -8,6 +8,20 @@ import { Servers } from './servers.js';
 import { Services } from './services.js';
 import { Trust } from './trust.js';
 
+/** How much the registry holds, for metrics: one cheap query, no records built. */
+export interface RegistryCounts {
+  readonly members: number;
+  readonly subsystems: number;
+  readonly servers: number;
+  readonly services: number;
+  readonly accessRights: number;
+  readonly globalGroups: number;
+  readonly approvedCas: number;
+  readonly approvedTsas: number;
+  /** Management requests by type and status. */
+  readonly requests: ReadonlyArray<{ readonly type: string; readonly status: string; readonly count: number }>;
+}
+
 export interface AuditRecord {
   readonly id: number;
   readonly at: string;
@@ -41,6 +55,12 @@ export class Registry {
     this.stmt = {
       audit: this.db.prepare('SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?'),
       nextVersion: this.db.prepare('UPDATE conf_state SET version = version + 1 WHERE id = 1 RETURNING version'),
+      counts: this.db.prepare(
+        `SELECT (SELECT COUNT(*) FROM members) AS members, (SELECT COUNT(*) FROM subsystems) AS subsystems, (SELECT COUNT(*) FROM servers) AS servers,
+                (SELECT COUNT(*) FROM services) AS services, (SELECT COUNT(*) FROM access_rights) AS accessRights, (SELECT COUNT(*) FROM global_groups) AS globalGroups,
+                (SELECT COUNT(*) FROM approved_cas) AS approvedCas, (SELECT COUNT(*) FROM approved_tsas) AS approvedTsas`,
+      ),
+      requestCounts: this.db.prepare('SELECT type, status, COUNT(*) AS count FROM management_requests GROUP BY type, status ORDER BY type, status'),
     };
   }
 
@@ -55,6 +75,11 @@ export class Registry {
   /** The next global configuration version; durable, so versions only go up across restarts. */
   nextConfVersion(): number {
     return (this.stmt.nextVersion.get() as { version: number }).version;
+  }
+
+  counts(): RegistryCounts {
+    const base = this.stmt.counts.get() as Omit<RegistryCounts, 'requests'>;
+    return { ...base, requests: this.stmt.requestCounts.all() as RegistryCounts['requests'] };
   }
 
   audit(afterId = 0, limit = 500): AuditRecord[] {

@@ -110,4 +110,7 @@ export const REGISTRY_MIGRATIONS: readonly string[] = [
    );
    CREATE TABLE conf_state (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
    INSERT INTO conf_state (id, version) VALUES (1, 0);`,
+  // 1 → 2: where central's monitoring reaches each server's admin port (/metrics, /health).
+  // Operational data kept only in central: never part of the global configuration.
+  `ALTER TABLE servers ADD COLUMN monitoring_url TEXT;`,
 ];

@@ -11,6 +11,11 @@ export interface ServerRecord {
   /** SHA-256 (hex) of each registered authentication certificate. */
   readonly authCertHashes: readonly string[];
   readonly clients: readonly string[];
+  /**
+   * Base URL of the server's admin port, where central's monitoring reads `/metrics` and
+   * `/health`; null when the server is not monitored. Kept in central only (not published).
+   */
+  readonly monitoringUrl: string | null;
 }
 
 /** `host:port`, where host is a DNS name, IPv4 address or bracketed IPv6 address. */
@@ -24,6 +29,25 @@ export function checkAddress(address: string): string {
   return address;
 }
 
+/**
+ * A monitoring address is an http(s) base URL; `/metrics` and `/health` are appended. No
+ * credentials (they would sit in the registry and the audit trail), query or fragment.
+ */
+export function checkMonitoringUrl(text: string): string {
+  const field = 'monitoringUrl';
+  if (text.length > 2048) throw new RegistryError('invalid', field, 'monitoringUrl is longer than 2048 characters');
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new RegistryError('invalid', field, `monitoringUrl '${text.slice(0, 200)}' is not a URL (expected e.g. http://127.0.0.1:9082)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RegistryError('invalid', field, `monitoringUrl must be http or https, not ${url.protocol.replace(/:$/, '')}`);
+  if (url.username || url.password) throw new RegistryError('invalid', field, 'monitoringUrl must not contain credentials');
+  if (url.search || url.hash || text.includes('?') || text.includes('#')) throw new RegistryError('invalid', field, 'monitoringUrl is a base URL: no query or fragment (/metrics and /health are appended)');
+  return text;
+}
+
 export const certificateHash = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
 
 /** Security servers, their authentication certificates and their client subsystems. */
@@ -35,9 +59,10 @@ export class Servers {
     this.stmt = {
       insert: db.prepare('INSERT INTO servers (owner_id, server_code, address, created_at) VALUES (?, ?, ?, ?)'),
       setAddress: db.prepare('UPDATE servers SET address = ? WHERE id = ?'),
+      setMonitoringUrl: db.prepare('UPDATE servers SET monitoring_url = ? WHERE id = ?'),
       remove: db.prepare('DELETE FROM servers WHERE id = ?'),
       list: db.prepare(
-        `SELECT v.id, m.member_class, m.member_code, v.server_code, v.address FROM servers v JOIN members m ON m.id = v.owner_id
+        `SELECT v.id, m.member_class, m.member_code, v.server_code, v.address, v.monitoring_url FROM servers v JOIN members m ON m.id = v.owner_id
          ORDER BY m.member_class, m.member_code, v.server_code`,
       ),
       hashes: db.prepare('SELECT cert_hash FROM server_auth_certs WHERE server_id = ? ORDER BY registered_at, cert_hash'),
@@ -56,12 +81,16 @@ export class Servers {
     };
   }
 
-  add(actor: string, id: SecurityServerId, address: string): ServerRecord {
+  add(actor: string, id: SecurityServerId, address: string, monitoringUrl?: string): ServerRecord {
     const owner = this.core.memberRow(id, 'server owner');
     checkAddress(address);
+    if (monitoringUrl !== undefined) checkMonitoringUrl(monitoringUrl);
     const target = formatSecurityServerId(id);
     try {
-      this.core.mutate(actor, 'server.add', target, { address }, () => this.stmt.insert.run(owner, id.serverCode, address, this.core.clock()));
+      this.core.transaction(() => {
+        const row = this.core.mutate(actor, 'server.add', target, { address }, () => Number(this.stmt.insert.run(owner, id.serverCode, address, this.core.clock()).lastInsertRowid));
+        if (monitoringUrl !== undefined) this.writeMonitoringUrl(actor, target, row, monitoringUrl);
+      });
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('server', `security server ${target}`);
       throw err;
@@ -74,6 +103,31 @@ export class Servers {
     checkAddress(address);
     this.core.mutate(actor, 'server.address', formatSecurityServerId(id), { address }, () => this.stmt.setAddress.run(address, row));
     return this.get(id);
+  }
+
+  /** Sets (or, with null, clears) where central's monitoring reaches the server. */
+  setMonitoringUrl(actor: string, id: SecurityServerId, monitoringUrl: string | null): ServerRecord {
+    const row = this.core.serverRow(id);
+    if (monitoringUrl !== null) checkMonitoringUrl(monitoringUrl);
+    this.writeMonitoringUrl(actor, formatSecurityServerId(id), row, monitoringUrl);
+    return this.get(id);
+  }
+
+  /** Changes address and monitoring address together: both or neither. */
+  update(actor: string, id: SecurityServerId, change: { address?: string; monitoringUrl?: string | null }): ServerRecord {
+    this.core.serverRow(id);
+    if (change.address !== undefined) checkAddress(change.address);
+    if (change.monitoringUrl !== undefined && change.monitoringUrl !== null) checkMonitoringUrl(change.monitoringUrl);
+    this.core.transaction(() => {
+      if (change.address !== undefined) this.setAddress(actor, id, change.address);
+      if (change.monitoringUrl !== undefined) this.setMonitoringUrl(actor, id, change.monitoringUrl);
+    });
+    return this.get(id);
+  }
+
+  private writeMonitoringUrl(actor: string, target: string, row: number, monitoringUrl: string | null): void {
+    // Not in the global configuration, so no new configuration version for it.
+    this.core.mutate(actor, 'server.monitoring-url', target, { monitoringUrl }, () => this.stmt.setMonitoringUrl.run(monitoringUrl, row), { published: false });
   }
 
   remove(actor: string, id: SecurityServerId): void {
@@ -90,7 +144,7 @@ export class Servers {
   }
 
   list(): ServerRecord[] {
-    const rows = this.stmt.list.all() as Array<{ id: number; member_class: string; member_code: string; server_code: string; address: string }>;
+    const rows = this.stmt.list.all() as Array<{ id: number; member_class: string; member_code: string; server_code: string; address: string; monitoring_url: string | null }>;
     return rows.map((r) => {
       const owner = `${this.core.instance}/${r.member_class}/${r.member_code}`;
       return {
@@ -102,6 +156,7 @@ export class Servers {
         clients: (this.stmt.clients.all(r.id) as Array<{ member_class: string; member_code: string; subsystem_code: string }>).map(
           (c) => `${this.core.instance}/${c.member_class}/${c.member_code}/${c.subsystem_code}`,
         ),
+        monitoringUrl: r.monitoring_url,
       };
     });
   }

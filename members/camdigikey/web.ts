@@ -1,5 +1,6 @@
 import { Router, urlencoded, json, type Request, type Response } from 'express';
 import QRCode from 'qrcode';
+import { escapeHtml } from '../../common/html.js';
 import type { PopulationStore } from '../population/store.js';
 import { CdkError } from './errors.js';
 import type { CamdigikeyService } from './service.js';
@@ -11,7 +12,7 @@ import type { CamdigikeyService } from './service.js';
  * `POST /app/approve` (JSON) instead of clicking.
  */
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escape = escapeHtml;
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)}</title>

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { MEMBERS, PORTS } from '../../sim/topology.js';
+import { grafanaQueries, OPS, promtool, readGrafanaDashboard } from '../support/prometheus.js';
+
+interface PromConfig {
+  rule_files: string[];
+  scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[]; labels?: Record<string, string> }> }>;
+}
+
+const config = (name: string) => parseYaml(readFileSync(join(OPS, 'prometheus', name), 'utf8')) as PromConfig;
+const targetsOf = (c: PromConfig, job: string) =>
+  c.scrape_configs.find((s) => s.job_name === job)!.static_configs.flatMap((s) => s.targets.map((target) => ({ target, member: s.labels?.member })));
+
+describe('ops/prometheus', () => {
+  it.each(['prometheus.yml', 'prometheus.local.yml'])('%s passes promtool check config (with its rules)', (name) => {
+    const r = promtool('check', 'config', join(OPS, 'prometheus', name));
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(/SUCCESS: 1 rule files found/);
+  });
+
+  it('rules.yml passes promtool check rules, and every alert behaves as its unit tests say', () => {
+    const check = promtool('check', 'rules', join(OPS, 'prometheus/rules.yml'));
+    expect(check.code, check.output).toBe(0);
+    const test = promtool('test', 'rules', join(OPS, 'prometheus/rules.test.yml'));
+    expect(test.code, test.output).toBe(0);
+    // Each alert the brief names has a rule, and the unit tests exercise every rule.
+    const rules = parseYaml(readFileSync(join(OPS, 'prometheus/rules.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> };
+    const alerts = rules.groups.flatMap((g) => g.rules);
+    const exprs = alerts.map((a) => a.expr).join('\n');
+    for (const metric of ['up{job="camdx-gateway"}', 'camdx_gateway_requests_total', 'camdx_central_globalconf_expires_at_seconds', 'camdx_gateway_timestamp_unstamped_signatures', 'camdx_gateway_timestamp_oldest_unstamped_age_seconds', 'camdx_gateway_ocsp_good', 'camdx_gateway_ocsp_age_seconds']) {
+      expect(exprs).toContain(metric);
+    }
+    const tested = readFileSync(join(OPS, 'prometheus/rules.test.yml'), 'utf8');
+    for (const a of alerts) expect(tested, a.alert).toContain(`alertname: ${a.alert}`);
+  });
+
+  it('the loopback configuration scrapes the ports of sim/topology.ts on 127.0.0.1', () => {
+    const c = config('prometheus.local.yml');
+    expect(targetsOf(c, 'camdx-central').map((t) => t.target)).toEqual([`127.0.0.1:${PORTS.central}`]);
+    expect(targetsOf(c, 'camdx-gateway')).toEqual(MEMBERS.map((m) => ({ target: `127.0.0.1:${m.ports.admin}`, member: m.member })));
+  });
+
+  it('the docker-compose configuration scrapes the same ports by container name', () => {
+    const c = config('prometheus.yml');
+    expect(targetsOf(c, 'camdx-central').map((t) => t.target)).toEqual([`central:${PORTS.central}`]);
+    expect(targetsOf(c, 'camdx-gateway')).toEqual(MEMBERS.map((m) => ({ target: `gw-${m.key}:${m.ports.admin}`, member: m.member })));
+    // Same jobs and rules in both, only the addresses differ.
+    const local = config('prometheus.local.yml');
+    expect(c.scrape_configs.map((s) => s.job_name)).toEqual(local.scrape_configs.map((s) => s.job_name));
+    expect(c.rule_files).toEqual(local.rule_files);
+  });
+});
+
+describe('ops/grafana', () => {
+  const datasources = parseYaml(readFileSync(join(OPS, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as { datasources: Array<{ uid: string; type: string; url: string }> };
+  const providers = parseYaml(readFileSync(join(OPS, 'grafana/provisioning/dashboards/camdx.yml'), 'utf8')) as { providers: Array<{ type: string; options: { path: string } }> };
+
+  it('provisions the Prometheus datasource and the dashboards directory', () => {
+    expect(datasources.datasources).toEqual([expect.objectContaining({ uid: 'prometheus', type: 'prometheus', url: 'http://prometheus:9090' })]);
+    expect(providers.providers).toEqual([expect.objectContaining({ type: 'file', options: expect.objectContaining({ path: '/var/lib/grafana/dashboards' }) })]);
+  });
+
+  it('has the panels the brief asks for, each on the provisioned datasource, with distinct ids and queries', () => {
+    const dashboard = readGrafanaDashboard() as unknown as { uid: string; panels: Array<{ id: number; datasource: { uid: string }; gridPos: object; targets: Array<{ datasource: { uid: string }; expr: string }> }> };
+    expect(dashboard.uid).toBe('camdx-overview');
+    const ids = dashboard.panels.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const p of dashboard.panels) {
+      expect(p.gridPos).toBeDefined();
+      expect(p.datasource.uid).toBe(datasources.datasources[0]!.uid);
+      for (const t of p.targets) expect(t.datasource.uid).toBe(datasources.datasources[0]!.uid);
+    }
+    const exprs = grafanaQueries().map((q) => q.expr);
+    expect(exprs.some((e) => /sum by \(client, service\) \(rate\(camdx_gateway_requests_total/.test(e))).toBe(true);
+    expect(exprs.some((e) => /sum by \(fault\) .*fault!=""/.test(e))).toBe(true);
+    expect(exprs.filter((e) => e.startsWith('histogram_quantile(') && e.includes('camdx_gateway_request_duration_seconds_bucket')).length).toBeGreaterThanOrEqual(3);
+    expect(exprs.some((e) => e.includes('camdx_gateway_timestamp_unstamped_signatures'))).toBe(true);
+    // Substitution leaves no Grafana variable behind.
+    for (const e of exprs) expect(e).not.toContain('$');
+  });
+});
