@@ -4,6 +4,7 @@ import { adminRouter, type AdminDeps } from './api/admin.js';
 import { sendError } from './api/errors.js';
 import { ManagementRejection } from './management/service.js';
 import { dashboardRouter } from './dashboard/router.js';
+import type { CentralFaults } from './faults.js';
 import type { ServerMonitor } from './dashboard/monitor.js';
 import { managementRequestType, routeGroup, type CentralMetrics } from './metrics.js';
 
@@ -22,7 +23,7 @@ function tokenMatches(header: string | undefined, token: string): boolean {
  * request endpoint (authenticated by signatures), `/metrics` and the read-only `/dashboard`.
  * Behind the admin bearer token: `/api/*`.
  */
-export function createCentralApp(deps: AdminDeps & { adminToken: string; metrics: CentralMetrics; monitor: ServerMonitor }): express.Express {
+export function createCentralApp(deps: AdminDeps & { adminToken: string; metrics: CentralMetrics; monitor: ServerMonitor; faults: CentralFaults }): express.Express {
   const { publisher, management, log, metrics } = deps;
   const app = express();
   app.disable('x-powered-by');
@@ -44,7 +45,7 @@ export function createCentralApp(deps: AdminDeps & { adminToken: string; metrics
     res.json({ status: 'ok', confVersion: publisher.current.version });
   });
 
-  app.get('/globalconf', (req, res) => {
+  app.get('/globalconf', deps.faults.guard(), (req, res) => {
     const { jws, version } = publisher.current;
     const etag = `"v${version}"`;
     res.set({ ETag: etag, 'Cache-Control': 'no-cache' });
@@ -62,7 +63,7 @@ export function createCentralApp(deps: AdminDeps & { adminToken: string; metrics
   });
   app.use(dashboardRouter({ registry: deps.registry, publisher, monitor: deps.monitor }));
 
-  app.post('/management/requests', express.json({ limit: 64 * 1024 }), (req, res) => {
+  app.post('/management/requests', deps.faults.guard(), express.json({ limit: 64 * 1024 }), (req, res) => {
     try {
       const record = management.submit(req.body);
       metrics.managementRequests.inc({ type: record.type, outcome: record.status });
@@ -81,7 +82,7 @@ export function createCentralApp(deps: AdminDeps & { adminToken: string; metrics
     }
     next();
   });
-  app.use('/api', express.json({ limit: MAX_JSON_BYTES }), adminRouter(deps));
+  app.use('/api', express.json({ limit: MAX_JSON_BYTES }), deps.faults.router(), adminRouter(deps));
 
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: 'not-found', message: 'no such endpoint' });

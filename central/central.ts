@@ -7,6 +7,7 @@ import type { Logger } from '../common/log.js';
 import { parseAnchor } from '../protocol/anchor.js';
 import { createCentralApp } from './app.js';
 import { ServerMonitor, type MonitorOptions } from './dashboard/monitor.js';
+import { CentralFaults } from './faults.js';
 import { ConfPublisher } from './globalconf/publisher.js';
 import { buildAnchor, createSigningKey, loadSigningKey } from './globalconf/signing-key.js';
 import { ManagementService } from './management/service.js';
@@ -111,7 +112,8 @@ export async function startCentral(options: {
   const pki = settings.pki ? new PkiClient(settings.pki.url, settings.pki.adminTokenFile) : undefined;
   const monitor = new ServerMonitor(registry, options.log, options.monitoring, options.clock);
   const metrics = new CentralMetrics({ publisher, registry, monitor });
-  const app = createCentralApp({ registry, management, publisher, settings, pki, log: options.log, metrics, monitor, adminToken: readFileSync(layout.adminToken, 'utf8').trim() });
+  const faults = new CentralFaults(publisher, options.log);
+  const app = createCentralApp({ registry, management, publisher, settings, pki, log: options.log, metrics, monitor, faults, adminToken: readFileSync(layout.adminToken, 'utf8').trim() });
   const server = createServer(app);
   const port = await listen(server, options.port, options.host);
   monitor.start();
@@ -126,6 +128,7 @@ export async function startCentral(options: {
     monitor,
     stop: async () => {
       await monitor.stop();
+      faults.stop();
       publisher.stop();
       await close(server);
       registry.close();

@@ -181,6 +181,7 @@ export function createPkiApp(pki: OnlinePki, services: PkiServices, log: Logger,
     log.info({ serial: result.record.serial, reason }, 'certificate revoked');
     res.json({ serial: result.record.serial, ca: result.record.ca, status: 'revoked', reason });
   });
+  admin.get('/faults', (_req, res) => void res.json(faults));
   admin.put('/faults/:service', (req, res) => {
     const service = req.params.service;
     const { down, delayMs } = (req.body ?? {}) as { down?: unknown; delayMs?: unknown };

@@ -111,7 +111,12 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
     log.warn({ server: config.serverId }, 'no global configuration yet: the gateway carries no traffic until one is downloaded');
   }
   for (const w of warnings) log.warn({ server: config.serverId }, w);
-  ownOcsp.on('change', () => pools.reset());
+  // Connections stand on the OCSP status they were opened with: after a change, peers must
+  // reconnect and see the new status (a revocation ends traffic now, not when pools age out).
+  ownOcsp.on('change', () => {
+    pools.reset();
+    provider?.closeIdleConnections();
+  });
   timestamper.start();
   const prune = () => {
     const removed = messageLog.prune(clock() - config.messagelog.retentionDays * 86_400_000);

@@ -21,6 +21,7 @@ export class ConfPublisher {
   private running: Promise<void> | undefined;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
+  private validityOverride: number | undefined;
 
   constructor(
     private readonly registry: Registry,
@@ -41,6 +42,7 @@ export class ConfPublisher {
     await this.publish();
     const checkEvery = Math.max(1000, Math.min(60_000, (this.settings.confExpirySeconds * 1000) / 4));
     this.timer = setInterval(() => {
+      if (this.validityOverride !== undefined) return;
       const left = (this.published?.expiresAt ?? 0) - this.clock();
       if (left < (this.settings.confExpirySeconds * 1000) / 2) void this.publish();
     }, checkEvery);
@@ -56,6 +58,11 @@ export class ConfPublisher {
     clearInterval(this.timer);
   }
 
+  /** Signs the next versions valid only `seconds` (a simulated fault lets them expire), or normally again. */
+  setValidityOverride(seconds: number | undefined): void {
+    this.validityOverride = seconds;
+  }
+
   /** Signs a new version; concurrent calls coalesce into one more run after the current one. */
   publish(): Promise<void> {
     if (this.running) {
@@ -66,7 +73,8 @@ export class ConfPublisher {
       do {
         this.again = false;
         const now = this.clock();
-        const conf = buildGlobalConf(this.registry, this.settings, this.registry.nextConfVersion(), now);
+        const settings = this.validityOverride === undefined ? this.settings : { ...this.settings, confExpirySeconds: this.validityOverride };
+        const conf = buildGlobalConf(this.registry, settings, this.registry.nextConfVersion(), now);
         const jws = await signGlobalConf(conf, this.signing.key, this.signing.cert);
         this.published = { jws, version: conf.version, expiresAt: Date.parse(conf.expiresAt) };
         this.log.info({ version: conf.version, bytes: jws.length }, 'global configuration signed');

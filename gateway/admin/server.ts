@@ -4,6 +4,8 @@ import type { GatewayContext } from '../context.js';
 /**
  * The admin port: `/metrics` (Prometheus text), `/health`, and the operational records
  * (`/records?from=&to=&client=&service=&limit=`, times in ms since the epoch) as JSON.
+ * `POST /ocsp/refresh` fetches fresh OCSP responses for the own certificates now (after a
+ * revocation, say) instead of at the next scheduled refresh.
  */
 export function createAdminServer(ctx: GatewayContext, refreshGauges: () => void): Server {
   return createServer((req, res) => {
@@ -13,7 +15,15 @@ export function createAdminServer(ctx: GatewayContext, refreshGauges: () => void
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
       res.end(text);
     };
-    if (req.method !== 'GET') return json(405, { error: 'method-not-allowed', message: 'the admin port only answers GET' });
+    if (req.method === 'POST' && url.pathname === '/ocsp/refresh') {
+      req.resume();
+      void ctx.ownOcsp.refresh().then(
+        () => json(200, { ocspAgeSeconds: ctx.ownOcsp.ages() }),
+        (err: Error) => json(502, { error: 'ocsp-unavailable', message: err.message }),
+      );
+      return;
+    }
+    if (req.method !== 'GET') return json(405, { error: 'method-not-allowed', message: 'the admin port answers GET, and POST /ocsp/refresh' });
     if (url.pathname === '/metrics') {
       refreshGauges();
       void ctx.metrics.registry.metrics().then((text) => {

@@ -101,6 +101,11 @@ export class OwnOcsp extends EventEmitter {
     }
   }
 
+  /** The last response fetched, whatever it says: for stapling, where the peer is the judge (and learns "revoked", not just "missing"). */
+  latestDer(name: OwnCertificate['name']): Buffer | undefined {
+    return this.status.get(name)?.der;
+  }
+
   /** The response to hand to peers, if it is still fresh and good. */
   freshDer(name: OwnCertificate['name'], freshnessSeconds: number): Buffer | undefined {
     const s = this.status.get(name);

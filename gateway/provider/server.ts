@@ -272,10 +272,9 @@ export function createProviderServer(ctx: GatewayContext, trustedCaPems: string[
     (req, res) => void handler(req, res),
   );
   server.setTimeout(ctx.config.limits.idleTimeoutMs);
-  // Staple our authentication certificate's OCSP response into every handshake.
+  // Staple our authentication certificate's latest OCSP response into every handshake.
   server.on('OCSPRequest', (_cert: Buffer, _issuer: Buffer, callback: (err: Error | null, resp: Buffer | null) => void) => {
-    const freshness = ctx.globalConf.current?.ocspFreshnessSeconds ?? 3600;
-    callback(null, ctx.ownOcsp.freshDer('auth', freshness) ?? null);
+    callback(null, ctx.ownOcsp.latestDer('auth') ?? null);
   });
   return server;
 }
