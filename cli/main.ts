@@ -8,6 +8,7 @@ import { registerFault } from './fault.js';
 import { registerGateway } from './gateway.js';
 import { registerLog } from './log.js';
 import { registerMoi } from './moi.js';
+import { registerNode } from './node.js';
 import { registerPki } from './pki.js';
 import { registerStart } from './start.js';
 
@@ -25,6 +26,7 @@ const program = new Command('camdx')
   .exitOverride();
 
 registerStart(program);
+registerNode(program);
 registerPki(program);
 registerCentral(program);
 registerGateway(program);

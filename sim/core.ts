@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { CentralAdminClient } from '../central/admin-client.js';
 import { initCentral, startCentral, updateCentralAddresses, type RunningCentral } from '../central/central.js';
 import { centralLayout, type CentralSettings } from '../central/settings.js';
 import { initPki } from '../certs/hierarchy.js';
 import { pkiLayout } from '../certs/layout.js';
 import { loadOnlinePki, type OnlinePki } from '../certs/online.js';
+import { readSettings } from '../certs/settings.js';
 import { startPkiServer, type RunningPki } from '../certs/server.js';
 import { baseUrl, freePort } from '../common/http.js';
 import type { Logger } from '../common/log.js';
@@ -12,6 +13,7 @@ import type { ProvisionContext } from './provision.js';
 
 export interface CoreOptions {
   readonly stateDir: string;
+  /** Address to bind. */
   readonly host: string;
   /** 0 picks free ports. */
   readonly pkiPort: number;
@@ -19,6 +21,64 @@ export interface CoreOptions {
   readonly log: Logger;
   readonly rootPassphrase?: string;
   readonly central?: Partial<CentralSettings>;
+  /** Names others reach the services by, when not the bound address (containers). */
+  readonly publicHosts?: { readonly pki: string; readonly central: string };
+}
+
+export interface RunningPkiPart {
+  readonly pki: OnlinePki;
+  readonly server: RunningPki;
+  /** The URL in certificates (OCSP) and in central's settings. */
+  readonly publicUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates the PKI on the first run and serves it. The public URL is fixed at creation (it is
+ * inside every certificate as the OCSP address), so a later start on another address is refused.
+ */
+export async function startPkiPart(o: Pick<CoreOptions, 'stateDir' | 'host' | 'pkiPort' | 'log' | 'rootPassphrase' | 'publicHosts'>): Promise<RunningPkiPart> {
+  const port = o.pkiPort || (await freePort(o.host));
+  const publicUrl = baseUrl(o.publicHosts?.pki ?? o.host, port);
+  const settingsFile = pkiLayout(o.stateDir).settings;
+  if (existsSync(settingsFile) && readSettings(settingsFile).publicUrl !== publicUrl) {
+    throw new Error(`the PKI in ${o.stateDir} was created at ${readSettings(settingsFile).publicUrl} (its certificates name that OCSP address); start on the same ports, or delete the state directory to start over`);
+  }
+  initPki({ stateDir: o.stateDir, settings: { publicUrl }, ...(o.rootPassphrase ? { rootPassphrase: o.rootPassphrase } : {}), log: o.log });
+  const pki = loadOnlinePki(o.stateDir);
+  const server = await startPkiServer(pki, { host: o.host, port, log: o.log });
+  return {
+    pki,
+    server,
+    publicUrl,
+    stop: async () => {
+      await server.close();
+      pki.close();
+    },
+  };
+}
+
+export interface RunningCentralPart {
+  readonly central: RunningCentral;
+  readonly admin: CentralAdminClient;
+  readonly provision: ProvisionContext;
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates central on the first run (simulation mode: management requests approved as they
+ * verify), follows address changes, serves it, and approves the PKI's CAs and TSA.
+ */
+export async function startCentralPart(o: Pick<CoreOptions, 'stateDir' | 'host' | 'centralPort' | 'log' | 'central' | 'publicHosts'>, pkiUrl: string): Promise<RunningCentralPart> {
+  const port = o.centralPort || (await freePort(o.host));
+  const addresses = { publicUrl: baseUrl(o.publicHosts?.central ?? o.host, port), pki: { url: pkiUrl, adminTokenFile: pkiLayout(o.stateDir).adminToken } };
+  initCentral(o.stateDir, { ...addresses, autoApprove: true, ...o.central });
+  updateCentralAddresses(o.stateDir, addresses);
+  const central = await startCentral({ stateDir: o.stateDir, host: o.host, port, log: o.log });
+  const cl = centralLayout(o.stateDir);
+  const admin = new CentralAdminClient(central.url, readFileSync(cl.adminToken, 'utf8').trim(), 'simulation');
+  await admin.call('POST', '/approved/from-pki');
+  return { central, admin, provision: { central: admin, centralUrl: central.url, pkiUrl, anchorFile: cl.anchor }, stop: () => central.stop() };
 }
 
 /** The trust infrastructure every network needs: the PKI and the central server, in this process. */
@@ -31,34 +91,23 @@ export interface RunningCore {
   stop(): Promise<void>;
 }
 
-/**
- * Provisions (idempotently) and starts the PKI and the central server in simulation mode
- * (management requests approved as they verify), with the PKI's CA and TSA approved.
- */
 export async function startCore(o: CoreOptions): Promise<RunningCore> {
-  const pkiPort = o.pkiPort || (await freePort(o.host));
-  initPki({ stateDir: o.stateDir, settings: { publicUrl: baseUrl(o.host, pkiPort) }, ...(o.rootPassphrase ? { rootPassphrase: o.rootPassphrase } : {}), log: o.log });
-  const pki = loadOnlinePki(o.stateDir);
-  const pkiServer = await startPkiServer(pki, { host: o.host, port: pkiPort, log: o.log });
-
-  const centralPort = o.centralPort || (await freePort(o.host));
-  const addresses = { publicUrl: baseUrl(o.host, centralPort), pki: { url: pkiServer.url, adminTokenFile: pkiLayout(o.stateDir).adminToken } };
-  initCentral(o.stateDir, { ...addresses, autoApprove: true, ...o.central });
-  updateCentralAddresses(o.stateDir, addresses);
-  const central = await startCentral({ stateDir: o.stateDir, host: o.host, port: centralPort, log: o.log });
-  const cl = centralLayout(o.stateDir);
-  const admin = new CentralAdminClient(central.url, readFileSync(cl.adminToken, 'utf8').trim(), 'simulation');
-  await admin.call('POST', '/approved/from-pki');
-  return {
-    pki,
-    pkiServer,
-    central,
-    admin,
-    provision: { central: admin, centralUrl: central.url, pkiUrl: pkiServer.url, anchorFile: cl.anchor },
-    stop: async () => {
-      await central.stop();
-      await pkiServer.close();
-      pki.close();
-    },
-  };
+  const pki = await startPkiPart(o);
+  try {
+    const central = await startCentralPart(o, pki.publicUrl);
+    return {
+      pki: pki.pki,
+      pkiServer: pki.server,
+      central: central.central,
+      admin: central.admin,
+      provision: central.provision,
+      stop: async () => {
+        await central.stop();
+        await pki.stop();
+      },
+    };
+  } catch (err) {
+    await pki.stop();
+    throw err;
+  }
 }

@@ -19,7 +19,10 @@ export interface GatewaySpec {
   readonly name: string;
   readonly serverCode: string;
   readonly subsystems: readonly string[];
+  /** Address the gateway binds. */
   readonly host: string;
+  /** Name other gateways and central reach it by, if not `host` (containers: its service name). */
+  readonly publicHost?: string;
   readonly ports: { readonly consumer: number; readonly peer: number; readonly admin: number };
   /** Services this member provides: full service id → base URL and endpoints. */
   readonly services?: Readonly<Record<string, { readonly url: string; readonly endpoints: ReadonlyArray<{ method: string; path: string }>; readonly openApi?: string; readonly timestampSynchronously?: boolean }>>;
@@ -61,7 +64,8 @@ export async function provisionGateway(ctx: ProvisionContext, spec: GatewaySpec,
   const serverId = `${spec.member}/${spec.serverCode}`;
   parseSecurityServerId(serverId);
   const { central } = ctx;
-  const address = `${spec.host}:${spec.ports.peer}`;
+  const reachAt = spec.publicHost ?? spec.host;
+  const address = `${reachAt}:${spec.ports.peer}`;
   const signFile = join(dir, 'sign.p12');
   const authFile = join(dir, 'auth.p12');
 
@@ -69,7 +73,7 @@ export async function provisionGateway(ctx: ProvisionContext, spec: GatewaySpec,
   const registered = await central.call<{ subsystems: string[] }>('GET', `/members/${idPath(spec.member)}`);
   for (const s of spec.subsystems) if (!registered.subsystems.includes(s)) await central.call('POST', '/subsystems', { id: `${spec.member}/${s}` });
   // Central's dashboard reads each gateway's admin port; the address is private to central.
-  const monitoringUrl = baseUrl(spec.host, spec.ports.admin);
+  const monitoringUrl = baseUrl(reachAt, spec.ports.admin);
   if (!(await exists(central.call('GET', `/servers/${idPath(serverId)}`)))) await central.call('POST', '/servers', { id: serverId, address, monitoringUrl });
   else {
     const known = await central.call<{ address: string; monitoringUrl: string | null }>('GET', `/servers/${idPath(serverId)}`);
@@ -85,7 +89,7 @@ export async function provisionGateway(ctx: ProvisionContext, spec: GatewaySpec,
   if (!existsSync(authFile)) {
     const { auth } = await central.call<{ auth: { token: string } }>('POST', `/servers/${idPath(serverId)}/enrolments`);
     // The SANs central enrolled: the host of the server's address.
-    const sans = /^[0-9.]+$|:/.test(spec.host) ? { dns: [], ip: [spec.host] } : { dns: [spec.host], ip: [] };
+    const sans = /^[0-9.]+$|:/.test(reachAt) ? { dns: [], ip: [reachAt] } : { dns: [reachAt], ip: [] };
     await issueKeystore(ctx.pkiUrl, auth.token, 'server-auth', { ...identity, serverCode: spec.serverCode, ...sans }, authFile);
   }
 

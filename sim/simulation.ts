@@ -6,7 +6,7 @@ import { pkiLayout } from '../certs/layout.js';
 import { centralLayout } from '../central/settings.js';
 import { startCore, type RunningCore } from './core.js';
 import { startDemoBank } from './demo-bank.js';
-import { demoBankClient, provisionNetwork, type ProvisionedNetwork } from './network.js';
+import { demoBankClient, loopback, provisionNetwork, type ProvisionedNetwork } from './network.js';
 import { exampleCalls } from './examples.js';
 import { clientOf, MEMBERS, simPorts, type SimPorts } from './topology.js';
 
@@ -57,7 +57,7 @@ export async function startSimulation(o: SimulationOptions): Promise<RunningSimu
   };
   try {
     phase('PKI and central up');
-    const network = await provisionNetwork(core, { stateDir: o.stateDir, host: o.host, ports });
+    const network = await provisionNetwork(core.provision, { stateDir: o.stateDir, addressing: loopback(o.host), ports });
     phase('network provisioned');
     const global = ['--state-dir', o.stateDir];
     const spawn = async (name: string, args: string[], ready: RegExp) => {
@@ -67,7 +67,7 @@ export async function startSimulation(o: SimulationOptions): Promise<RunningSimu
     };
     await Promise.all([
       ...MEMBERS.map((m) => spawn(`gateway-${m.key}`, ['gateway', 'run', '--config', network.gateways[m.key].config], /gateway \S+ ready/)),
-      spawn('camdigikey', ['camdigikey', 'serve', '--host', o.host, '--http-port', String(ports.camdigikeyHttp), '--https-port', String(ports.camdigikeyHttps), '--pki-url', core.pkiServer.url], /CamDigiKey ready/),
+      spawn('camdigikey', ['camdigikey', 'serve', '--host', o.host, '--http-port', String(ports.camdigikeyHttp), '--https-port', String(ports.camdigikeyHttps), '--web-url', network.camdigikey.webUrl, '--pki-url', core.pkiServer.url], /CamDigiKey ready/),
       spawn('moi', ['moi', 'serve', '--host', o.host, '--port', String(ports.moi)], /MOI Open KYC listening/),
     ]);
     phase('gateways and providers up');
@@ -86,9 +86,9 @@ export async function startSimulation(o: SimulationOptions): Promise<RunningSimu
         { name: 'PKI (CAs, RA, OCSP, TSA)', url: core.pkiServer.url },
         ...MEMBERS.map((m) => ({ name: `${m.key.toUpperCase()} gateway (${clientOf(m)})`, url: gw[m.key].consumerUrl })),
         { name: 'Gateway metrics', url: MEMBERS.map((m) => `${gw[m.key].adminUrl}/metrics`).join('  ') },
-        { name: 'CamDigiKey (web, gateway API)', url: network.camdigikey.httpUrl },
+        { name: 'CamDigiKey (web, gateway API)', url: network.camdigikey.webUrl },
         { name: 'CamDigiKey (mTLS API)', url: network.camdigikey.httpsUrl },
-        { name: 'MOI Open KYC (provider)', url: `http://${o.host}:${ports.moi}` },
+        { name: 'MOI Open KYC (provider)', url: network.moiUrl },
         { name: 'Demo Bank (QR-login demo)', url: network.demoBankOrigin },
       ],
       notes: [

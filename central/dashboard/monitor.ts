@@ -52,6 +52,8 @@ const REQUESTS = 'camdx_gateway_requests_total';
 const WANTED = new Set([REQUESTS, 'camdx_gateway_process_uptime_seconds', 'camdx_gateway_globalconf_version', 'camdx_gateway_timestamp_unstamped_signatures', 'camdx_gateway_ocsp_good', 'camdx_gateway_in_flight_requests']);
 /** Series shown per chart; the rest are summed into one "(other)" line, so a noisy network stays readable. */
 const MAX_SERIES = 12;
+/** A gateway up for less than this when first seen has all its counts since start attributed to now. */
+const FRESH_START_SECONDS = 300;
 const SEP = '\u0000';
 
 interface Scrape {
@@ -170,10 +172,15 @@ export class ServerMonitor {
 
   /** Adds a server's increments since its last scrape (as rates) and keeps this scrape for next time. */
   private addRates(into: Map<string, number>, id: string, scrape: Scrape): void {
-    const before = this.scrapes.get(id);
+    let before = this.scrapes.get(id);
     this.scrapes.set(id, scrape);
-    // First sight of this server (or a new address): only a baseline.
-    if (!before || before.url !== scrape.url) return;
+    // First sight of this server (or a new address): only a baseline — unless the gateway
+    // started moments ago, when its counters are exactly what happened since (the first calls
+    // after `npm start` would otherwise never show).
+    let from = before && before.url === scrape.url ? before : undefined;
+    if (!from && scrape.uptime !== null && scrape.uptime <= FRESH_START_SECONDS) from = { url: scrape.url, at: scrape.at - scrape.uptime * 1000, uptime: 0, counters: new Map() };
+    if (!from) return;
+    before = from;
     const seconds = (scrape.at - before.at) / 1000;
     if (seconds <= 0) return;
     // A restarted gateway starts its counters at zero again.

@@ -16,9 +16,13 @@ beforeAll(async () => {
   offset = await freePortOffset();
 });
 afterAll(async () => {
-  if (sim && sim.child.exitCode === null) await sim.stop('SIGKILL');
+  await stopIfRunning();
   dir.cleanup();
 });
+/** A failed test must not leave its network holding the ports the next one needs. */
+const stopIfRunning = async () => {
+  if (sim && sim.child.exitCode === null && sim.child.signalCode === null) await sim.stop();
+};
 
 /** The pids of the processes the simulation started (their command lines name its state directory). */
 const childPids = () =>
@@ -67,7 +71,7 @@ describe('npm start: the default network on loopback', () => {
     // Central's dashboard sees every gateway up, and the calls just made.
     type Dashboard = { servers: Array<{ id: string; health: { state: string } }>; history: { traffic: Array<{ client: string; service: string; values: number[] }>; errors: Array<{ fault: string; values: number[] }> } };
     let board: Dashboard | undefined;
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 120; i++) {
       board = (await (await fetch(`${sim.url('Dashboard')}/data`)).json()) as Dashboard;
       const seen = board.history.traffic.some((t) => t.client === 'CAMDX/COM/DEMOBANK/ONBOARDING' && t.values.some((v) => v > 0));
       if (seen && board.history.errors.some((e) => /AccessDenied/.test(e.fault) && e.values.some((v) => v > 0))) break;
@@ -89,6 +93,7 @@ describe('npm start: the default network on loopback', () => {
   }, 180_000);
 
   it('starts again from the same state, and runs the QR-login demo through Demo Bank', async () => {
+    await stopIfRunning();
     sim = await startSim(dir.path, offset);
     expect(sim.out()).toMatch(/camdx-sim is up in \d+\.\d s/);
     const cookies: string[] = [];

@@ -1,0 +1,101 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { baseUrl } from '../common/http.js';
+import type { Logger } from '../common/log.js';
+import { CentralAdminClient } from '../central/admin-client.js';
+import { centralLayout } from '../central/settings.js';
+import { pkiLayout } from '../certs/layout.js';
+import { startCentralPart, startPkiPart } from './core.js';
+import { startDemoBank } from './demo-bank.js';
+import { demoBankClient, networkLayout, provisionNetwork, type Addressing } from './network.js';
+import { MEMBERS, type SimPorts } from './topology.js';
+
+/**
+ * One part of the default network per process — what each container of docker-compose.yml
+ * runs (`camdx node <role>`), and what tests run on loopback to check those containers' commands.
+ * Every role waits for what it needs, so the start order is a matter of speed, not correctness.
+ */
+export const ROLES = ['pki', 'central', 'provision', 'gateway', 'camdigikey', 'moi', 'demo-bank'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface NodeOptions {
+  readonly stateDir: string;
+  readonly addressing: Addressing;
+  readonly ports: SimPorts;
+  readonly log: Logger;
+  /** For the gateway role: which member's. */
+  readonly member?: string;
+  readonly waitMs?: number;
+}
+
+export interface RunningNode {
+  /** What to print once it serves. */
+  readonly ready: string;
+  stop(): Promise<void>;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean> | boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await Promise.resolve(check()).catch(() => false))) {
+    if (Date.now() > end) throw new Error(`gave up waiting ${ms / 1000} s for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+const healthy = (url: string) => async () => (await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })).ok;
+
+/** Runs one role; the provision role finishes and returns undefined, the others serve until stopped. */
+export async function runNode(role: Role, o: NodeOptions): Promise<RunningNode | undefined> {
+  const a = o.addressing;
+  const wait = o.waitMs ?? 180_000;
+  const pkiUrl = baseUrl(a.host('pki'), o.ports.pki);
+  const centralUrl = baseUrl(a.host('central'), o.ports.central);
+  const publicHosts = { pki: a.host('pki'), central: a.host('central') };
+  const net = networkLayout(o.stateDir, a, o.ports);
+  const provisioned = () => existsSync(join(o.stateDir, 'sim', 'provisioned.json'));
+  switch (role) {
+    case 'pki': {
+      const pki = await startPkiPart({ stateDir: o.stateDir, host: a.bind, pkiPort: o.ports.pki, log: o.log, publicHosts });
+      return { ready: `PKI ready at ${pki.publicUrl}`, stop: pki.stop };
+    }
+    case 'central': {
+      await waitFor(`the PKI at ${pkiUrl}`, healthy(pkiUrl), wait);
+      const central = await startCentralPart({ stateDir: o.stateDir, host: a.bind, centralPort: o.ports.central, log: o.log, publicHosts }, pkiUrl);
+      return { ready: `central ready at ${centralUrl}`, stop: central.stop };
+    }
+    case 'provision': {
+      await waitFor(`central at ${centralUrl}`, healthy(centralUrl), wait);
+      const admin = new CentralAdminClient(centralUrl, readFileSync(centralLayout(o.stateDir).adminToken, 'utf8').trim(), 'simulation');
+      await provisionNetwork({ central: admin, centralUrl, pkiUrl, anchorFile: centralLayout(o.stateDir).anchor }, { stateDir: o.stateDir, addressing: a, ports: o.ports });
+      return undefined;
+    }
+    case 'gateway': {
+      const member = MEMBERS.find((m) => m.key === o.member)?.key;
+      if (!member) throw new Error(`the gateway role needs a member: ${MEMBERS.map((m) => m.key).join(', ')}`);
+      const config = net.gateways[member].config;
+      await waitFor(`provisioning (${config})`, provisioned, wait);
+      const { loadGatewayConfig } = await import('../gateway/config.js');
+      const { startGateway } = await import('../gateway/gateway.js');
+      const gateway = await startGateway(loadGatewayConfig(config), o.log);
+      for (const w of gateway.warnings) o.log.warn({}, w);
+      return { ready: `gateway ${member} ready at ${net.gateways[member].consumerUrl}`, stop: gateway.stop };
+    }
+    case 'camdigikey': {
+      await waitFor('provisioning', provisioned, wait);
+      const { startCamdigikey } = await import('../members/camdigikey/server.js');
+      const { renderFace } = await import('../members/population/face.js');
+      const cdk = await startCamdigikey({ stateDir: o.stateDir, host: a.bind, httpPort: o.ports.camdigikeyHttp, httpsPort: o.ports.camdigikeyHttps, webBaseUrl: net.camdigikey.webUrl, renderFace: (p) => renderFace(p), log: o.log });
+      return { ready: `CamDigiKey ready at ${net.camdigikey.webUrl} and ${net.camdigikey.httpsUrl}`, stop: cdk.stop };
+    }
+    case 'moi': {
+      const { startMoiService } = await import('../members/moi/server.js');
+      const moi = await startMoiService({ stateDir: join(o.stateDir, 'moi'), host: a.bind, port: o.ports.moi, log: o.log });
+      return { ready: `MOI Open KYC ready at ${net.moiUrl}`, stop: moi.close };
+    }
+    case 'demo-bank': {
+      await waitFor(`the demo service account (${net.camdigikey.envFile})`, () => existsSync(net.camdigikey.envFile) && existsSync(pkiLayout(o.stateDir).adminToken), wait);
+      const client = demoBankClient(net);
+      const bank = await startDemoBank({ ...client, host: a.bind, port: o.ports.demoBank, log: o.log });
+      return { ready: `Demo Bank ready at ${net.demoBankOrigin}`, stop: bank.stop };
+    }
+  }
+}
