@@ -119,6 +119,30 @@ describe('npm start: the default network on loopback', () => {
     expect(acl.stdout).toMatch(/(\d+) cases: \1 passed, 0 failed/);
     expect(readFileSync(junit, 'utf8')).toMatch(/<testsuite [^>]*failures="0"/);
 
+    // The README's MOC → MOI demo: a sample ID card read by MOI's OCR through both gateways.
+    const camdx = (...args: string[]) => run(process.execPath, [BIN, ...args], { env: { ...process.env, CAMDX_STATE_DIR: dir.path } });
+    const card = `${dir.path}/card.jpg`;
+    expect((await camdx('moi', 'sample-card', '010000019', '--format', 'jpeg', '--out', card)).code).toBe(0);
+    const ocr = await fetch(`${sim.url('MOC gateway')}/r1/CAMDX/GOV/MOI/KYC/kyc/api/2.0/kyc/ocr-idcard`, { method: 'POST', headers: { 'x-road-client': 'CAMDX/GOV/MOC/BIZREG', 'content-type': 'application/json' }, body: JSON.stringify({ idImage: readFileSync(card).toString('base64') }) });
+    expect(await ocr.json()).toMatchObject({ error: 0, data: { idNumber: '010000019', lastNameEn: 'HENG' } });
+
+    // The tour's step 4: grant Demo Bank the OCR, and the denied call passes access control.
+    const [, denied] = examples(sim.out());
+    const granted = await camdx('central', 'right', 'add', 'CAMDX/COM/DEMOBANK/ONBOARDING', 'CAMDX/GOV/MOI/KYC/kyc', '--method', 'POST', '--path', '/api/2.0/kyc/ocr-idcard');
+    expect(granted.code, granted.stderr).toBe(0);
+    let answer: { type?: string; message?: string } = {};
+    for (let i = 0; i < 60; i++) {
+      answer = JSON.parse((await run('bash', ['-c', denied!])).stdout) as typeof answer;
+      if (answer.type !== 'Server.ServerProxy.AccessDenied') break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(answer.message).toBe('a required field is missing: idImage');
+    // …and the shipped matrix now names the case that no longer holds.
+    const changed = await run(process.execPath, [BIN, 'acl-test', 'acl/default-matrix.yaml', '--port-offset', String(offset)]);
+    expect(changed.code).toBe(1);
+    expect(changed.stdout).toContain('ocr-idcard');
+    expect(changed.stdout).toContain('expected deny, got allow');
+
     // SIGKILL of the simulation itself: its processes notice and leave too.
     expect(childPids().length).toBe(6);
     await sim.stop('SIGKILL');
