@@ -1,7 +1,22 @@
 #!/usr/bin/env node
-// The sources are TypeScript run through tsx, so `npx camdx` works right after `npm ci`
-// with no build step and no stale compiled copy.
-import { register } from 'tsx/esm/api';
+// Runs the bundle in dist/ (scripts/build.mjs: fast to start) when it is at least as new as the
+// TypeScript sources, and otherwise the sources themselves through tsx — so an edit takes
+// effect at once, built or not.
+import { readFileSync } from 'node:fs';
+import { newestSource } from '../scripts/sources.mjs';
 
-register();
-await import('../cli/main.ts');
+const root = new URL('..', import.meta.url);
+let fresh = false;
+try {
+  const built = JSON.parse(readFileSync(new URL('dist/build.json', root), 'utf8'));
+  fresh = built.newestSource >= newestSource(root.pathname);
+} catch {
+  // no build: run the sources
+}
+if (fresh) {
+  await import(new URL('dist/main.js', root).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../cli/main.ts');
+}

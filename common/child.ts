@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from './paths.js';
 
-const BIN = fileURLToPath(new URL('../bin/camdx.js', import.meta.url));
+const BIN = join(PROJECT_ROOT, 'bin', 'camdx.js');
 
 export interface ChildService {
   readonly process: ChildProcess;
@@ -34,7 +35,14 @@ export function spawnCamdx(args: readonly string[], readyPattern: RegExp, option
       child.kill('SIGKILL');
       reject(err);
     };
-    const onExit = (code: number | null) => fail(new Error(`'camdx ${args.join(' ')}' exited with ${code}${options.logFile ? ` (its log: ${options.logFile})` : ''}:\n${output}`));
+    const logTail = () => {
+      try {
+        return options.logFile ? `\n…${readFileSync(options.logFile, 'utf8').slice(-2000)}` : '';
+      } catch {
+        return '';
+      }
+    };
+    const onExit = (code: number | null) => fail(new Error(`'camdx ${args.join(' ')}' exited with ${code}${options.logFile ? ` (its log: ${options.logFile})` : ''}:\n${output}${logTail()}`));
     child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-65_536)));
     child.stdout!.on('data', (d: Buffer) => {
       // A long-running service keeps printing: keep only the recent output.

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Router, type Response } from 'express';
+import { PROJECT_ROOT } from '../../common/paths.js';
 import type { ConfPublisher } from '../globalconf/publisher.js';
 import type { Registry } from '../registry/registry.js';
 import { dashboardData } from './data.js';
 import type { ServerMonitor } from './monitor.js';
 
-const STATIC = join(import.meta.dirname, 'static');
+const STATIC = join(PROJECT_ROOT, 'central', 'dashboard', 'static');
 const FILES = {
   page: readFileSync(join(STATIC, 'index.html')),
   script: readFileSync(join(STATIC, 'dashboard.js')),

@@ -1,6 +1,7 @@
+import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { GlobalFonts } from '@napi-rs/canvas';
+import { PROJECT_ROOT } from '../../common/paths.js';
 
 /**
  * The three typefaces of the sample card, registered once under names of our own so a system
@@ -11,7 +12,7 @@ import { GlobalFonts } from '@napi-rs/canvas';
 export const FONT = { mrz: 'camdx-ocrb', khmer: 'camdx-khmer', label: 'camdx-label' } as const;
 
 const CANDIDATES: Record<keyof typeof FONT, readonly string[]> = {
-  mrz: [fileURLToPath(new URL('./fonts/OCRB.otf', import.meta.url)), '/usr/share/fonts/opentype/ocr-b/OCRB.otf'],
+  mrz: [join(PROJECT_ROOT, 'members', 'moi', 'fonts', 'OCRB.otf'), '/usr/share/fonts/opentype/ocr-b/OCRB.otf'],
   khmer: ['/usr/share/fonts/truetype/khmeros/KhmerOS.ttf'],
   label: ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'],
 };

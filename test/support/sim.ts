@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MEMBERS, PORTS } from '../../sim/topology.js';
 
@@ -12,12 +14,36 @@ const portFree = (port: number) =>
     s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 
-/** A `--port-offset` under which every port of the default network is free right now. */
+const reserved: string[] = [];
+process.once('exit', () => reserved.forEach((f) => rmSync(f, { force: true })));
+
+/**
+ * A `--port-offset` under which every port of the default network is free right now, each port
+ * reserved for this test process (lock files) so networks of test files running side by side
+ * never overlap. The ports stay below the kernel's ephemeral range, where outgoing connections
+ * could take them.
+ */
 export async function freePortOffset(): Promise<number> {
   const all = [...Object.values(PORTS), ...MEMBERS.flatMap((m) => Object.values(m.ports))];
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const offset = 20_000 + Math.floor(Math.random() * 300) * 100;
-    if ((await Promise.all(all.map((p) => portFree(p + offset)))).every(Boolean)) return offset;
+  const ceiling = 32_768 - Math.max(...all) - 1;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const offset = 15_000 + Math.floor(Math.random() * (ceiling - 15_000));
+    const locks: string[] = [];
+    const taken = all.every((p) => {
+      const lock = join(tmpdir(), `camdx-test-port-${p + offset}.lock`);
+      try {
+        writeFileSync(lock, String(process.pid), { flag: 'wx' });
+        locks.push(lock);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (taken && (await Promise.all(all.map((p) => portFree(p + offset)))).every(Boolean)) {
+      reserved.push(...locks);
+      return offset;
+    }
+    locks.forEach((f) => rmSync(f, { force: true }));
   }
   throw new Error('no free port offset for the simulation');
 }
