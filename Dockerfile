@@ -9,8 +9,11 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY scripts ./scripts
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
+# The bundle each process starts from (scripts/build.mjs skipped it above: no sources yet).
+RUN node scripts/build.mjs
 
 # Keys, databases and logs: one volume shared by the parts (see docker-compose.yml).
 ENV CAMDX_STATE_DIR=/var/lib/camdx
