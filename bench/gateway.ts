@@ -1,13 +1,8 @@
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import http from 'node:http';
 import autocannon from 'autocannon';
-import { spawnCamdx, type ChildService } from '../common/child.js';
-import { freePort } from '../common/http.js';
-import { silentLogger } from '../common/log.js';
-import { startCore } from '../sim/core.js';
-import { provisionGateway, type GatewaySpec } from '../sim/provision.js';
-import { rssSampler } from './rss.js';
 import { summarise, type Rate, type RoundsSummary } from './measure.js';
+import { BenchNetwork, type BenchTarget } from './network.js';
+import { rssOf, rssSampler } from './rss.js';
 
 export interface GatewayBenchOptions {
   readonly workDir: string;
@@ -15,82 +10,168 @@ export interface GatewayBenchOptions {
   readonly seconds: number;
   readonly connections: number;
   readonly bodySizes: readonly number[];
+  /** Size of the large-transfer body (0 skips it). */
+  readonly largeBytes: number;
   /** Write V8 CPU profiles of the gateways here (`--cpu-prof`). */
   readonly profileDir?: string;
+  /** Told each measurement as it completes (a long run shows it is alive). */
+  readonly onProgress?: (line: string) => void;
 }
 
-export interface GatewayBenchRow {
+/** One target under one body size: the median round and the spread over rounds. */
+export interface LoadRow {
+  readonly target: TargetName;
   readonly bodyBytes: number;
   readonly rate: RoundsSummary;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly peakRssMb: { consumer: number; provider: number };
+  /** Ours / reference, per round (rounds are interleaved so each pair saw the same machine state). */
+  readonly ratio?: { median: number; min: number; max: number };
 }
 
-const CLIENT = 'CAMDX/COM/BENCHBANK/CLIENT';
-const SERVICE = 'CAMDX/GOV/BENCHGOV/API/echo';
-
-async function spec(member: string, name: string, subsystem: string, services?: GatewaySpec['services']): Promise<GatewaySpec> {
-  return {
-    member,
-    name,
-    serverCode: 'SS1',
-    subsystems: [subsystem],
-    host: '127.0.0.1',
-    ports: { consumer: await freePort(), peer: await freePort(), admin: await freePort() },
-    extraConfig: { log: { level: 'warn' } },
-    ...(services ? { services } : {}),
-  };
+export interface LargeTransfer {
+  readonly target: TargetName;
+  readonly bytes: number;
+  readonly mbPerSecond: number;
+  readonly idleRssMb: { consumer: number; provider: number };
+  readonly peakRssMb: { consumer: number; provider: number };
 }
 
-/** Load on one URL for `seconds`, after a warm-up that is not counted. */
-async function load(url: string, body: Buffer, connections: number, seconds: number): Promise<Rate> {
-  const options = { url, method: 'POST' as const, body, headers: { 'x-road-client': CLIENT, 'content-type': 'application/octet-stream' }, connections, duration: seconds };
-  await autocannon({ ...options, duration: 2 });
+export type TargetName = 'reference' | 'gateways' | 'gateways, batch signing off';
+
+export interface GatewayBenchResult {
+  readonly rows: LoadRow[];
+  readonly large: LargeTransfer[];
+}
+
+const MB = 2 ** 20;
+const mb = (r: Record<string, number>) => ({ consumer: r.consumer! / MB, provider: r.provider! / MB });
+
+/** Load on one target for `seconds`, after a warm-up that is not counted. */
+async function round(target: BenchTarget, body: Buffer, connections: number, seconds: number): Promise<Rate> {
+  const options = { url: target.url, method: 'POST' as const, body, headers: { ...target.headers, 'content-type': 'application/octet-stream' }, connections, duration: seconds };
+  await autocannon({ ...options, duration: 1 });
   const result = await autocannon(options);
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${target.url}: ${result.non2xx} non-2xx answers (${JSON.stringify(result.statusCodeStats)}) and ${result.errors} errors under load${target.logs ? `; see ${target.logs}` : ''}`);
   return { perSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
 }
 
+interface Series {
+  readonly rounds: Rate[];
+  readonly peak: Record<string, number>;
+}
+
+function row(target: TargetName, bodyBytes: number, s: Series, reference?: Series): LoadRow {
+  const rate = summarise(s.rounds);
+  const mid = [...s.rounds].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(s.rounds.length / 2)]!;
+  const ratios = reference ? s.rounds.map((r, i) => r.perSecond / reference.rounds[i % reference.rounds.length]!.perSecond).sort((a, b) => a - b) : [];
+  return {
+    target,
+    bodyBytes,
+    rate,
+    p50Ms: mid.p50Ms!,
+    p99Ms: mid.p99Ms!,
+    peakRssMb: mb(s.peak),
+    ...(reference ? { ratio: { median: ratios[Math.floor(ratios.length / 2)]!, min: ratios[0]!, max: ratios[ratios.length - 1]! } } : {}),
+  };
+}
+
+/** Sends one body of `bytes` as a stream (never held in memory) and waits for the answer. */
+function sendLarge(target: BenchTarget, bytes: number): Promise<number> {
+  const chunk = Buffer.alloc(MB, 0x62);
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = http.request(target.url, { method: 'POST', headers: { ...target.headers, 'content-type': 'application/octet-stream', 'content-length': String(bytes) } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => {
+        const answer = Buffer.concat(parts).toString();
+        if (res.statusCode !== 200 || !answer.includes(`"bytes":${bytes}`)) reject(new Error(`large transfer through ${target.url}: HTTP ${res.statusCode} ${answer.slice(0, 300)}`));
+        else resolve(performance.now() - started);
+      });
+    });
+    req.on('error', reject);
+    let sent = 0;
+    const write = () => {
+      while (sent < bytes) {
+        const n = Math.min(chunk.length, bytes - sent);
+        sent += n;
+        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void req.once('drain', write);
+      }
+      req.end();
+    };
+    write();
+  });
+}
+
+async function largeTransfer(name: TargetName, target: BenchTarget, bytes: number): Promise<LargeTransfer> {
+  await new Promise((r) => setTimeout(r, 1000)); // let the load's garbage be collected before idle is taken
+  const idle = { consumer: rssOf(target.pids.consumer), provider: rssOf(target.pids.provider) };
+  const sampler = rssSampler(target.pids, 50);
+  const ms = await sendLarge(target, bytes);
+  return { target: name, bytes, mbPerSecond: bytes / MB / (ms / 1000), idleRssMb: mb(idle), peakRssMb: mb(sampler.stop()) };
+}
+
 /**
- * Requests/s and latency through a consumer gateway → provider gateway → echo service, each
- * gateway its own process, with everything on: signing, verification, OCSP, access rights,
- * the message log.
+ * The reference proxy chain and our gateway pair, both on one network in this run, driven by
+ * the same load generator with the same bodies; rounds alternate between them so a slow
+ * moment of the machine hits both. Then the pair again with batch signing off, and a large
+ * streamed body through each.
  */
-export async function benchGatewayPair(o: GatewayBenchOptions): Promise<GatewayBenchRow[]> {
-  const stateDir = join(o.workDir, 'gateway-network');
-  rmSync(stateDir, { recursive: true, force: true });
-  const core = await startCore({ stateDir, host: '127.0.0.1', pkiPort: 0, centralPort: 0, log: silentLogger });
-  const children: ChildService[] = [];
+export async function benchGatewayPair(o: GatewayBenchOptions): Promise<GatewayBenchResult> {
+  const network = await BenchNetwork.start(o.workDir);
+  const targets: BenchTarget[] = [];
+  const started = async (t: Promise<BenchTarget>) => {
+    const target = await t;
+    targets.push(target);
+    return target;
+  };
   try {
-    const echo = await spawnCamdx(['echo', '--port', '0'], /listening on (http:\S+)/);
-    children.push(echo);
-    const provider = await spec('CAMDX/GOV/BENCHGOV', 'Bench Ministry', 'API', { [SERVICE]: { url: echo.ready[1]!, endpoints: [{ method: 'POST', path: '/**' }] } });
-    const consumer = await spec('CAMDX/COM/BENCHBANK', 'Bench Bank', 'CLIENT');
-    const configs = [];
-    for (const s of [provider, consumer]) {
-      const dir = join(stateDir, 'gateways', s.member.split('/')[2]!);
-      mkdirSync(dir, { recursive: true });
-      configs.push(await provisionGateway(core.provision, s, dir));
-    }
-    await core.admin.call('POST', '/access-rights', { subject: CLIENT, service: SERVICE, method: 'POST', path: '/**' });
-    const [providerGw, consumerGw] = await Promise.all(configs.map((c) => spawnCamdx(['gateway', 'run', '--config', c], /ready/, o.profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] } : {})));
-    children.push(providerGw!, consumerGw!);
-    const pids = { consumer: consumerGw!.process.pid!, provider: providerGw!.process.pid! };
-    const url = `http://127.0.0.1:${consumer.ports.consumer}/r1/${SERVICE}/bench`;
-    const rows: GatewayBenchRow[] = [];
+    const reference = await started(network.referenceChain());
+    const ours = await started(network.gatewayPair({}, o.profileDir));
+    const rows: LoadRow[] = [];
+    const referenceSeries = new Map<number, Series>();
     for (const size of o.bodySizes) {
       const body = Buffer.alloc(size, 0x61);
-      const sampler = rssSampler(pids);
-      const rounds: Rate[] = [];
-      for (let r = 0; r < o.rounds; r++) rounds.push(await load(url, body, o.connections, o.seconds));
-      const peak = sampler.stop();
-      const mid = [...rounds].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(rounds.length / 2)]!;
-      rows.push({ bodyBytes: size, rate: summarise(rounds), p50Ms: mid.p50Ms!, p99Ms: mid.p99Ms!, peakRssMb: { consumer: peak.consumer! / 2 ** 20, provider: peak.provider! / 2 ** 20 } });
+      const ref: Series = { rounds: [], peak: {} };
+      const gw: Series = { rounds: [], peak: {} };
+      for (let r = 0; r < o.rounds; r++) {
+        for (const [target, series] of [[reference, ref], [ours, gw]] as const) {
+          const sampler = rssSampler(target.pids);
+          series.rounds.push(await round(target, body, o.connections, o.seconds));
+          o.onProgress?.(`${target === reference ? 'reference' : 'gateways'}, ${size / 1024} KiB, round ${r + 1}: ${Math.round(series.rounds.at(-1)!.perSecond)}/s`);
+          for (const [k, v] of Object.entries(sampler.stop())) series.peak[k] = Math.max(series.peak[k] ?? 0, v);
+        }
+      }
+      referenceSeries.set(size, ref);
+      rows.push(row('reference', size, ref), row('gateways', size, gw, ref));
     }
-    return rows;
+    const large: LargeTransfer[] = [];
+    if (o.largeBytes > 0) {
+      for (const [name, target] of [['reference', reference], ['gateways', ours]] as const) {
+        large.push(await largeTransfer(name, target, o.largeBytes));
+        o.onProgress?.(`${name}, one ${o.largeBytes / MB} MiB body: ${large.at(-1)!.mbPerSecond.toFixed(0)} MB/s`);
+      }
+    }
+    await ours.stop();
+    targets.splice(targets.indexOf(ours), 1);
+
+    const unbatched = await started(network.gatewayPair({ signing: { batching: false } }));
+    for (const size of o.bodySizes) {
+      const body = Buffer.alloc(size, 0x61);
+      const series: Series = { rounds: [], peak: {} };
+      const sampler = rssSampler(unbatched.pids);
+      for (let r = 0; r < o.rounds; r++) {
+        series.rounds.push(await round(unbatched, body, o.connections, o.seconds));
+        o.onProgress?.(`gateways with batch signing off, ${size / 1024} KiB, round ${r + 1}: ${Math.round(series.rounds.at(-1)!.perSecond)}/s`);
+      }
+      Object.assign(series.peak, sampler.stop());
+      rows.push(row('gateways, batch signing off', size, series, referenceSeries.get(size)));
+    }
+    return { rows, large };
   } finally {
-    await Promise.all(children.map((c) => c.stop()));
-    await core.stop();
+    await Promise.all(targets.map((t) => t.stop()));
+    await network.stop();
   }
 }

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { GatewayBenchResult } from '../bench/gateway.js';
 import type { RoundsSummary } from '../bench/measure.js';
 import { writeFileAtomic } from '../common/files.js';
-import { cliContext, type GlobalOptions } from './context.js';
+import { cliContext, parsePort, type GlobalOptions } from './context.js';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const spread = (s: RoundsSummary) => `${fmt(s.median)}/s (${fmt(s.min)}–${fmt(s.max)})`;
@@ -10,6 +11,33 @@ const latency = (s: RoundsSummary) => {
   const mid = [...s.rounds].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(s.rounds.length / 2)]!;
   return mid.p50Ms === undefined ? '' : `  p50 ${mid.p50Ms} ms, p99 ${mid.p99Ms} ms`;
 };
+
+function gatewayTable(result: GatewayBenchResult): string {
+  const lines = [`  ${'target'.padEnd(28)} ${'body'.padEnd(7)} ${'requests/s (spread)'.padEnd(26)} ${'ratio (spread)'.padEnd(18)} ${'p50'.padEnd(7)} ${'p99'.padEnd(7)} peak RSS front / back`];
+  for (const r of result.rows) {
+    const ratio = r.ratio ? `${r.ratio.median.toFixed(2)} (${r.ratio.min.toFixed(2)}–${r.ratio.max.toFixed(2)})` : '';
+    lines.push(
+      `  ${r.target.padEnd(28)} ${`${r.bodyBytes / 1024} KiB`.padEnd(7)} ${spread(r.rate).padEnd(26)} ${ratio.padEnd(18)} ${`${r.p50Ms} ms`.padEnd(7)} ${`${r.p99Ms} ms`.padEnd(7)} ${r.peakRssMb.consumer.toFixed(0)} / ${r.peakRssMb.provider.toFixed(0)} MB`,
+    );
+  }
+  for (const l of result.large) {
+    lines.push(
+      `  ${`${l.target}: ${(l.bytes / 2 ** 30).toFixed(l.bytes >= 2 ** 30 ? 0 : 2)} GiB body`.padEnd(36)} ${l.mbPerSecond.toFixed(0)} MB/s, RSS idle → peak front ${l.idleRssMb.consumer.toFixed(0)} → ${l.peakRssMb.consumer.toFixed(0)} MB, back ${l.idleRssMb.provider.toFixed(0)} → ${l.peakRssMb.provider.toFixed(0)} MB`,
+    );
+  }
+  return `${lines.join('\n')}\n  (front = consumer gateway or front proxy, back = provider gateway or back proxy; ratio = gateways / reference, per round)\n`;
+}
+
+async function profileSummary(dir: string): Promise<string> {
+  const { profilesIn, topSelfTime } = await import('../bench/profile.js');
+  const lines = [`\nCPU profiles in ${dir} (whole run; self time as a share of busy time, top items):`];
+  for (const file of profilesIn(dir)) {
+    const { busyPercent, items } = topSelfTime(file, 12);
+    lines.push(`  ${file} (busy ${busyPercent.toFixed(0)}% of the run)`);
+    for (const item of items) lines.push(`    ${item.selfPercent.toFixed(1).padStart(5)}%  ${item.name}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
 
 export function registerBench(program: Command): void {
   program
@@ -19,24 +47,21 @@ export function registerBench(program: Command): void {
     .option('--seconds <n>', 'seconds per round', '3')
     .option('--connections <n>', 'concurrent HTTP connections', '32')
     .option('--only <part>', 'run one part: pki or gateway')
-    .option('--profile <dir>', 'write CPU profiles of the gateway processes to this directory')
-    .action(async (opts: { rounds: string; seconds: string; connections: string; only?: string; profile?: string }) => {
+    .option('--large-mb <n>', 'size of the large streamed body, in MiB (0 skips it)', '1024')
+    .option('--profile <dir>', 'write CPU profiles of the gateway processes to this directory and print where the time went')
+    .action(async (opts: { rounds: string; seconds: string; connections: string; only?: string; profile?: string; largeMb: string }) => {
       const ctx = cliContext(program.opts<GlobalOptions>(), 'bench');
       const workDir = join(ctx.stateDir, 'bench');
       const settings = { rounds: Number(opts.rounds), seconds: Number(opts.seconds), connections: Number(opts.connections) };
       const figures: Record<string, unknown> = {};
       process.stdout.write(`${settings.rounds} rounds × ${settings.seconds} s, ${settings.connections} HTTP connections; medians with the spread over rounds\n`);
       if (!opts.only || opts.only === 'gateway') {
-        process.stdout.write('\nGateway pair (consumer gateway → provider gateway → echo; signing, OCSP, access rights, message log all on)\n');
+        process.stdout.write('\nGateway pair (consumer gateway → provider gateway → echo; signing, OCSP, access rights, message log, batch timestamping all on)\n  against the reference: front proxy → mutual TLS → back proxy → echo, same keys, same pool size, same load\n');
         const { benchGatewayPair } = await import('../bench/gateway.js');
-        const rows = await benchGatewayPair({ workDir, ...settings, bodySizes: [1024, 64 * 1024], ...(opts.profile ? { profileDir: opts.profile } : {}) });
-        process.stdout.write(`  ${'body'.padEnd(8)} ${'requests/s (spread)'.padEnd(30)} ${'p50'.padEnd(8)} ${'p99'.padEnd(8)} peak RSS consumer / provider\n`);
-        for (const r of rows) {
-          process.stdout.write(
-            `  ${`${r.bodyBytes / 1024} KiB`.padEnd(8)} ${spread(r.rate).padEnd(30)} ${`${r.p50Ms} ms`.padEnd(8)} ${`${r.p99Ms} ms`.padEnd(8)} ${r.peakRssMb.consumer.toFixed(0)} / ${r.peakRssMb.provider.toFixed(0)} MB\n`,
-          );
-        }
-        figures.gateway = rows;
+        const result = await benchGatewayPair({ workDir, ...settings, bodySizes: [1024, 64 * 1024], largeBytes: Number(opts.largeMb) * 2 ** 20, onProgress: (line) => process.stderr.write(`    … ${line}\n`), ...(opts.profile ? { profileDir: opts.profile } : {}) });
+        process.stdout.write(gatewayTable(result));
+        figures.gateway = result;
+        if (opts.profile) process.stdout.write(await profileSummary(opts.profile));
       }
       if (!opts.only || opts.only === 'pki') {
         process.stdout.write('\nPKI\n');
@@ -54,5 +79,26 @@ export function registerBench(program: Command): void {
       const file = join(workDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
       writeFileAtomic(file, `${JSON.stringify({ at: new Date().toISOString(), node: process.version, settings, ...figures }, null, 2)}\n`);
       process.stdout.write(`\nfigures written to ${file}\n`);
+    });
+}
+
+/** The benchmark's reference proxies run as their own processes, like the gateways they stand beside. */
+export function registerReferenceProxy(program: Command): void {
+  program
+    .command('reference-proxy', { hidden: true })
+    .description('a minimal mutual-TLS proxy: the reference npm run bench compares the gateway pair with')
+    .requiredOption('--role <role>', 'front (HTTP in, mTLS out) or back (mTLS in, HTTP out)')
+    .requiredOption('--target <url>', 'where to forward')
+    .requiredOption('--keystore <file>', 'PKCS#12 with the TLS key (password in <file>.password)')
+    .requiredOption('--ca <file>', 'PEM of the CAs to trust')
+    .option('--port <port>', 'TCP port (0 picks one)', '0')
+    .option('--max-sockets <n>', 'keep-alive pool size', '64')
+    .action(async (o: { role: string; target: string; keystore: string; ca: string; port: string; maxSockets: string }) => {
+      if (o.role !== 'front' && o.role !== 'back') throw new Error('--role is front or back');
+      const { startReferenceProxy } = await import('../bench/reference-proxy.js');
+      const proxy = await startReferenceProxy({ role: o.role, target: o.target, keystore: o.keystore, ca: o.ca, port: parsePort(o.port), maxSockets: Number(o.maxSockets) });
+      process.stdout.write(`reference proxy (${o.role}) listening on http${o.role === 'back' ? 's' : ''}://127.0.0.1:${proxy.port}\n`);
+      process.once('SIGTERM', () => process.exit(0));
+      process.once('SIGINT', () => process.exit(0));
     });
 }

@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { registerAclTest } from './acl-test.js';
-import { registerBench } from './bench.js';
+import { registerBench, registerReferenceProxy } from './bench.js';
 import { registerCamdigikey } from './camdigikey.js';
 import { registerCentral } from './central.js';
 import { registerEcho } from './echo.js';
@@ -36,6 +36,7 @@ registerMoi(program);
 registerFault(program);
 registerLog(program);
 registerBench(program);
+registerReferenceProxy(program);
 registerAclTest(program);
 
 try {

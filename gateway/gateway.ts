@@ -79,7 +79,11 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
         metrics.signSeconds.observe(ms / 1000);
       },
     }),
-    verifier: new MessageVerifier(() => current!, { cacheSignatures: config.verification.cacheSignatures, clock }),
+    verifier: new MessageVerifier(() => current!, {
+      cacheSignatures: config.verification.cacheSignatures,
+      clock,
+      onVerify: (ms, cached) => metrics.verifySeconds.observe({ cached: cached ? 'yes' : 'no' }, ms / 1000),
+    }),
     replay,
     messageLog,
     timestamper,

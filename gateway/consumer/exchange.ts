@@ -9,7 +9,7 @@ import { fail } from '../errors.js';
 import type { ConfView } from '../globalconf/view.js';
 import { decodeResponseHead, encodeHead, encodeManifest, endToEndHeaders, H, manifestLeaf, MESSAGE_PATH, newSalt, saltedDigest, TRAILERS, type Manifest } from '../message/format.js';
 import type { SignedPart } from '../messagelog/log.js';
-import { BodyTooLarge, DigestingStream } from '../transport/digest-stream.js';
+import { BodyTooLarge, carry } from '../transport/carry.js';
 import type { ProviderPools } from './pools.js';
 import type { ClientHeaders } from './parse.js';
 import { serviceText } from './parse.js';
@@ -135,13 +135,9 @@ export async function exchange(
   responded.catch(() => undefined);
 
   // Request body: client → digest → provider gateway, then the signature as trailers.
-  const body = new DigestingStream(salt, ctx.config.limits.maxBodyBytes);
   let requestLeaf: Buffer;
   try {
-    await pipeline(req, body, async function* (source) {
-      for await (const chunk of source) if (!upstream.write(chunk)) await new Promise((r) => upstream.once('drain', r));
-    });
-    const { digest, bytes } = body.result();
+    const { digest, bytes } = await carry(req, upstream, { salt, limit: ctx.config.limits.maxBodyBytes, end: false });
     outcome.requestBytes = bytes;
     ctx.metrics.bytes.inc({ side: 'Client', direction: 'request' }, bytes);
     const manifest: Manifest = {
@@ -197,14 +193,11 @@ export async function exchange(
   try {
     const { head, bytes: responseHeadBytes } = decodeResponseHead(response.headers[H.head] as string);
     const responseSalt = Buffer.from(String(response.headers['x-camdx-salt'] ?? ''), 'base64');
-    const responseBody = new DigestingStream(responseSalt, ctx.config.limits.maxBodyBytes);
-    await pipeline(response, responseBody, spool);
+    const { digest, bytes } = await carry(response, spool, { salt: responseSalt, limit: ctx.config.limits.maxBodyBytes, end: true });
     clearTimeout(timer);
-    const { digest, bytes } = responseBody.result();
     outcome.responseBytes = bytes;
     ctx.metrics.bytes.inc({ side: 'Client', direction: 'response' }, bytes);
     const t = response.trailers;
-    const started = performance.now();
     const verified = ctx.verifier.verify(
       {
         manifest: t[H.manifest],
@@ -225,7 +218,6 @@ export async function exchange(
         requestHash: requestLeaf.toString('base64'),
       },
     );
-    ctx.metrics.verifySeconds.observe({ cached: 'no' }, (performance.now() - started) / 1000);
     outcome.response = {
       manifest: t[H.manifest]!,
       chain: verified.chain,
@@ -242,7 +234,9 @@ export async function exchange(
     out.push(['X-Road-Client', headers.clientId], ['X-Road-Service', service], ['X-Road-Id', headers.messageId], ['X-Road-Request-Id', requestId], ['X-Road-Request-Hash', requestLeaf.toString('base64')]);
     out.push(['Content-Length', String(bytes)]);
     res.writeHead(head.status, out.flat());
-    await pipeline(spool.reader(), res);
+    const held = spool.inMemory();
+    if (held) res.end(held);
+    else await pipeline(spool.reader(), res);
   } catch (err) {
     clearTimeout(timer);
     response.destroy();

@@ -2,6 +2,9 @@ import type { GatewayContext } from '../context.js';
 import type { ConfView } from '../globalconf/view.js';
 import { PinnedAgent } from '../transport/tls.js';
 
+/** Connections kept per provider security server (the benchmark's reference uses the same). */
+export const POOL_SIZE = 64;
+
 /**
  * One keep-alive pool per provider security server. A pool is rebuilt when what it was
  * built on changes — the server's registered certificates or address, the approved CAs — or
@@ -12,7 +15,7 @@ export class ProviderPools {
 
   constructor(
     private readonly ctx: GatewayContext,
-    private readonly maxSockets = 64,
+    private readonly maxSockets = POOL_SIZE,
   ) {}
 
   agentFor(serverId: string, view: ConfView): PinnedAgent {

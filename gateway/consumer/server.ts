@@ -102,7 +102,10 @@ export function consumerHandler(ctx: GatewayContext, pools: ProviderPools) {
       });
     } catch (err) {
       fault = asXRoadError(err, SIDE);
-      if (fault.code === 'InternalError') ctx.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'consumer failure');
+      // A client that hangs up mid-exchange is not our failure; there is no one left to answer.
+      const clientGone = res.destroyed && !res.writableFinished;
+      if (clientGone) ctx.log.debug('the client closed its connection before the answer');
+      else if (fault.code === 'InternalError') ctx.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'consumer failure');
       outcome.status = fault.httpStatus;
       sendXRoadError(res, fault, headers?.messageId ?? 'none');
       // Drain what the client still sends, so the connection can be reused.

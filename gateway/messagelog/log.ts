@@ -56,6 +56,9 @@ export interface StampedBatch {
   readonly chains: ReadonlyMap<string, string>;
 }
 
+/** How many stored hashes to remember; forgetting only costs an INSERT OR IGNORE. */
+const STORED_MEMORY = 8192;
+
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 /**
@@ -69,6 +72,9 @@ export class MessageLog {
   private readonly db: Db;
   private queue: Array<{ record: ExchangeRecord; done: (err?: Error) => void }> = [];
   private scheduled = false;
+  /** Hashes of documents, certificates and OCSP responses known to be in the database (bounded). */
+  private readonly stored = new Set<string>();
+  private readonly storing = new Set<string>();
   private readonly stmt;
   private readonly flushTx: (batch: ExchangeRecord[]) => void;
 
@@ -135,8 +141,13 @@ export class MessageLog {
     this.queue = [];
     try {
       this.flushTx(batch.map((b) => b.record));
+      // Only what a committed transaction wrote is known to be stored.
+      if (this.stored.size + this.storing.size > STORED_MEMORY) this.stored.clear();
+      for (const key of this.storing) this.stored.add(key);
+      this.storing.clear();
       for (const b of batch) b.done();
     } catch (err) {
+      this.storing.clear();
       this.log.error({ err: { message: (err as Error).message } }, 'message log write failed');
       for (const b of batch) b.done(err as Error);
     }
@@ -175,13 +186,21 @@ export class MessageLog {
   }
 
 
+  /** Runs `insert` unless this hash is already stored: a batch's records share one signature document, certificate and OCSP response. */
+  private once(kind: string, hash: string, insert: () => void): void {
+    const key = `${kind}:${hash}`;
+    if (this.stored.has(key) || this.storing.has(key)) return;
+    insert();
+    this.storing.add(key);
+  }
+
   private part(p: SignedPart | null) {
     if (!p) return { manifest: null, chain: null, signature: null, signer: null, ocsp: null, leaf: null };
     const signer = sha256(p.signerDer);
     const ocsp = sha256(p.ocspDer);
-    this.stmt.signature.run(p.signatureHash, p.signature, p.batchSize, Date.now());
-    this.stmt.cert.run(signer, p.signerDer);
-    this.stmt.ocsp.run(ocsp, p.ocspDer);
+    this.once('signature', p.signatureHash, () => this.stmt.signature.run(p.signatureHash, p.signature, p.batchSize, Date.now()));
+    this.once('cert', signer, () => this.stmt.cert.run(signer, p.signerDer));
+    this.once('ocsp', ocsp, () => this.stmt.ocsp.run(ocsp, p.ocspDer));
     return { manifest: p.manifest, chain: p.chain, signature: p.signatureHash, signer, ocsp, leaf: p.leaf };
   }
 
@@ -246,6 +265,8 @@ export class MessageLog {
    * referred to. Records not yet archived are kept whatever their age.
    */
   prune(cutoff: number): number {
+    // What was stored may be deleted now: the next records store their documents again.
+    this.stored.clear();
     return this.db.transaction(() => {
       const removed = this.db.prepare('DELETE FROM records WHERE archived_at IS NOT NULL AND request_in_ts < ?').run(cutoff).changes;
       if (removed === 0) return 0;

@@ -33,6 +33,8 @@ export class Timestamper {
   private failures = 0;
   private lastSuccess: number | null = null;
   private nextAttemptAt = 0;
+  /** The oldest unstamped record's time, as last read from the log (read at most once a second, not per request). */
+  private oldest: { value: number | null; readAt: number } | undefined;
 
   constructor(
     private readonly messageLog: MessageLog,
@@ -66,8 +68,11 @@ export class Timestamper {
 
   /** Refuses new exchanges once stamping has failed for longer than the acceptable period. */
   check(side: 'Server.ClientProxy' | 'Server.ServerProxy'): void {
-    const { oldest } = this.messageLog.unstampedStats();
-    if (oldest !== null && this.clock() - oldest > this.options.acceptableFailureSeconds * 1000) {
+    const now = this.clock();
+    // A cached "oldest" stays true until a batch is stamped (which forgets it): newer records are never older.
+    if (!this.oldest || Math.abs(now - this.oldest.readAt) >= 1000) this.oldest = { value: this.messageLog.unstampedStats().oldest, readAt: now };
+    const oldest = this.oldest.value;
+    if (oldest !== null && now - oldest > this.options.acceptableFailureSeconds * 1000) {
       throw new XRoadError(side, 'TimestampingFailed', `message log records have waited more than ${this.options.acceptableFailureSeconds} s for a timestamp; exchanges resume once an approved TSA answers`);
     }
   }
@@ -121,6 +126,7 @@ export class Timestamper {
         if (answer.status !== 0 || !answer.token) throw new Error(`the TSA refused: ${answer.statusText ?? `status ${answer.status}`}`);
         const verified = verifyTimestampToken(answer.token, tree.root, [new X509Certificate(tsa.certificate)]);
         this.metrics.tsaSeconds.observe({ tsa: tsa.name }, (performance.now() - started) / 1000);
+        this.oldest = undefined;
         this.messageLog.storeTimestamp({
           token: answer.token,
           root: tree.root.toString('hex'),

@@ -19,7 +19,7 @@ const keepAlive = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), 
  * must be digested and signed as it streams back, which is why this is a plain request rather
  * than http-proxy-middleware: a proxy would write the answer straight to the consumer.
  */
-export function callService(baseUrl: string, head: RequestHead, path: string, xroadHeaders: Array<[string, string]>, body: Readable, length: number, timeoutMs: number): Promise<IncomingMessage> {
+export function callService(baseUrl: string, head: RequestHead, path: string, xroadHeaders: Array<[string, string]>, body: Readable | Buffer, length: number, timeoutMs: number): Promise<IncomingMessage> {
   const base = new URL(baseUrl);
   const target = `${base.pathname.replace(/\/+$/, '')}${path}${head.query ? `?${head.query}` : ''}` || '/';
   const transport = base.protocol === 'https:' ? https : http;
@@ -43,7 +43,10 @@ export function callService(baseUrl: string, head: RequestHead, path: string, xr
       clearTimeout(timer);
       reject(err instanceof ServiceUnreachable ? err : new ServiceUnreachable(`the service is unreachable: ${err.message}`, false));
     });
-    body.once('error', (err) => req.destroy(err));
-    body.pipe(req);
+    if (Buffer.isBuffer(body)) req.end(body);
+    else {
+      body.once('error', (err) => req.destroy(err));
+      body.pipe(req);
+    }
   });
 }

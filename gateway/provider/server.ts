@@ -1,7 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
-import { pipeline } from 'node:stream/promises';
 import type { TLSSocket } from 'node:tls';
 import { XRoadError } from '../../protocol/errors.js';
 import { normaliseRequestPath } from '../../protocol/paths.js';
@@ -10,7 +9,7 @@ import { asXRoadError, fail, sendXRoadError } from '../errors.js';
 import { decodeRequestHead, encodeHead, encodeManifest, endToEndHeaders, H, manifestLeaf, MESSAGE_PATH, newSalt, saltedDigest, TRAILERS, type Manifest } from '../message/format.js';
 import type { VerifiedMessage } from '../message/verifier.js';
 import type { ExchangeRecord, SignedPart } from '../messagelog/log.js';
-import { BodyTooLarge, DigestingStream } from '../transport/digest-stream.js';
+import { BodyTooLarge, carry } from '../transport/carry.js';
 import { certificateHash, chainPem, checkPeerAuthCert, MIN_TLS } from '../transport/tls.js';
 import { callService, ServiceUnreachable } from './forward.js';
 
@@ -101,19 +100,18 @@ export function providerHandler(ctx: GatewayContext) {
 
       const { head, bytes: headBytes } = decodeRequestHead(req.headers[H.head] as string | undefined);
       const salt = Buffer.from(String(req.headers['x-camdx-salt'] ?? ''), 'base64');
-      const body = new DigestingStream(salt, ctx.config.limits.maxBodyBytes);
+      let carried;
       try {
-        await pipeline(req, body, spool);
+        carried = await carry(req, spool, { salt, limit: ctx.config.limits.maxBodyBytes, end: true });
       } catch (err) {
         if (err instanceof BodyTooLarge) throw new XRoadError('Client', 'MaxRequestSizeExceeded', `the request body is larger than ${err.limit} bytes`);
         throw err;
       }
-      const { digest, bytes } = body.result();
+      const { digest, bytes } = carried;
       sizes.request = bytes;
       ctx.metrics.bytes.inc({ side: 'Producer', direction: 'request' }, bytes);
 
       // 1. Signature, certificates, identity binding, OCSP — before anything else is believed.
-      const started = performance.now();
       const verified = ctx.verifier.verify(
         {
           manifest: req.trailers[H.manifest],
@@ -127,7 +125,6 @@ export function providerHandler(ctx: GatewayContext) {
         },
         { type: 'request', client: hint.client, service: hint.service, id: hint.id },
       );
-      ctx.metrics.verifySeconds.observe({ cached: 'no' }, (performance.now() - started) / 1000);
       const manifest = verified.manifest;
       requestId = manifest.requestId;
       request = part(verified, req.trailers[H.manifest]!);
@@ -167,7 +164,7 @@ export function providerHandler(ctx: GatewayContext) {
             ['X-Road-Request-Id', manifest.requestId],
             ['X-Road-Request-Hash', verified.leaf.toString('base64')],
           ],
-          spool.reader(),
+          spool.inMemory() ?? spool.reader(),
           bytes,
           ctx.config.limits.serviceTimeoutMs,
         );
@@ -194,11 +191,7 @@ export function providerHandler(ctx: GatewayContext) {
         'x-camdx-salt': responseSalt.toString('base64'),
         [H.ocspSign]: signingOcsp.toString('base64'),
       });
-      const responseBody = new DigestingStream(responseSalt, Number.MAX_SAFE_INTEGER);
-      await pipeline(upstream, responseBody, async function* (source) {
-        for await (const chunk of source) if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
-      });
-      const result = responseBody.result();
+      const result = await carry(upstream, res, { salt: responseSalt, limit: Number.MAX_SAFE_INTEGER, end: false });
       sizes = { ...sizes, response: result.bytes };
       ctx.metrics.bytes.inc({ side: 'Producer', direction: 'response' }, result.bytes);
       const answer: Manifest = {

@@ -8,8 +8,9 @@ import { Readable, Writable } from 'node:stream';
 /**
  * Holds a message body while it waits for its signature to be checked. Small bodies stay in
  * memory; past `memoryLimit` the body goes to a file outside the state directory, encrypted
- * with a key that exists only in this process for this one exchange (AES-256-GCM per chunk,
- * the chunk number as associated data, so chunks cannot be reordered, dropped or altered).
+ * with a key that exists only in this process for this one exchange (AES-256-GCM per record of
+ * about a megabyte,
+ * the record number as associated data, so records cannot be reordered, dropped or altered).
  * The file is deleted when the exchange ends, and every spool file of this gateway at start.
  */
 export class SpoolDirectory {
@@ -37,6 +38,7 @@ export class SpoolDirectory {
 }
 
 const TAG_BYTES = 16;
+const RECORD_BYTES = 1024 * 1024;
 
 export class Spool extends Writable {
   private memory: Buffer[] = [];
@@ -48,6 +50,7 @@ export class Spool extends Writable {
   private chunks = 0;
   private position = 0;
   private total = 0;
+  private disposed = false;
 
   constructor(
     private readonly dir: string,
@@ -72,19 +75,36 @@ export class Spool extends Writable {
       this.memoryBytes += chunk.length;
       return done();
     }
-    void this.toDisk(chunk).then(() => done(), done);
+    // On disk, chunks are gathered into records of about RECORD_BYTES: one cipher, one write
+    // per megabyte instead of per 16 KiB TLS record.
+    this.memory.push(chunk);
+    this.memoryBytes += chunk.length;
+    void this.toDisk(false).then(() => done(), done);
   }
 
-  private async toDisk(chunk: Buffer): Promise<void> {
+  override _final(done: (err?: Error | null) => void): void {
+    if (!this.file) return done();
+    void this.toDisk(true).then(() => done(), done);
+  }
+
+  /** Opens the file on first use and appends what is held in memory as one record once there is enough (or at the end). */
+  private async toDisk(final: boolean): Promise<void> {
     if (!this.file) {
       this.filePath = join(this.dir, `${randomUUID()}.spool`);
-      this.file = await open(this.filePath, 'wx+', 0o600);
-      const held = this.memory;
-      this.memory = [];
-      this.memoryBytes = 0;
-      for (const c of held) await this.appendEncrypted(c);
+      const file = await open(this.filePath, 'wx+', 0o600);
+      if (this.disposed) {
+        // The exchange ended while the file was being opened: nothing may be left behind.
+        await file.close();
+        await unlink(this.filePath).catch(() => undefined);
+        throw new Error('the spool was disposed');
+      }
+      this.file = file;
     }
-    await this.appendEncrypted(chunk);
+    if (this.memoryBytes === 0 || (!final && this.memoryBytes < RECORD_BYTES)) return;
+    const held = this.memory.length === 1 ? this.memory[0]! : Buffer.concat(this.memory);
+    this.memory = [];
+    this.memoryBytes = 0;
+    await this.appendEncrypted(held);
   }
 
   private nonce(index: number): Buffer {
@@ -105,6 +125,12 @@ export class Spool extends Writable {
     const record = Buffer.concat([header, body, cipher.getAuthTag()]);
     await this.file!.write(record, 0, record.length, this.position);
     this.position += record.length;
+  }
+
+  /** The whole body when it stayed in memory (no stream needed to pass it on), else undefined. */
+  inMemory(): Buffer | undefined {
+    if (this.file) return undefined;
+    return this.memory.length === 1 ? this.memory[0] : Buffer.concat(this.memory);
   }
 
   /** The body, decrypted and checked chunk by chunk; call after the writable side has finished. */
@@ -136,6 +162,7 @@ export class Spool extends Writable {
 
   /** Deletes the file (if any) and forgets the body. */
   async dispose(): Promise<void> {
+    this.disposed = true;
     this.memory = [];
     const file = this.file;
     this.file = undefined;

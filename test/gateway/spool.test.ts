@@ -36,6 +36,15 @@ describe('body spool', () => {
     expect(r.spool.bytes).toBe(Buffer.concat(chunks).length);
   });
 
+  it('gathers many small chunks into megabyte records and reads them back in order', async () => {
+    const chunks = Array.from({ length: 224 }, (_, i) => Buffer.alloc(16 * 1024, i)); // 3.5 MiB in TLS-record-sized pieces
+    const r = await roundTrip(1024, chunks);
+    expect(r.data.equals(Buffer.concat(chunks))).toBe(true);
+    // 4 records (3 full, 1 partial), each with a 4-byte length and a 16-byte tag: not 224 of them.
+    expect(r.onDisk[0]!.length).toBe(3.5 * 1024 * 1024 + 4 * 20);
+    expect(r.left).toHaveLength(0);
+  });
+
   it('clears leftovers of an earlier run at start', async () => {
     const first = new SpoolDirectory('restart-test');
     const spool = first.spool(0);

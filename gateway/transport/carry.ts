@@ -1,0 +1,56 @@
+import type { Readable, Writable } from 'node:stream';
+import { SaltedDigest } from '../message/format.js';
+
+export class BodyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`the body is larger than ${limit} bytes`);
+  }
+}
+
+export interface Carried {
+  /** Salted SHA-512 of the body, base64. */
+  readonly digest: string;
+  readonly bytes: number;
+}
+
+/**
+ * Moves a body from `source` to `sink`, digesting it (salted SHA-512) and enforcing a size
+ * limit on the way, with back-pressure. With `end`, it ends the sink and settles once the sink
+ * has finished; without, it settles when the source has ended and leaves the sink open (the
+ * signature still has to follow as trailers).
+ *
+ * This is what a Transform inside `stream/promises` pipeline did; done by hand it costs no
+ * extra stream and no AbortController per message, which the profile showed on every request.
+ */
+export function carry(source: Readable, sink: Writable, o: { salt: Buffer; limit: number; end: boolean }): Promise<Carried> {
+  const digest = new SaltedDigest(o.salt);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (err?: Error | null) => {
+      if (settled) return;
+      settled = true;
+      source.off('data', onData).off('end', onEnd).off('error', settle).off('close', onSourceClose);
+      sink.off('drain', onDrain).off('error', settle).off('finish', onFinish).off('close', onSinkClose);
+      if (err) {
+        source.pause();
+        reject(err);
+      } else resolve({ digest: digest.digest(), bytes: digest.bytes });
+    };
+    const onData = (chunk: Buffer) => {
+      if (digest.bytes + chunk.length > o.limit) return settle(new BodyTooLarge(o.limit));
+      digest.update(chunk);
+      if (!sink.write(chunk)) source.pause();
+    };
+    const onDrain = () => source.resume();
+    const onEnd = () => (o.end ? sink.end() : settle());
+    const onFinish = () => settle();
+    const onSourceClose = () => {
+      if (!source.readableEnded) settle(new Error('the connection closed before the body ended'));
+    };
+    const onSinkClose = () => {
+      if (!sink.writableFinished) settle(new Error('the receiving side closed before the body was delivered'));
+    };
+    source.on('data', onData).on('end', onEnd).on('error', settle).on('close', onSourceClose);
+    sink.on('drain', onDrain).on('error', settle).on('finish', onFinish).on('close', onSinkClose);
+  });
+}

@@ -1,0 +1,32 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../common/paths.js';
+import { run } from '../support/run.js';
+import { tempDir } from '../support/tmp.js';
+
+const state = tempDir();
+afterAll(() => state.cleanup());
+
+describe('camdx bench (the gateway pair against the reference proxy chain)', () => {
+  it('measures both in one run, prints the ratio table and the large transfer, and writes the figures as JSON', async () => {
+    const r = await run(process.execPath, [join(PROJECT_ROOT, 'bin', 'camdx.js'), '--state-dir', state.path, 'bench', '--only', 'gateway', '--rounds', '1', '--seconds', '1', '--connections', '8', '--large-mb', '16']);
+    expect(r.stderr).not.toMatch(/camdx: /);
+    expect(r.code).toBe(0);
+    const row = (target: string, kib: number) => new RegExp(`^  ${target.replace(/[,]/g, '\\$&')}\\s+${kib} KiB\\s+[\\d,]+/s \\([\\d,]+–[\\d,]+\\)\\s+(\\d+\\.\\d\\d \\(\\d+\\.\\d\\d–\\d+\\.\\d\\d\\))?`, 'm');
+    for (const kib of [1, 64]) {
+      expect(r.stdout).toMatch(row('reference', kib));
+      expect(r.stdout).toMatch(new RegExp(`^  gateways\\s+${kib} KiB\\s+[\\d,]+/s \\([^)]*\\)\\s+\\d+\\.\\d\\d \\(`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^  gateways, batch signing off\\s+${kib} KiB`, 'm'));
+    }
+    expect(r.stdout).toMatch(/reference: 0\.02 GiB body\s+\d+ MB\/s/);
+    expect(r.stdout).toMatch(/gateways: 0\.02 GiB body\s+\d+ MB\/s, RSS idle → peak front \d+ → \d+ MB/);
+
+    const files = readdirSync(join(state.path, 'bench')).filter((f) => f.endsWith('.json'));
+    expect(files).toHaveLength(1);
+    const figures = JSON.parse(readFileSync(join(state.path, 'bench', files[0]!), 'utf8')) as { gateway: { rows: Array<{ target: string; ratio?: { median: number } }>; large: Array<{ bytes: number }> } };
+    expect(figures.gateway.rows.map((x) => x.target)).toEqual(['reference', 'gateways', 'reference', 'gateways', 'gateways, batch signing off', 'gateways, batch signing off']);
+    for (const x of figures.gateway.rows.filter((x) => x.target !== 'reference')) expect(x.ratio!.median).toBeGreaterThan(0);
+    expect(figures.gateway.large.map((l) => l.bytes)).toEqual([16 * 2 ** 20, 16 * 2 ** 20]);
+  }, 180_000);
+});
