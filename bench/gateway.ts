@@ -9,6 +9,8 @@ export interface GatewayBenchOptions {
   readonly rounds: number;
   readonly seconds: number;
   readonly connections: number;
+  /** Load before the first round of each target, per body size, not counted (the JIT settles). */
+  readonly warmUpSeconds: number;
   readonly bodySizes: readonly number[];
   /** Size of the large-transfer body (0 skips it). */
   readonly largeBytes: number;
@@ -55,6 +57,12 @@ async function round(target: BenchTarget, body: Buffer, connections: number, sec
   const result = await autocannon(options);
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${target.url}: ${result.non2xx} non-2xx answers (${JSON.stringify(result.statusCodeStats)}) and ${result.errors} errors under load${target.logs ? `; see ${target.logs}` : ''}`);
   return { perSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
+}
+
+async function warmUp(target: BenchTarget, sizes: readonly number[], connections: number, seconds: number): Promise<void> {
+  for (const size of sizes) {
+    await autocannon({ url: target.url, method: 'POST', body: Buffer.alloc(size, 0x61), headers: { ...target.headers, 'content-type': 'application/octet-stream' }, connections, duration: seconds });
+  }
 }
 
 interface Series {
@@ -130,6 +138,8 @@ export async function benchGatewayPair(o: GatewayBenchOptions): Promise<GatewayB
   try {
     const reference = await started(network.referenceChain());
     const ours = await started(network.gatewayPair({}, o.profileDir));
+    // The JIT needs several seconds of traffic before rates settle; this first warm-up is not counted.
+    for (const target of [reference, ours]) await warmUp(target, o.bodySizes, o.connections, o.warmUpSeconds);
     const rows: LoadRow[] = [];
     const referenceSeries = new Map<number, Series>();
     for (const size of o.bodySizes) {
@@ -158,6 +168,7 @@ export async function benchGatewayPair(o: GatewayBenchOptions): Promise<GatewayB
     targets.splice(targets.indexOf(ours), 1);
 
     const unbatched = await started(network.gatewayPair({ signing: { batching: false } }));
+    await warmUp(unbatched, o.bodySizes, o.connections, o.warmUpSeconds);
     for (const size of o.bodySizes) {
       const body = Buffer.alloc(size, 0x61);
       const series: Series = { rounds: [], peak: {} };

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { GatewayBenchResult } from '../bench/gateway.js';
 import type { RoundsSummary } from '../bench/measure.js';
 import { writeFileAtomic } from '../common/files.js';
-import { cliContext, parsePort, type GlobalOptions } from './context.js';
+import { cliContext, parseCount, parsePort, type GlobalOptions } from './context.js';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const spread = (s: RoundsSummary) => `${fmt(s.median)}/s (${fmt(s.min)}–${fmt(s.max)})`;
@@ -47,18 +47,20 @@ export function registerBench(program: Command): void {
     .option('--seconds <n>', 'seconds per round', '3')
     .option('--connections <n>', 'concurrent HTTP connections', '32')
     .option('--only <part>', 'run one part: pki or gateway')
+    .option('--warm-up <n>', 'seconds of uncounted load per target and body size before the first round', '4')
     .option('--large-mb <n>', 'size of the large streamed body, in MiB (0 skips it)', '1024')
     .option('--profile <dir>', 'write CPU profiles of the gateway processes to this directory and print where the time went')
-    .action(async (opts: { rounds: string; seconds: string; connections: string; only?: string; profile?: string; largeMb: string }) => {
+    .action(async (opts: { rounds: string; seconds: string; connections: string; only?: string; profile?: string; largeMb: string; warmUp: string }) => {
+      if (opts.only && opts.only !== 'pki' && opts.only !== 'gateway') throw new Error(`--only is pki or gateway, not '${opts.only}'`);
       const ctx = cliContext(program.opts<GlobalOptions>(), 'bench');
       const workDir = join(ctx.stateDir, 'bench');
-      const settings = { rounds: Number(opts.rounds), seconds: Number(opts.seconds), connections: Number(opts.connections) };
+      const settings = { rounds: parseCount(opts.rounds), seconds: parseCount(opts.seconds), connections: parseCount(opts.connections) };
       const figures: Record<string, unknown> = {};
       process.stdout.write(`${settings.rounds} rounds × ${settings.seconds} s, ${settings.connections} HTTP connections; medians with the spread over rounds\n`);
       if (!opts.only || opts.only === 'gateway') {
         process.stdout.write('\nGateway pair (consumer gateway → provider gateway → echo; signing, OCSP, access rights, message log, batch timestamping all on)\n  against the reference: front proxy → mutual TLS → back proxy → echo, same keys, same pool size, same load\n');
         const { benchGatewayPair } = await import('../bench/gateway.js');
-        const result = await benchGatewayPair({ workDir, ...settings, bodySizes: [1024, 64 * 1024], largeBytes: Number(opts.largeMb) * 2 ** 20, onProgress: (line) => process.stderr.write(`    … ${line}\n`), ...(opts.profile ? { profileDir: opts.profile } : {}) });
+        const result = await benchGatewayPair({ workDir, ...settings, bodySizes: [1024, 64 * 1024], warmUpSeconds: parseCount(opts.warmUp, 0), largeBytes: parseCount(opts.largeMb, 0) * 2 ** 20, onProgress: (line) => process.stderr.write(`    … ${line}\n`), ...(opts.profile ? { profileDir: opts.profile } : {}) });
         process.stdout.write(gatewayTable(result));
         figures.gateway = result;
         if (opts.profile) process.stdout.write(await profileSummary(opts.profile));
@@ -96,7 +98,7 @@ export function registerReferenceProxy(program: Command): void {
     .action(async (o: { role: string; target: string; keystore: string; ca: string; port: string; maxSockets: string }) => {
       if (o.role !== 'front' && o.role !== 'back') throw new Error('--role is front or back');
       const { startReferenceProxy } = await import('../bench/reference-proxy.js');
-      const proxy = await startReferenceProxy({ role: o.role, target: o.target, keystore: o.keystore, ca: o.ca, port: parsePort(o.port), maxSockets: Number(o.maxSockets) });
+      const proxy = await startReferenceProxy({ role: o.role, target: o.target, keystore: o.keystore, ca: o.ca, port: parsePort(o.port), maxSockets: parseCount(o.maxSockets) });
       process.stdout.write(`reference proxy (${o.role}) listening on http${o.role === 'back' ? 's' : ''}://127.0.0.1:${proxy.port}\n`);
       process.once('SIGTERM', () => process.exit(0));
       process.once('SIGINT', () => process.exit(0));

@@ -42,3 +42,10 @@ export function parsePort(value: string): number {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`'${value}' is not a TCP port`);
   return port;
 }
+
+/** Parses a whole-number option of at least `min` (counts, seconds, sizes). */
+export function parseCount(value: string, min = 1): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`'${value}' is not a whole number of at least ${min}`);
+  return n;
+}

@@ -106,6 +106,8 @@ export function consumerHandler(ctx: GatewayContext, pools: ProviderPools) {
       const clientGone = res.destroyed && !res.writableFinished;
       if (clientGone) ctx.log.debug('the client closed its connection before the answer');
       else if (fault.code === 'InternalError') ctx.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'consumer failure');
+      // Server-side faults are ours or the provider's to look into: say which, without the body.
+      else if (fault.httpStatus >= 500) ctx.log.warn({ id: headers?.messageId, fault: fault.type, reason: fault.message }, 'exchange failed');
       outcome.status = fault.httpStatus;
       sendXRoadError(res, fault, headers?.messageId ?? 'none');
       // Drain what the client still sends, so the connection can be reused.

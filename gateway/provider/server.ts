@@ -229,7 +229,11 @@ export function providerHandler(ctx: GatewayContext) {
       res.end();
     } catch (err) {
       fault = asXRoadError(err, SIDE);
-      if (fault.code === 'InternalError') ctx.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'provider failure');
+      // The calling gateway hung up (its client went away): nothing failed here, and no one is left to answer.
+      const peerGone = res.destroyed && !res.writableFinished;
+      if (peerGone) ctx.log.debug('the calling security server closed its connection before the answer');
+      else if (fault.code === 'InternalError') ctx.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'provider failure');
+      else if (fault.httpStatus >= 500) ctx.log.warn({ id: hint.id, fault: fault.type, reason: fault.message }, 'exchange failed');
       status = fault.httpStatus;
       sendXRoadError(res, fault, hint.id || 'none');
       if (!req.readableEnded) req.resume();

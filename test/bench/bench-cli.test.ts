@@ -10,7 +10,7 @@ afterAll(() => state.cleanup());
 
 describe('camdx bench (the gateway pair against the reference proxy chain)', () => {
   it('measures both in one run, prints the ratio table and the large transfer, and writes the figures as JSON', async () => {
-    const r = await run(process.execPath, [join(PROJECT_ROOT, 'bin', 'camdx.js'), '--state-dir', state.path, 'bench', '--only', 'gateway', '--rounds', '1', '--seconds', '1', '--connections', '8', '--large-mb', '16']);
+    const r = await run(process.execPath, [join(PROJECT_ROOT, 'bin', 'camdx.js'), '--state-dir', state.path, 'bench', '--only', 'gateway', '--rounds', '1', '--seconds', '1', '--connections', '8', '--warm-up', '1', '--large-mb', '16']);
     expect(r.stderr).not.toMatch(/camdx: /);
     expect(r.code).toBe(0);
     const row = (target: string, kib: number) => new RegExp(`^  ${target.replace(/[,]/g, '\\$&')}\\s+${kib} KiB\\s+[\\d,]+/s \\([\\d,]+–[\\d,]+\\)\\s+(\\d+\\.\\d\\d \\(\\d+\\.\\d\\d–\\d+\\.\\d\\d\\))?`, 'm');
