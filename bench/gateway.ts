@@ -42,8 +42,18 @@ export interface LargeTransfer {
 
 export type TargetName = 'reference' | 'gateways' | 'gateways, batch signing off';
 
+/** Latency of one exchange with nothing queued (one connection, smallest body): what the gateways add. */
+export interface UnloadedLatency {
+  readonly bodyBytes: number;
+  readonly reference: { p50Ms: number; p99Ms: number };
+  readonly gateways: { p50Ms: number; p99Ms: number };
+  readonly addedP50Ms: number;
+  readonly addedP99Ms: number;
+}
+
 export interface GatewayBenchResult {
   readonly rows: LoadRow[];
+  readonly unloaded: UnloadedLatency;
   readonly large: LargeTransfer[];
 }
 
@@ -140,6 +150,16 @@ export async function benchGatewayPair(o: GatewayBenchOptions): Promise<GatewayB
     const ours = await started(network.gatewayPair({}, o.profileDir));
     // The JIT needs several seconds of traffic before rates settle; this first warm-up is not counted.
     for (const target of [reference, ours]) await warmUp(target, o.bodySizes, o.connections, o.warmUpSeconds);
+    const size = o.bodySizes[0]!;
+    const [refAlone, oursAlone] = [await round(reference, Buffer.alloc(size, 0x61), 1, o.seconds), await round(ours, Buffer.alloc(size, 0x61), 1, o.seconds)];
+    const unloaded: UnloadedLatency = {
+      bodyBytes: size,
+      reference: { p50Ms: refAlone!.p50Ms!, p99Ms: refAlone!.p99Ms! },
+      gateways: { p50Ms: oursAlone!.p50Ms!, p99Ms: oursAlone!.p99Ms! },
+      addedP50Ms: oursAlone!.p50Ms! - refAlone!.p50Ms!,
+      addedP99Ms: oursAlone!.p99Ms! - refAlone!.p99Ms!,
+    };
+    o.onProgress?.(`one connection, ${size / 1024} KiB: p99 ${unloaded.reference.p99Ms} ms reference, ${unloaded.gateways.p99Ms} ms gateways`);
     const rows: LoadRow[] = [];
     const referenceSeries = new Map<number, Series>();
     for (const size of o.bodySizes) {
@@ -180,7 +200,7 @@ export async function benchGatewayPair(o: GatewayBenchOptions): Promise<GatewayB
       Object.assign(series.peak, sampler.stop());
       rows.push(row('gateways, batch signing off', size, series, referenceSeries.get(size)));
     }
-    return { rows, large };
+    return { rows, unloaded, large };
   } finally {
     await Promise.all(targets.map((t) => t.stop()));
     await network.stop();

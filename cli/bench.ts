@@ -20,6 +20,10 @@ function gatewayTable(result: GatewayBenchResult): string {
       `  ${r.target.padEnd(28)} ${`${r.bodyBytes / 1024} KiB`.padEnd(7)} ${spread(r.rate).padEnd(26)} ${ratio.padEnd(18)} ${`${r.p50Ms} ms`.padEnd(7)} ${`${r.p99Ms} ms`.padEnd(7)} ${r.peakRssMb.consumer.toFixed(0)} / ${r.peakRssMb.provider.toFixed(0)} MB`,
     );
   }
+  const u = result.unloaded;
+  lines.push(
+    `  one connection, ${u.bodyBytes / 1024} KiB: reference p50 ${u.reference.p50Ms} ms, p99 ${u.reference.p99Ms} ms; gateways p50 ${u.gateways.p50Ms} ms, p99 ${u.gateways.p99Ms} ms — added p50 ${u.addedP50Ms} ms, p99 ${u.addedP99Ms} ms`,
+  );
   for (const l of result.large) {
     lines.push(
       `  ${`${l.target}: ${(l.bytes / 2 ** 30).toFixed(l.bytes >= 2 ** 30 ? 0 : 2)} GiB body`.padEnd(36)} ${l.mbPerSecond.toFixed(0)} MB/s, RSS idle → peak front ${l.idleRssMb.consumer.toFixed(0)} → ${l.peakRssMb.consumer.toFixed(0)} MB, back ${l.idleRssMb.provider.toFixed(0)} → ${l.peakRssMb.provider.toFixed(0)} MB`,
