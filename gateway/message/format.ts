@@ -144,7 +144,17 @@ export function encodeManifest(manifest: Manifest): { text: string; bytes: Buffe
   return { text: bytes.toString('base64url'), bytes };
 }
 
-export const newSalt = (): Buffer => randomBytes(16);
+// Salts come from a pool refilled 256 at a time: one CSPRNG call instead of one per message.
+let saltPool = Buffer.alloc(0);
+let saltOffset = 0;
+export const newSalt = (): Buffer => {
+  if (saltOffset + 16 > saltPool.length) {
+    saltPool = randomBytes(4096);
+    saltOffset = 0;
+  }
+  saltOffset += 16;
+  return Buffer.from(saltPool.subarray(saltOffset - 16, saltOffset));
+};
 
 /** SHA-512 over salt ‖ data, fed incrementally (the body streams through it). */
 export class SaltedDigest {

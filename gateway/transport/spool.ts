@@ -45,8 +45,9 @@ export class Spool extends Writable {
   private memoryBytes = 0;
   private file: FileHandle | undefined;
   private filePath: string | undefined;
-  private readonly key = randomBytes(32);
-  private readonly noncePrefix = randomBytes(4);
+  // Drawn when the body first goes to disk: most bodies never do, and the CSPRNG showed in profiles.
+  private key = Buffer.alloc(0);
+  private noncePrefix = Buffer.alloc(0);
   private chunks = 0;
   private position = 0;
   private total = 0;
@@ -91,6 +92,8 @@ export class Spool extends Writable {
   private async toDisk(final: boolean): Promise<void> {
     if (!this.file) {
       this.filePath = join(this.dir, `${randomUUID()}.spool`);
+      this.key = randomBytes(32);
+      this.noncePrefix = randomBytes(4);
       const file = await open(this.filePath, 'wx+', 0o600);
       if (this.disposed) {
         // The exchange ended while the file was being opened: nothing may be left behind.
