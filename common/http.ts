@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 
 /** Starts listening and resolves with the bound port (port 0 picks a free one). */
 export function listen(server: Server, port: number, host: string): Promise<number> {
@@ -26,14 +26,4 @@ export function baseUrl(host: string, port: number, scheme = 'http'): string {
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-/** A port that was free a moment ago, for a service whose URL must be known before it starts. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from './ports.js';

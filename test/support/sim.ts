@@ -1,25 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { claimPort, portFree, releasePort } from '../../common/ports.js';
 import { MEMBERS, PORTS } from '../../sim/topology.js';
 
 const BIN = join(import.meta.dirname, '../../bin/camdx.js');
 
-const portFree = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-
-const reserved: string[] = [];
-process.once('exit', () => reserved.forEach((f) => rmSync(f, { force: true })));
-
 /**
  * A `--port-offset` under which every port of the default network is free right now, each port
- * reserved for this test process (lock files) so networks of test files running side by side
+ * claimed for this test process (common/ports.ts) so networks of test files running side by side
  * never overlap. The ports stay below the kernel's ephemeral range, where outgoing connections
  * could take them.
  */
@@ -28,22 +16,10 @@ export async function freePortOffset(): Promise<number> {
   const ceiling = 32_768 - Math.max(...all) - 1;
   for (let attempt = 0; attempt < 100; attempt++) {
     const offset = 15_000 + Math.floor(Math.random() * (ceiling - 15_000));
-    const locks: string[] = [];
-    const taken = all.every((p) => {
-      const lock = join(tmpdir(), `camdx-test-port-${p + offset}.lock`);
-      try {
-        writeFileSync(lock, String(process.pid), { flag: 'wx' });
-        locks.push(lock);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    if (taken && (await Promise.all(all.map((p) => portFree(p + offset)))).every(Boolean)) {
-      reserved.push(...locks);
-      return offset;
-    }
-    locks.forEach((f) => rmSync(f, { force: true }));
+    const claimed: number[] = [];
+    const taken = all.every((p) => claimPort(p + offset) && claimed.push(p + offset));
+    if (taken && (await Promise.all(all.map((p) => portFree(p + offset)))).every(Boolean)) return offset;
+    claimed.forEach(releasePort);
   }
   throw new Error('no free port offset for the simulation');
 }
