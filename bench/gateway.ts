@@ -1,6 +1,6 @@
 import http from 'node:http';
 import autocannon from 'autocannon';
-import { summarise, type Rate, type RoundsSummary } from './measure.js';
+import { httpRate, summarise, type Rate, type RoundsSummary } from './measure.js';
 import { BenchNetwork, type BenchTarget } from './network.js';
 import { rssOf, rssSampler } from './rss.js';
 
@@ -61,12 +61,8 @@ const MB = 2 ** 20;
 const mb = (r: Record<string, number>) => ({ consumer: r.consumer! / MB, provider: r.provider! / MB });
 
 /** Load on one target for `seconds`, after a warm-up that is not counted. */
-async function round(target: BenchTarget, body: Buffer, connections: number, seconds: number): Promise<Rate> {
-  const options = { url: target.url, method: 'POST' as const, body, headers: { ...target.headers, 'content-type': 'application/octet-stream' }, connections, duration: seconds };
-  await autocannon({ ...options, duration: 1 });
-  const result = await autocannon(options);
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${target.url}: ${result.non2xx} non-2xx answers (${JSON.stringify(result.statusCodeStats)}) and ${result.errors} errors under load${target.logs ? `; see ${target.logs}` : ''}`);
-  return { perSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
+function round(target: BenchTarget, body: Buffer, connections: number, seconds: number): Promise<Rate> {
+  return httpRate(target.url, body, { ...target.headers, 'content-type': 'application/octet-stream' }, connections, seconds, target.logs);
 }
 
 async function warmUp(target: BenchTarget, sizes: readonly number[], connections: number, seconds: number): Promise<void> {

@@ -27,12 +27,18 @@ export function inProcessRate(fn: () => void, seconds: number): Rate {
   return { perSecond: calls / ((performance.now() - start) / 1000) };
 }
 
-/** Drives one HTTP endpoint with a fixed body over a fixed number of connections. */
-export async function httpRate(url: string, body: Buffer, contentType: string, connections: number, seconds: number): Promise<Rate> {
-  const options = { url, method: 'POST' as const, body, headers: { 'content-type': contentType }, connections, duration: seconds };
-  await autocannon({ ...options, duration: 1 }); // warm-up, excluded
+/**
+ * Drives one HTTP endpoint with a fixed body over a fixed number of connections, after a 1 s
+ * warm-up that is not counted. Any non-2xx answer or error fails the measurement, naming the
+ * status codes (and `logs`, where the server's reasons are).
+ */
+export async function httpRate(url: string, body: Buffer, headers: Record<string, string>, connections: number, seconds: number, logs?: string): Promise<Rate> {
+  const options = { url, method: 'POST' as const, body, headers, connections, duration: seconds };
+  await autocannon({ ...options, duration: 1 });
   const result = await autocannon(options);
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${url}: ${result.non2xx} non-2xx answers (${JSON.stringify(result.statusCodeStats)}) and ${result.errors} errors under load${logs ? `; see ${logs}` : ''}`);
+  }
   return { perSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
 }
 

@@ -53,8 +53,8 @@ export async function benchPki(options: PkiBenchOptions): Promise<PkiBenchResult
     const ocspHttp = [];
     const tsaHttp = [];
     for (const _ of rounds) {
-      ocspHttp.push(await httpRate(`${server.url}/ocsp`, ocspQuery, 'application/ocsp-request', options.connections, options.seconds));
-      tsaHttp.push(await httpRate(`${server.url}/tsa`, tsaQuery, 'application/timestamp-query', options.connections, options.seconds));
+      ocspHttp.push(await httpRate(`${server.url}/ocsp`, ocspQuery, { 'content-type': 'application/ocsp-request' }, options.connections, options.seconds));
+      tsaHttp.push(await httpRate(`${server.url}/tsa`, tsaQuery, { 'content-type': 'application/timestamp-query' }, options.connections, options.seconds));
     }
     return {
       ocsp: { inProcess: summarise(ocspLocal), http: summarise(ocspHttp) },

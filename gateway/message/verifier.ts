@@ -113,7 +113,9 @@ export class MessageVerifier {
       throw new VerificationError('CertValidation', `the signing certificate belongs to ${facts.subject.serialNumber ?? 'no member'}, not ${signerMember}`);
     }
 
-    const statement = this.statement(msg.signature, signer);
+    // One hash of the document serves as the verification cache key and as its name in the log.
+    const signatureHash = createHash('sha256').update(msg.signature).digest('hex');
+    const statement = this.statement(msg.signature, signatureHash, signer);
     if (!statement.root.equals(root)) throw new VerificationError('InvalidSignatureValue', 'the hash chain does not lead to the signed root');
 
     if (!msg.ocsp) throw new VerificationError('CertValidation', 'no OCSP response for the signing certificate');
@@ -138,16 +140,16 @@ export class MessageVerifier {
       leaf,
       signer,
       signature: msg.signature,
-      signatureHash: createHash('sha256').update(msg.signature).digest('hex'),
+      signatureHash,
       chain: msg.chain ?? '',
       ocsp: msg.ocsp,
       statement,
     };
   }
 
-  private statement(xml: string, signer: X509Certificate): BatchStatement {
+  private statement(xml: string, xmlHash: string, signer: X509Certificate): BatchStatement {
     const started = performance.now();
-    const key = this.options.cacheSignatures ? `${createHash('sha256').update(xml).digest('hex')}:${signer.fingerprint256}` : '';
+    const key = this.options.cacheSignatures ? `${xmlHash}:${signer.fingerprint256}` : '';
     const known = key ? this.verifiedDocuments.get(key) : undefined;
     if (known) {
       this.options.onVerify?.(performance.now() - started, true);

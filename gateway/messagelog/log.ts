@@ -41,6 +41,30 @@ export interface OperationalRecord extends Omit<ExchangeRecord, 'request' | 'res
   readonly id: number;
 }
 
+/** One `records` row's metadata, as the database stores it (operational records, archives). */
+export function operationalRecordOf(r: Record<string, unknown>): OperationalRecord {
+  return {
+    id: r.id as number,
+    messageId: r.message_id as string,
+    requestId: r.request_id as string,
+    side: r.side as 'Client' | 'Producer',
+    client: r.client as string,
+    service: r.service as string,
+    endpoint: r.endpoint as string,
+    peerServer: r.peer_server as string | null,
+    requestInTs: r.request_in_ts as number,
+    requestOutTs: r.request_out_ts as number | null,
+    responseInTs: r.response_in_ts as number | null,
+    responseOutTs: r.response_out_ts as number | null,
+    requestSize: r.request_size as number | null,
+    responseSize: r.response_size as number | null,
+    status: r.status as number | null,
+    succeeded: r.succeeded === 1,
+    faultCode: r.fault_code as string | null,
+    faultString: r.fault_string as string | null,
+  };
+}
+
 export interface UnstampedSignature {
   readonly hash: string;
   readonly xml: string;
@@ -233,26 +257,7 @@ export class MessageLog {
 
   operationalRecords(q: { from: number; to: number; client?: string; service?: string; limit: number }): OperationalRecord[] {
     const rows = this.stmt.query.all({ from: q.from, to: q.to, client: q.client ?? null, service: q.service ?? null, limit: q.limit }) as Array<Record<string, unknown>>;
-    return rows.map((r) => ({
-      id: r.id as number,
-      messageId: r.message_id as string,
-      requestId: r.request_id as string,
-      side: r.side as 'Client' | 'Producer',
-      client: r.client as string,
-      service: r.service as string,
-      endpoint: r.endpoint as string,
-      peerServer: r.peer_server as string | null,
-      requestInTs: r.request_in_ts as number,
-      requestOutTs: r.request_out_ts as number | null,
-      responseInTs: r.response_in_ts as number | null,
-      responseOutTs: r.response_out_ts as number | null,
-      requestSize: r.request_size as number | null,
-      responseSize: r.response_size as number | null,
-      status: r.status as number | null,
-      succeeded: r.succeeded === 1,
-      faultCode: r.fault_code as string | null,
-      faultString: r.fault_string as string | null,
-    }));
+    return rows.map(operationalRecordOf);
   }
 
   count(): number {

@@ -1,4 +1,5 @@
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+import { seededRandom } from './random.js';
 
 /**
  * Synthetic registry photos: a passport-style head-and-shoulders drawing, deterministic from the
@@ -27,17 +28,6 @@ export interface FacePose {
 
 export const DEFAULT_FACE_SIZE = 256;
 
-/** mulberry32: the same generator as the population, so a seed means the same face everywhere. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SKIN: readonly (readonly [number, number, number])[] = [
   [255, 224, 196], [241, 194, 160], [224, 172, 135], [198, 144, 106], [176, 122, 86], [150, 100, 68], [120, 80, 55], [232, 190, 150], [210, 160, 120],
@@ -52,7 +42,7 @@ const rgb = ([r, g, b]: readonly [number, number, number], k = 1) => `rgb(${Math
 
 /** Every random choice is drawn up front and in a fixed order, so a pose never changes the face. */
 function traits(person: FacePerson) {
-  const rnd = random(person.faceSeed);
+  const rnd = seededRandom(person.faceSeed);
   const between = (lo: number, hi: number) => lo + (hi - lo) * rnd();
   const pick = <T>(list: readonly T[]) => list[Math.floor(rnd() * list.length)]!;
   const male = person.gender === 'M';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { FAMILY_NAMES, GIVEN_NAMES_FEMALE, GIVEN_NAMES_MALE, PROVINCES } from './names.js';
+import { seededRandom } from './random.js';
 
 /**
  * The synthetic population shared by CamDigiKey (user accounts) and the MOI civil registry:
@@ -36,17 +37,6 @@ export interface Person {
 
 export const DEFAULT_POPULATION = { seed: 'camdx-sim-population-v1', size: 5000 } as const;
 
-/** mulberry32 over a 32-bit seed: small, fast, and the same everywhere. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const seedOf = (text: string) => createHash('sha256').update(text).digest().readUInt32BE(0);
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
@@ -54,7 +44,7 @@ const isoDate = (d: Date) => d.toISOString().slice(0, 10);
 
 /** The person at `index` of the population named by `seed`. */
 export function personAt(seed: string, index: number): Person {
-  const rnd = random(seedOf(`${seed}:${index}`));
+  const rnd = seededRandom(seedOf(`${seed}:${index}`));
   const pick = <T>(list: readonly T[]) => list[Math.floor(rnd() * list.length)]!;
   const gender = rnd() < 0.5 ? 'M' : 'F';
   const [lastNameKh, lastNameEn] = pick(FAMILY_NAMES);

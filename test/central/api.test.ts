@@ -1,10 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CentralApiError } from '../../central/admin-client.js';
 import { createCsr } from '../../certs/csr.js';
 import { generateKeyPair } from '../../certs/keys.js';
 import { getProfile } from '../../certs/profiles.js';
-import { startTestCentral, type TestCentral } from '../support/central.js';
+import { failure, startTestCentral, type TestCentral } from '../support/central.js';
 
 let t: TestCentral;
 beforeAll(async () => {
@@ -12,16 +11,6 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-/** The status, error kind and field of a failed call. */
-async function failure(call: Promise<unknown>): Promise<{ status: number; error: string; field?: string; message: string }> {
-  try {
-    await call;
-  } catch (err) {
-    if (err instanceof CentralApiError) return { status: err.status, error: err.error, field: err.field, message: err.message };
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const api = <T = unknown>(method: string, path: string, body?: unknown) => t.admin.call<T>(method, path, body);
 

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CentralApiError } from '../../central/admin-client.js';
 import { openDatabase } from '../../common/sqlite.js';
 import { Registry } from '../../central/registry/registry.js';
 import { REGISTRY_MIGRATIONS } from '../../central/registry/schema.js';
-import { startTestCentral, type TestCentral } from '../support/central.js';
+import { failure, startTestCentral, type TestCentral } from '../support/central.js';
 import { run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -14,15 +13,6 @@ const SERVER = 'CAMDX/GOV/MOI/SS1';
 const api = <T = unknown>(method: string, path: string, body?: unknown) => t.admin.call<T>(method, path, body);
 type Server = { id: string; address: string; monitoringUrl: string | null };
 
-async function failure(call: Promise<unknown>): Promise<{ status: number; error: string; field?: string; message: string }> {
-  try {
-    await call;
-  } catch (err) {
-    if (err instanceof CentralApiError) return { status: err.status, error: err.error, field: err.field, message: err.message };
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** The global configuration's payload, as gateways get it. */
 async function globalConf(): Promise<{ version: number; securityServers: Array<Record<string, unknown>> }> {

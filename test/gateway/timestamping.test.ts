@@ -32,14 +32,16 @@ const send = (path = '/echo/x', service = SERVICE) => call(`${n.consumer.consume
 const db = (g: TestGateway) => new Database(join(g.dir, 'messagelog.db'), { readonly: true });
 const pkiFault = (body: Record<string, unknown>) =>
   fetch(`${n.central.pki.url}/admin/faults/tsa`, { method: 'PUT', headers: { authorization: `Bearer ${n.central.pki.pki.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const unstamped = (g: TestGateway) => {
+/** `sql` is a `SELECT COUNT(*) AS n …` on the gateway's message log, read without disturbing it. */
+const countIn = (g: TestGateway, sql: string) => {
   const d = db(g);
   try {
-    return (d.prepare('SELECT COUNT(*) AS n FROM signatures WHERE timestamp_id IS NULL').get() as { n: number }).n;
+    return (d.prepare(sql).get() as { n: number }).n;
   } finally {
     d.close();
   }
 };
+const unstamped = (g: TestGateway) => countIn(g, 'SELECT COUNT(*) AS n FROM signatures WHERE timestamp_id IS NULL');
 async function waitStamped(g: TestGateway, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (unstamped(g) > 0) {
@@ -221,14 +223,7 @@ describe('archives', () => {
 describe('TSA outages', () => {
   it('serve within the grace period, refuse with TimestampingFailed after it, and catch up without losing a record', async () => {
     await Promise.all([waitStamped(n.consumer), waitStamped(n.provider)]);
-    const count = (g: TestGateway) => {
-      const d = db(g);
-      try {
-        return (d.prepare('SELECT COUNT(*) AS n FROM records').get() as { n: number }).n;
-      } finally {
-        d.close();
-      }
-    };
+    const count = (g: TestGateway) => countIn(g, 'SELECT COUNT(*) AS n FROM records');
     const before = { consumer: count(n.consumer), provider: count(n.provider) };
     expect((await pkiFault({ down: true })).status).toBe(200);
     try {

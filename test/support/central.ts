@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CentralAdminClient } from '../../central/admin-client.js';
+import { CentralAdminClient, CentralApiError } from '../../central/admin-client.js';
 import { initCentral, startCentral, type RunningCentral } from '../../central/central.js';
 import { centralLayout, type CentralSettings } from '../../central/settings.js';
 import { capturingLogger, startTestPki, type TestPki } from './pki.js';
@@ -51,4 +51,15 @@ export async function startTestCentral(settings: Partial<CentralSettings> = {}, 
     },
   };
   return t;
+}
+
+/** The status, error kind, field and message of an admin call that must fail. */
+export async function failure(call: Promise<unknown>): Promise<{ status: number; error: string; field?: string; message: string }> {
+  try {
+    await call;
+  } catch (err) {
+    if (err instanceof CentralApiError) return { status: err.status, error: err.error, field: err.field, message: err.message };
+    throw err;
+  }
+  throw new Error('expected the call to fail');
 }

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { strToU8, zipSync, type Zippable } from 'fflate';
 import { writeFileAtomic } from '../../../common/files.js';
 import type { GlobalConf } from '../../../protocol/globalconf.js';
+import { operationalRecordOf } from '../log.js';
 import { ARCHIVE_FORMAT, ARCHIVE_MIME, README, type ArchiveManifest, type ArchivedPart, type ArchivedRecord } from './layout.js';
 
 export interface ExportResult {
@@ -46,24 +47,7 @@ export function exportArchive(o: { database: string; server: string; conf: Globa
       };
     };
     const records: ArchivedRecord[] = rows.map((r) => ({
-      id: r.id as number,
-      messageId: r.message_id as string,
-      requestId: r.request_id as string,
-      side: r.side as 'Client' | 'Producer',
-      client: r.client as string,
-      service: r.service as string,
-      endpoint: r.endpoint as string,
-      peerServer: r.peer_server as string | null,
-      requestInTs: r.request_in_ts as number,
-      requestOutTs: r.request_out_ts as number | null,
-      responseInTs: r.response_in_ts as number | null,
-      responseOutTs: r.response_out_ts as number | null,
-      requestSize: r.request_size as number | null,
-      responseSize: r.response_size as number | null,
-      status: r.status as number | null,
-      succeeded: r.succeeded === 1,
-      faultCode: r.fault_code as string | null,
-      faultString: r.fault_string as string | null,
+      ...operationalRecordOf(r),
       request: part('request', r),
       response: part('response', r),
     }));

@@ -15,6 +15,8 @@
  *   ocsp/<sha256>.der             OCSP responses for them, as sent with the messages
  *   trust/*.pem                   the approved CAs, their roots and the TSAs, from the global configuration
  */
+import type { OperationalRecord } from '../log.js';
+
 export const ARCHIVE_MIME = 'application/vnd.camdx.messagelog+zip';
 export const ARCHIVE_FORMAT = 'camdx-messagelog-archive/1';
 
@@ -26,25 +28,8 @@ export interface ArchivedPart {
   readonly ocsp: string;
 }
 
-export interface ArchivedRecord {
-  readonly id: number;
-  readonly messageId: string;
-  readonly requestId: string;
-  readonly side: 'Client' | 'Producer';
-  readonly client: string;
-  readonly service: string;
-  readonly endpoint: string;
-  readonly peerServer: string | null;
-  readonly requestInTs: number;
-  readonly requestOutTs: number | null;
-  readonly responseInTs: number | null;
-  readonly responseOutTs: number | null;
-  readonly requestSize: number | null;
-  readonly responseSize: number | null;
-  readonly status: number | null;
-  readonly succeeded: boolean;
-  readonly faultCode: string | null;
-  readonly faultString: string | null;
+/** A record's metadata (the same fields as an operational record) and its two signed parts. */
+export interface ArchivedRecord extends OperationalRecord {
   readonly request: ArchivedPart | null;
   readonly response: ArchivedPart | null;
 }

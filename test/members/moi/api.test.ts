@@ -8,6 +8,7 @@ import { holderOf, type Citizen } from '../../../members/moi/registry.js';
 import { startMoiService, type RunningMoi } from '../../../members/moi/server.js';
 import { renderFace } from '../../../members/population/face.js';
 import { call } from '../../support/http.js';
+import { userInfo } from '../../support/kyc.js';
 import { tempDir } from '../../support/tmp.js';
 
 const dir = tempDir();
@@ -41,17 +42,6 @@ async function post(endpoint: string, body: unknown, raw?: string): Promise<Answ
   return { status: res.status, ...json };
 }
 
-const userInfo = (c: Citizen) => ({
-  idNumber: c.idNumber,
-  firstNameKh: c.firstNameKh,
-  lastNameKh: c.lastNameKh,
-  firstNameEn: c.firstNameEn,
-  lastNameEn: c.lastNameEn,
-  gender: c.gender,
-  dob: c.dob,
-  issuedDate: c.issuedDate,
-  expiredDate: c.expiredDate,
-});
 const b64 = (b: Buffer) => b.toString('base64');
 const card = (c: Citizen) => b64(renderSampleCard(holderOf(c), 'jpeg', 80));
 

@@ -5,6 +5,7 @@ import { holderOf, type Citizen } from '../../../members/moi/registry.js';
 import { startMoiService, type RunningMoi } from '../../../members/moi/server.js';
 import { call } from '../../support/http.js';
 import { CLIENT, startTestNetwork, type TestNetwork } from '../../support/network.js';
+import { userInfo } from '../../support/kyc.js';
 import { tempDir } from '../../support/tmp.js';
 
 const KYC = 'CAMDX/GOV/MOI/KYC/kyc';
@@ -34,17 +35,6 @@ async function viaCamdx(endpoint: string, body: unknown) {
   return { status: res.status, service: res.headers['x-road-service'], ...(JSON.parse(res.body.toString()) as { error: number; message: string; data: Record<string, unknown> | null }) };
 }
 
-const userInfo = (c: Citizen) => ({
-  idNumber: c.idNumber,
-  firstNameKh: c.firstNameKh,
-  lastNameKh: c.lastNameKh,
-  firstNameEn: c.firstNameEn,
-  lastNameEn: c.lastNameEn,
-  gender: c.gender,
-  dob: c.dob,
-  issuedDate: c.issuedDate,
-  expiredDate: c.expiredDate,
-});
 
 describe('Open KYC through the CamDX gateways', () => {
   it('confirms a person whose every field matches', async () => {
