@@ -134,8 +134,10 @@ export async function exchange(
   });
   responded.catch(() => undefined);
 
-  // Request body: client → digest → provider gateway, then the signature as trailers.
+  // Request body: client → digest → provider gateway, then the signature as trailers. Corked, a
+  // small request leaves as one TLS write with its signature instead of two.
   let requestLeaf: Buffer;
+  upstream.cork();
   try {
     const { digest, bytes } = await carry(req, upstream, { salt, limit: ctx.config.limits.maxBodyBytes, end: false });
     outcome.requestBytes = bytes;
@@ -158,6 +160,7 @@ export async function exchange(
     const signed = await ctx.signer.sign(requestLeaf);
     upstream.addTrailers({ [H.manifest]: encoded.text, [H.chain]: signed.chain, [H.signature]: Buffer.from(signed.signature).toString('base64') });
     upstream.end();
+    while (upstream.writableCorked) upstream.uncork();
     outcome.request = {
       manifest: encoded.text,
       chain: signed.chain,

@@ -184,6 +184,8 @@ export function providerHandler(ctx: GatewayContext) {
       }
       const responseSalt = newSalt();
       const headText = encodeHead({ status, headers: endToEndHeaders(upstream.rawHeaders) });
+      // Corked, a small answer leaves as one TLS write with its signature instead of two.
+      res.cork();
       res.writeHead(200, {
         'content-type': 'application/octet-stream',
         trailer: TRAILERS,
@@ -227,7 +229,9 @@ export function providerHandler(ctx: GatewayContext) {
       if (service.timestampSynchronously) await ctx.timestamper.stampNow([request.signatureHash, response.signatureHash], SIDE);
       res.addTrailers({ [H.manifest]: encoded.text, [H.chain]: signed.chain, [H.signature]: Buffer.from(signed.signature).toString('base64') });
       res.end();
+      while (res.writableCorked) res.uncork();
     } catch (err) {
+      while (res.writableCorked) res.uncork();
       fault = asXRoadError(err, SIDE);
       // The calling gateway hung up (its client went away): nothing failed here, and no one is left to answer.
       const peerGone = res.destroyed && !res.writableFinished;

@@ -17,7 +17,8 @@ export interface Carried {
  * Moves a body from `source` to `sink`, digesting it (salted SHA-512) and enforcing a size
  * limit on the way, with back-pressure. With `end`, it ends the sink and settles once the sink
  * has finished; without, it settles when the source has ended and leaves the sink open (the
- * signature still has to follow as trailers).
+ * signature still has to follow as trailers). A corked sink is uncorked at the first
+ * back-pressure, so only bodies below the sink's buffer size are held for one write.
  *
  * This is what a Transform inside `stream/promises` pipeline did; done by hand it costs no
  * extra stream and no AbortController per message, which the profile showed on every request.
@@ -39,7 +40,11 @@ export function carry(source: Readable, sink: Writable, o: { salt: Buffer; limit
     const onData = (chunk: Buffer) => {
       if (digest.bytes + chunk.length > o.limit) return settle(new BodyTooLarge(o.limit));
       digest.update(chunk);
-      if (!sink.write(chunk)) source.pause();
+      if (!sink.write(chunk)) {
+        source.pause();
+        // A sink corked to send a small body with its trailers in one write must not wait for a drain it holds back.
+        while (sink.writableCorked) sink.uncork();
+      }
     };
     const onDrain = () => source.resume();
     const onEnd = () => (o.end ? sink.end() : settle());

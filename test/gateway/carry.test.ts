@@ -33,6 +33,38 @@ describe('carrying a body', () => {
     expect(sink.writableFinished).toBe(true);
   });
 
+  it('holds a small body in a corked sink for one write, and uncorks a large one at the first back-pressure', async () => {
+    const writes: number[] = [];
+    const sink = () =>
+      new Writable({
+        highWaterMark: 16 * 1024,
+        writev(chunks, done) {
+          writes.push(chunks.length);
+          setImmediate(done);
+        },
+        write(_chunk: Buffer, _e, done) {
+          writes.push(1);
+          setImmediate(done);
+        },
+      });
+    const small = sink();
+    small.cork();
+    await carry(Readable.from([Buffer.alloc(100), Buffer.alloc(100)]), small, { salt, limit: 2 ** 20, end: false });
+    expect(writes).toEqual([]);
+    small.end(Buffer.from('trailer'));
+    small.uncork();
+    await new Promise((resolve) => small.once('finish', resolve));
+    expect(writes).toEqual([3]);
+
+    // Without the uncork this would wait for a drain that a corked sink never emits.
+    const large = sink();
+    large.cork();
+    const body = Array.from({ length: 64 }, () => randomBytes(4096));
+    const result = await carry(Readable.from(body), large, { salt, limit: 2 ** 20, end: true });
+    expect(result.bytes).toBe(64 * 4096);
+    expect(large.writableCorked).toBe(0);
+  });
+
   it('leaves the sink open when asked (the signature follows as trailers)', async () => {
     const sink = new PassThrough();
     await carry(Readable.from([Buffer.from('abc')]), sink, { salt, limit: 100, end: false });
