@@ -20,20 +20,25 @@ interface Waiting {
 }
 
 /**
- * Signs message leaves. With batching, every leaf that asks during one turn of the event loop
- * (all the message bodies that finished in the same I/O phase) is signed with one signature
- * over their Merkle root, each getting its own hash chain — X-Road's batch signing. Without
- * batching each leaf is signed alone, at once.
+ * Signs message leaves. With batching, the leaves that ask while a batch is open are signed
+ * with one signature over their Merkle root, each getting its own hash chain — X-Road's batch
+ * signing. A batch stays open for another turn of the event loop as long as it grew in the
+ * last one (at most `maxTurns`): idle, a leaf is signed after one turn; under load the batch
+ * gathers the messages of a few turns, and the XML signature (which costs far more than its
+ * ECDSA) is paid once for all of them. Without batching each leaf is signed alone, at once.
  */
 export class MessageSigner {
   private readonly xml: XmlBatchSigner;
   private queue: Waiting[] = [];
   private scheduled = false;
+  /** Queue length at the last look, and looks taken, while a batch is open. */
+  private seen = 0;
+  private turns = 0;
 
   constructor(
     key: KeyObject,
     readonly certificate: X509Certificate,
-    private readonly options: { batching: boolean; maxBatch?: number; onBatch?: (size: number, ms: number) => void } = { batching: true },
+    private readonly options: { batching: boolean; maxBatch?: number; maxTurns?: number; onBatch?: (size: number, ms: number) => void } = { batching: true },
   ) {
     this.xml = new XmlBatchSigner(key, certificate);
   }
@@ -44,9 +49,22 @@ export class MessageSigner {
       if (!this.options.batching) return this.flush();
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        this.seen = 0;
+        this.turns = 0;
+        setImmediate(() => this.linger());
       }
     });
+  }
+
+  private linger(): void {
+    const grew = this.queue.length > this.seen;
+    this.seen = this.queue.length;
+    this.turns += 1;
+    if (grew && this.turns < (this.options.maxTurns ?? 3) && this.queue.length < (this.options.maxBatch ?? 1024)) {
+      setImmediate(() => this.linger());
+      return;
+    }
+    this.flush();
   }
 
   private flush(): void {
