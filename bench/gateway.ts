@@ -2,7 +2,7 @@ import http from 'node:http';
 import autocannon from 'autocannon';
 import { httpRate, summarise, type Rate, type RoundsSummary } from './measure.js';
 import { BenchNetwork, type BenchTarget } from './network.js';
-import { rssOf, rssSampler } from './rss.js';
+import { rssOf, rssSampler } from './proc.js';
 
 export interface GatewayBenchOptions {
   readonly workDir: string;
@@ -28,8 +28,18 @@ export interface LoadRow {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly peakRssMb: { consumer: number; provider: number };
+  /** CPU per exchange (mean over rounds): front and back process, echo service, load generator, and all of them. */
+  readonly cpuMs: CpuPerExchange;
   /** Ours / reference, per round (rounds are interleaved so each pair saw the same machine state). */
   readonly ratio?: { median: number; min: number; max: number };
+}
+
+export interface CpuPerExchange {
+  readonly front: number;
+  readonly back: number;
+  readonly echo: number;
+  readonly load: number;
+  readonly total: number;
 }
 
 export interface LargeTransfer {
@@ -60,9 +70,18 @@ export interface GatewayBenchResult {
 const MB = 2 ** 20;
 const mb = (r: Record<string, number>) => ({ consumer: r.consumer! / MB, provider: r.provider! / MB });
 
-/** Load on one target for `seconds`, after a warm-up that is not counted. */
-function round(target: BenchTarget, body: Buffer, connections: number, seconds: number): Promise<Rate> {
-  return httpRate(target.url, body, { ...target.headers, 'content-type': 'application/octet-stream' }, connections, seconds, target.logs);
+/** Load on one target for `seconds`, after a warm-up that is not counted, with the CPU each process spent. */
+function round(target: BenchTarget, body: Buffer, connections: number, seconds: number, echoPid: number): Promise<Rate> {
+  return httpRate(target.url, body, { ...target.headers, 'content-type': 'application/octet-stream' }, connections, seconds, {
+    ...(target.logs ? { logs: target.logs } : {}),
+    cpuOf: { front: target.pids.consumer, back: target.pids.provider, echo: echoPid },
+  });
+}
+
+function meanCpu(rounds: readonly Rate[]): CpuPerExchange {
+  const mean = (k: string) => rounds.reduce((sum, r) => sum + (r.cpuMsPerRequest?.[k] ?? 0), 0) / rounds.length;
+  const [front, back, echo, load] = [mean('front'), mean('back'), mean('echo'), mean('load')];
+  return { front, back, echo, load, total: front + back + echo + load };
 }
 
 async function warmUp(target: BenchTarget, sizes: readonly number[], connections: number, seconds: number): Promise<void> {
@@ -87,6 +106,7 @@ function row(target: TargetName, bodyBytes: number, s: Series, reference?: Serie
     p50Ms: mid.p50Ms!,
     p99Ms: mid.p99Ms!,
     peakRssMb: mb(s.peak),
+    cpuMs: meanCpu(s.rounds),
     ...(reference ? { ratio: { median: ratios[Math.floor(ratios.length / 2)]!, min: ratios[0]!, max: ratios[ratios.length - 1]! } } : {}),
   };
 }
@@ -147,7 +167,7 @@ export async function benchGatewayPair(o: GatewayBenchOptions): Promise<GatewayB
     // The JIT needs several seconds of traffic before rates settle; this first warm-up is not counted.
     for (const target of [reference, ours]) await warmUp(target, o.bodySizes, o.connections, o.warmUpSeconds);
     const size = o.bodySizes[0]!;
-    const [refAlone, oursAlone] = [await round(reference, Buffer.alloc(size, 0x61), 1, o.seconds), await round(ours, Buffer.alloc(size, 0x61), 1, o.seconds)];
+    const [refAlone, oursAlone] = [await round(reference, Buffer.alloc(size, 0x61), 1, o.seconds, network.echoPid), await round(ours, Buffer.alloc(size, 0x61), 1, o.seconds, network.echoPid)];
     const unloaded: UnloadedLatency = {
       bodyBytes: size,
       reference: { p50Ms: refAlone!.p50Ms!, p99Ms: refAlone!.p99Ms! },
@@ -165,7 +185,7 @@ export async function benchGatewayPair(o: GatewayBenchOptions): Promise<GatewayB
       for (let r = 0; r < o.rounds; r++) {
         for (const [target, series] of [[reference, ref], [ours, gw]] as const) {
           const sampler = rssSampler(target.pids);
-          series.rounds.push(await round(target, body, o.connections, o.seconds));
+          series.rounds.push(await round(target, body, o.connections, o.seconds, network.echoPid));
           o.onProgress?.(`${target === reference ? 'reference' : 'gateways'}, ${size / 1024} KiB, round ${r + 1}: ${Math.round(series.rounds.at(-1)!.perSecond)}/s`);
           for (const [k, v] of Object.entries(sampler.stop())) series.peak[k] = Math.max(series.peak[k] ?? 0, v);
         }
@@ -190,7 +210,7 @@ export async function benchGatewayPair(o: GatewayBenchOptions): Promise<GatewayB
       const series: Series = { rounds: [], peak: {} };
       const sampler = rssSampler(unbatched.pids);
       for (let r = 0; r < o.rounds; r++) {
-        series.rounds.push(await round(unbatched, body, o.connections, o.seconds));
+        series.rounds.push(await round(unbatched, body, o.connections, o.seconds, network.echoPid));
         o.onProgress?.(`gateways with batch signing off, ${size / 1024} KiB, round ${r + 1}: ${Math.round(series.rounds.at(-1)!.perSecond)}/s`);
       }
       Object.assign(series.peak, sampler.stop());

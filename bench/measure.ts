@@ -1,9 +1,12 @@
 import autocannon from 'autocannon';
+import { cpuMeter } from './proc.js';
 
 export interface Rate {
   readonly perSecond: number;
   readonly p50Ms?: number;
   readonly p99Ms?: number;
+  /** CPU milliseconds per request of each measured process; `load` is this process (the load generator). */
+  readonly cpuMsPerRequest?: Record<string, number>;
 }
 
 export interface RoundsSummary {
@@ -32,14 +35,22 @@ export function inProcessRate(fn: () => void, seconds: number): Rate {
  * warm-up that is not counted. Any non-2xx answer or error fails the measurement, naming the
  * status codes (and `logs`, where the server's reasons are).
  */
-export async function httpRate(url: string, body: Buffer, headers: Record<string, string>, connections: number, seconds: number, logs?: string): Promise<Rate> {
+export async function httpRate(url: string, body: Buffer, headers: Record<string, string>, connections: number, seconds: number, o: { logs?: string; cpuOf?: Record<string, number> } = {}): Promise<Rate> {
   const options = { url, method: 'POST' as const, body, headers, connections, duration: seconds };
   await autocannon({ ...options, duration: 1 });
+  const meter = o.cpuOf ? cpuMeter({ ...o.cpuOf, load: process.pid }) : undefined;
   const result = await autocannon(options);
+  const cpu = meter?.stop();
   if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(`${url}: ${result.non2xx} non-2xx answers (${JSON.stringify(result.statusCodeStats)}) and ${result.errors} errors under load${logs ? `; see ${logs}` : ''}`);
+    throw new Error(`${url}: ${result.non2xx} non-2xx answers (${JSON.stringify(result.statusCodeStats)}) and ${result.errors} errors under load${o.logs ? `; see ${o.logs}` : ''}`);
   }
-  return { perSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
+  const requests = result.requests.total || 1;
+  return {
+    perSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    ...(cpu ? { cpuMsPerRequest: Object.fromEntries(Object.entries(cpu).map(([k, ms]) => [k, ms / requests])) } : {}),
+  };
 }
 
 export function summarise(rounds: readonly Rate[]): RoundsSummary {

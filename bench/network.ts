@@ -64,6 +64,11 @@ export class BenchNetwork {
     }
   }
 
+  /** The echo service's process: its CPU counts in every exchange, ours and the reference's. */
+  get echoPid(): number {
+    return this.echo.process.pid!;
+  }
+
   private dir(spec: GatewaySpec): string {
     return join(this.stateDir, 'gateways', spec.member.split('/')[2]!);
   }

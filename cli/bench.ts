@@ -12,12 +12,14 @@ const latency = (s: RoundsSummary) => {
   return mid.p50Ms === undefined ? '' : `  p50 ${mid.p50Ms} ms, p99 ${mid.p99Ms} ms`;
 };
 
+const cpu = (ms: number) => ms.toFixed(2);
+
 function gatewayTable(result: GatewayBenchResult): string {
-  const lines = [`  ${'target'.padEnd(28)} ${'body'.padEnd(7)} ${'requests/s (spread)'.padEnd(26)} ${'ratio (spread)'.padEnd(18)} ${'p50'.padEnd(7)} ${'p99'.padEnd(7)} peak RSS front / back`];
+  const lines = [`  ${'target'.padEnd(28)} ${'body'.padEnd(7)} ${'requests/s (spread)'.padEnd(26)} ${'ratio (spread)'.padEnd(18)} ${'p50'.padEnd(7)} ${'p99'.padEnd(7)} ${'peak RSS front / back'.padEnd(22)} CPU ms/exchange front / back / all`];
   for (const r of result.rows) {
     const ratio = r.ratio ? `${r.ratio.median.toFixed(2)} (${r.ratio.min.toFixed(2)}–${r.ratio.max.toFixed(2)})` : '';
     lines.push(
-      `  ${r.target.padEnd(28)} ${`${r.bodyBytes / 1024} KiB`.padEnd(7)} ${spread(r.rate).padEnd(26)} ${ratio.padEnd(18)} ${`${r.p50Ms} ms`.padEnd(7)} ${`${r.p99Ms} ms`.padEnd(7)} ${r.peakRssMb.consumer.toFixed(0)} / ${r.peakRssMb.provider.toFixed(0)} MB`,
+      `  ${r.target.padEnd(28)} ${`${r.bodyBytes / 1024} KiB`.padEnd(7)} ${spread(r.rate).padEnd(26)} ${ratio.padEnd(18)} ${`${r.p50Ms} ms`.padEnd(7)} ${`${r.p99Ms} ms`.padEnd(7)} ${`${r.peakRssMb.consumer.toFixed(0)} / ${r.peakRssMb.provider.toFixed(0)} MB`.padEnd(22)} ${cpu(r.cpuMs.front)} / ${cpu(r.cpuMs.back)} / ${cpu(r.cpuMs.total)}`,
     );
   }
   const u = result.unloaded;
@@ -29,15 +31,25 @@ function gatewayTable(result: GatewayBenchResult): string {
       `  ${`${l.target}: ${(l.bytes / 2 ** 30).toFixed(l.bytes >= 2 ** 30 ? 0 : 2)} GiB body`.padEnd(36)} ${l.mbPerSecond.toFixed(0)} MB/s, RSS idle → peak front ${l.idleRssMb.consumer.toFixed(0)} → ${l.peakRssMb.consumer.toFixed(0)} MB, back ${l.idleRssMb.provider.toFixed(0)} → ${l.peakRssMb.provider.toFixed(0)} MB`,
     );
   }
-  return `${lines.join('\n')}\n  (front = consumer gateway or front proxy, back = provider gateway or back proxy; ratio = gateways / reference, per round)\n`;
+  lines.push('  (front = consumer gateway or front proxy, back = provider gateway or back proxy; ratio = gateways / reference, per round;');
+  lines.push('   CPU "all" adds the echo service and the load generator, which shares its process with the PKI and central)');
+  for (const ours of result.rows.filter((r) => r.target === 'gateways')) {
+    const ref = result.rows.find((r) => r.target === 'reference' && r.bodyBytes === ours.bodyBytes)!;
+    lines.push(
+      `  CPU per exchange, ${ours.bodyBytes / 1024} KiB, all processes: reference ${cpu(ref.cpuMs.total)} ms, gateways ${cpu(ours.cpuMs.total)} ms → ${(ref.cpuMs.total / ours.cpuMs.total).toFixed(2)}; when the cores are busy in both runs the throughput ratio follows this one`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 async function profileSummary(dir: string): Promise<string> {
-  const { profilesIn, topSelfTime } = await import('../bench/profile.js');
-  const lines = [`\nCPU profiles in ${dir} (whole run; self time as a share of busy time, top items):`];
+  const { concernShares, profilesIn, topSelfTime } = await import('../bench/profile.js');
+  const lines = [`\nCPU profiles in ${dir} (whole run; shares of busy time):`];
   for (const file of profilesIn(dir)) {
     const { busyPercent, items } = topSelfTime(file, 12);
     lines.push(`  ${file} (busy ${busyPercent.toFixed(0)}% of the run)`);
+    lines.push(`    by concern: ${concernShares(file).map((c) => `${c.concern} ${c.percent.toFixed(0)}%`).join(', ')}`);
+    lines.push('    top functions by self time:');
     for (const item of items) lines.push(`    ${item.selfPercent.toFixed(1).padStart(5)}%  ${item.name}`);
   }
   return `${lines.join('\n')}\n`;

@@ -20,14 +20,21 @@ describe('camdx bench (the gateway pair against the reference proxy chain)', () 
       expect(r.stdout).toMatch(new RegExp(`^  gateways, batch signing off\\s+${kib} KiB`, 'm'));
     }
     expect(r.stdout).toMatch(/one connection, 1 KiB: reference p50 \d+(\.\d+)? ms, p99 \d+(\.\d+)? ms; gateways p50 \d+(\.\d+)? ms, p99 \d+(\.\d+)? ms — added p50 -?\d+(\.\d+)? ms, p99 -?\d+(\.\d+)? ms/);
+    // Where the CPU went, per exchange: each process of each target, then the whole machine.
+    expect(r.stdout).toMatch(/^  gateways\s+1 KiB .* MB\s+\d+\.\d\d \/ \d+\.\d\d \/ \d+\.\d\d$/m);
+    expect(r.stdout).toMatch(/CPU per exchange, 1 KiB, all processes: reference \d+\.\d\d ms, gateways \d+\.\d\d ms → \d+\.\d\d/);
     expect(r.stdout).toMatch(/reference: 0\.02 GiB body\s+\d+ MB\/s/);
     expect(r.stdout).toMatch(/gateways: 0\.02 GiB body\s+\d+ MB\/s, RSS idle → peak front \d+ → \d+ MB/);
 
     const files = readdirSync(join(state.path, 'bench')).filter((f) => f.endsWith('.json'));
     expect(files).toHaveLength(1);
-    const figures = JSON.parse(readFileSync(join(state.path, 'bench', files[0]!), 'utf8')) as { gateway: { rows: Array<{ target: string; ratio?: { median: number } }>; large: Array<{ bytes: number }>; unloaded: { gateways: { p99Ms: number } } } };
+    const figures = JSON.parse(readFileSync(join(state.path, 'bench', files[0]!), 'utf8')) as { gateway: { rows: Array<{ target: string; ratio?: { median: number }; cpuMs: { front: number; back: number; total: number } }>; large: Array<{ bytes: number }>; unloaded: { gateways: { p99Ms: number } } } };
     expect(figures.gateway.rows.map((x) => x.target)).toEqual(['reference', 'gateways', 'reference', 'gateways', 'gateways, batch signing off', 'gateways, batch signing off']);
     for (const x of figures.gateway.rows.filter((x) => x.target !== 'reference')) expect(x.ratio!.median).toBeGreaterThan(0);
+    // Every process did some work in every row, and the gateways more than the bare proxies.
+    for (const x of figures.gateway.rows) expect(Math.min(x.cpuMs.front, x.cpuMs.back)).toBeGreaterThan(0);
+    const [ref, ours] = figures.gateway.rows;
+    expect(ours!.cpuMs.front + ours!.cpuMs.back).toBeGreaterThan(ref!.cpuMs.front + ref!.cpuMs.back);
     expect(figures.gateway.unloaded.gateways.p99Ms).toBeGreaterThan(0);
     expect(figures.gateway.large.map((l) => l.bytes)).toEqual([16 * 2 ** 20, 16 * 2 ** 20]);
   }, 180_000);

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { profilesIn, topSelfTime } from '../../bench/profile.js';
+import { concernShares, profilesIn, topSelfTime } from '../../bench/profile.js';
 import { tempDir } from '../support/tmp.js';
 
 const dir = tempDir();
@@ -31,6 +31,36 @@ describe('CPU profile summary', () => {
     expect(items).toEqual([
       { name: 'sign message/xmldsig.ts:42', selfPercent: 75 },
       { name: 'insert better-sqlite3/lib/methods/transaction.js:10', selfPercent: 25 },
+    ]);
+  });
+
+  it('sorts busy time by concern: the outermost of our entry points on the stack, else the innermost frame', () => {
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)'), children: [2, 3, 6, 7, 8, 9, 10] },
+        { id: 2, callFrame: frame('(idle)') },
+        { id: 3, callFrame: frame('handler', 'file:///x/dist/gateway.js'), children: [4] },
+        { id: 4, callFrame: frame('verifySignatureDocument', 'file:///x/dist/chunk.js'), children: [5] },
+        // Hashing inside the XML verification is the XML signature's time, not the digests'.
+        { id: 5, callFrame: frame('digest', 'node:internal/crypto/hash') },
+        { id: 6, callFrame: frame('writev') },
+        { id: 7, callFrame: frame('run', 'file:///x/node_modules/better-sqlite3/lib/methods/statement.js') },
+        { id: 8, callFrame: frame('(garbage collector)') },
+        { id: 9, callFrame: frame('update', 'node:internal/crypto/hash') },
+        { id: 10, callFrame: frame('somethingElse', 'file:///x/dist/gateway.js') },
+      ],
+      samples: [2, 5, 5, 6, 6, 6, 7, 8, 9, 10],
+      timeDeltas: Array(10).fill(100),
+    };
+    const file = join(dir.path, 'b.cpuprofile');
+    writeFileSync(file, JSON.stringify(profile));
+    expect(concernShares(file).map((c) => [c.concern, Math.round(c.percent)])).toEqual([
+      ['HTTP and TLS', 33],
+      ['XML signature', 22],
+      ['message log (SQLite)', 11],
+      ['garbage collection', 11],
+      ['digests', 11],
+      ['other', 11],
     ]);
   });
 });
