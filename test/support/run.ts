@@ -16,6 +16,8 @@ export function run(command: string, args: readonly string[], options: { input?:
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    // A program that exits without reading its input closes the pipe first (EPIPE); its exit code tells the story.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }
