@@ -173,10 +173,12 @@ export class MessageVerifier {
 
 /**
  * Refuses a message seen before, and any signed outside the accepted window (so the set of
- * remembered messages stays bounded). Keyed by the message's leaf hash, which is unique per
- * message because every manifest has a random salt.
+ * remembered messages stays bounded). Keyed by the first 128 bits of the message's leaf hash —
+ * unique per message, as every manifest has a random salt, and a quarter of the full hash's
+ * memory: at hundreds of messages a second the window holds hundreds of thousands of them.
  */
 export class ReplayGuard {
+  /** Leaf key → when it may be forgotten (signing time + window), in arrival order. */
   private readonly seen = new Map<string, number>();
 
   constructor(
@@ -185,20 +187,39 @@ export class ReplayGuard {
   ) {}
 
   remember(leafHex: string, signedAt: number): void {
-    this.seen.set(leafHex, signedAt);
+    this.seen.set(keyOf(Buffer.from(leafHex, 'hex')), signedAt + this.windowMs);
   }
 
   check(leaf: Buffer, signedAt: string): void {
     const now = this.clock();
     const at = Date.parse(signedAt);
     if (Math.abs(now - at) > this.windowMs) throw new VerificationError('InvalidSignatureValue', `the message was signed at ${signedAt}, outside the accepted window of ${this.windowMs / 60000} minutes`);
-    const hex = leaf.toString('hex');
-    if (this.seen.has(hex)) throw new VerificationError('InvalidSignatureValue', 'the message was already received (replay)');
-    this.seen.set(hex, at);
-    if (this.seen.size % 1024 === 0) for (const [k, t] of this.seen) if (now - t > this.windowMs) this.seen.delete(k);
+    this.forgetExpired(now);
+    const key = keyOf(leaf);
+    if (this.seen.has(key)) throw new VerificationError('InvalidSignatureValue', 'the message was already received (replay)');
+    this.seen.set(key, at + this.windowMs);
+  }
+
+  /** Messages remembered now. */
+  get size(): number {
+    return this.seen.size;
   }
 
   get windowMilliseconds(): number {
     return this.windowMs;
   }
+
+  /**
+   * Entries arrive in about the order they were signed, so the oldest go first and the scan
+   * stops at the first still needed (one signed slightly ahead only delays the rest by at most
+   * a window). A replay after its entry is forgotten is outside the window, and refused there.
+   */
+  private forgetExpired(now: number): void {
+    for (const [key, until] of this.seen) {
+      if (until >= now) break;
+      this.seen.delete(key);
+    }
+  }
 }
+
+const keyOf = (leaf: Buffer): string => leaf.toString('base64', 0, 16);
