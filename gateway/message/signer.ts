@@ -49,7 +49,7 @@ export class MessageSigner {
       if (!this.options.batching) return this.flush();
       if (!this.scheduled) {
         this.scheduled = true;
-        this.seen = this.queue.length;
+        this.seen = 0;
         this.turns = 0;
         setImmediate(() => this.linger());
       }
