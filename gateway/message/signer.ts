@@ -22,10 +22,13 @@ interface Waiting {
 /**
  * Signs message leaves. With batching, the leaves that ask while a batch is open are signed
  * with one signature over their Merkle root, each getting its own hash chain — X-Road's batch
- * signing. A batch stays open for another turn of the event loop as long as it grew in the
- * last one (at most `maxTurns`): idle, a leaf is signed after one turn; under load the batch
- * gathers the messages of a few turns, and the XML signature (which costs far more than its
- * ECDSA) is paid once for all of them. Without batching each leaf is signed alone, at once.
+ * signing. A batch opens with a leaf and stays open while it grows: it is signed at the first
+ * turn of the event loop that added nothing to it (the opening turn counts as growth), and at
+ * the latest after `maxTurns`. Idle, a lone leaf waits two empty turns (microseconds); under
+ * load a batch gathers the messages of three turns, and the XML signature (which costs far
+ * more than its ECDSA) is paid once for all of them — measured, this beats closing a batch at
+ * the first still look (~15 instead of ~22 messages a signature at 32 connections). Without
+ * batching each leaf is signed alone, at once.
  */
 export class MessageSigner {
   private readonly xml: XmlBatchSigner;

@@ -25,9 +25,14 @@ function expectChainsVerify(leaves: Buffer[], signed: SignedLeaf[]) {
 }
 
 describe('batch signing', () => {
-  it('signs a lone leaf after one turn, as a batch of one with an empty chain', async () => {
+  it('signs a lone leaf once a turn has added nothing to its batch, as a batch of one with an empty chain', async () => {
     const signer = new MessageSigner(signing.key.privateKey, signing.cert);
-    const signed = await signer.sign(leaf(0));
+    let settled = false;
+    const pending = signer.sign(leaf(0)).finally(() => (settled = true));
+    await turn();
+    await turn();
+    expect(settled).toBe(true);
+    const signed = await pending;
     expect(signed.batchSize).toBe(1);
     expect(signed.chain).toBe('');
     expectChainsVerify([leaf(0)], [signed]);
