@@ -1,6 +1,7 @@
 import http from 'node:http';
 import autocannon from 'autocannon';
-import { httpRate, summarise, type Rate, type RoundsSummary } from './measure.js';
+import { httpRate } from './measure.js';
+import { medianRound, summarise, type Rate, type RoundsSummary } from './rounds.js';
 import { BenchNetwork, type BenchTarget } from './network.js';
 import { rssOf, rssSampler } from './proc.js';
 
@@ -97,7 +98,7 @@ interface Series {
 
 function row(target: TargetName, bodyBytes: number, s: Series, reference?: Series): LoadRow {
   const rate = summarise(s.rounds);
-  const mid = [...s.rounds].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(s.rounds.length / 2)]!;
+  const mid = medianRound(s.rounds);
   const ratios = reference ? s.rounds.map((r, i) => r.perSecond / reference.rounds[i % reference.rounds.length]!.perSecond).sort((a, b) => a - b) : [];
   return {
     target,

@@ -1,20 +1,6 @@
 import autocannon from 'autocannon';
 import { cpuMeter } from './proc.js';
-
-export interface Rate {
-  readonly perSecond: number;
-  readonly p50Ms?: number;
-  readonly p99Ms?: number;
-  /** CPU milliseconds per request of each measured process; `load` is this process (the load generator). */
-  readonly cpuMsPerRequest?: Record<string, number>;
-}
-
-export interface RoundsSummary {
-  readonly median: number;
-  readonly min: number;
-  readonly max: number;
-  readonly rounds: readonly Rate[];
-}
+import type { Rate } from './rounds.js';
 
 /** Calls `fn` for `seconds` after a short warm-up and returns calls per second. */
 export function inProcessRate(fn: () => void, seconds: number): Rate {
@@ -51,9 +37,4 @@ export async function httpRate(url: string, body: Buffer, headers: Record<string
     p99Ms: result.latency.p99,
     ...(cpu ? { cpuMsPerRequest: Object.fromEntries(Object.entries(cpu).map(([k, ms]) => [k, ms / requests])) } : {}),
   };
-}
-
-export function summarise(rounds: readonly Rate[]): RoundsSummary {
-  const sorted = rounds.map((r) => r.perSecond).sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted[sorted.length - 1]!, rounds };
 }

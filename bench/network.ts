@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnCamdx, type ChildService } from '../common/child.js';
-import { freePort } from '../common/http.js';
+import { freePort } from '../common/ports.js';
 import { silentLogger } from '../common/log.js';
 import { pkiLayout } from '../certs/layout.js';
 import type { RawGatewayConfig } from '../gateway/config.js';

@@ -11,7 +11,8 @@ import { getProfile } from '../certs/profiles.js';
 import { createPkiServices } from '../certs/server.js';
 import { spawnCamdx } from '../common/child.js';
 import { readTimestampResponse, timestampQueryFor } from '../certs/tsa/client.js';
-import { httpRate, inProcessRate, summarise, type RoundsSummary } from './measure.js';
+import { httpRate, inProcessRate } from './measure.js';
+import { summarise, type RoundsSummary } from './rounds.js';
 
 export interface PkiBenchOptions {
   readonly workDir: string;

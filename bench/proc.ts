@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 
-// Process figures from /proc (Linux): resident memory and CPU time.
-
 /** USER_HZ: 100 on every Linux architecture Node runs on. */
 const TICKS_PER_SECOND = 100;
 
@@ -34,8 +32,9 @@ export function rssSampler(pids: Record<string, number>, everyMs = 100) {
 /** CPU time (user + system) a process has used so far, in milliseconds; 0 where /proc is missing. */
 export function cpuMsOf(pid: number): number {
   try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // Fields after the command name (which may hold spaces and parentheses): utime and stime are the 12th and 13th, in clock ticks.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * (1000 / TICKS_PER_SECOND);
   } catch {
     return 0;

@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { GatewayBenchResult } from '../bench/gateway.js';
-import type { RoundsSummary } from '../bench/measure.js';
+import { medianRound, type RoundsSummary } from '../bench/rounds.js';
 import { writeFileAtomic } from '../common/files.js';
 import { cliContext, parseCount, parsePort, type GlobalOptions } from './context.js';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const spread = (s: RoundsSummary) => `${fmt(s.median)}/s (${fmt(s.min)}–${fmt(s.max)})`;
 const latency = (s: RoundsSummary) => {
-  const mid = [...s.rounds].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(s.rounds.length / 2)]!;
+  const mid = medianRound(s.rounds);
   return mid.p50Ms === undefined ? '' : `  p50 ${mid.p50Ms} ms, p99 ${mid.p99Ms} ms`;
 };
 

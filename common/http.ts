@@ -25,5 +25,3 @@ export function close(server: Server): Promise<void> {
 export function baseUrl(host: string, port: number, scheme = 'http'): string {
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
-
-export { freePort } from './ports.js';

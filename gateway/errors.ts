@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Logger } from '../common/log.js';
 import { IdentifierError } from '../protocol/identifiers.js';
 import { XRoadError, type ErrorCode, type ErrorSide } from '../protocol/errors.js';
 import { PathError } from '../protocol/paths.js';
@@ -26,4 +27,18 @@ export function sendXRoadError(res: ServerResponse, err: XRoadError, detail: str
   const body = JSON.stringify(err.toBody(detail));
   res.writeHead(err.httpStatus, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-road-error': err.type, ...extraHeaders });
   res.end(body);
+}
+
+const PEERS = { consumer: 'the client', provider: 'the calling security server' } as const;
+
+/**
+ * Logs a failed exchange by whose problem it is, never with a body: the other side hanging up
+ * mid-exchange is nobody's failure and no one is left to answer (debug); our own bug is an
+ * error with its stack; any other server-side fault is ours or the other gateway's to look
+ * into (a warning naming the message id, the type and the reason).
+ */
+export function logFault(log: Logger, side: 'consumer' | 'provider', res: ServerResponse, fault: XRoadError, err: unknown, messageId: string | undefined): void {
+  if (res.destroyed && !res.writableFinished) log.debug(`${PEERS[side]} closed its connection before the answer`);
+  else if (fault.code === 'InternalError') log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, `${side} failure`);
+  else if (fault.httpStatus >= 500) log.warn({ id: messageId, fault: fault.type, reason: fault.message }, 'exchange failed');
 }

@@ -7,7 +7,8 @@ import { pkiLayout } from '../certs/layout.js';
 import { loadOnlinePki, type OnlinePki } from '../certs/online.js';
 import { readSettings } from '../certs/settings.js';
 import { startPkiServer, type RunningPki } from '../certs/server.js';
-import { baseUrl, freePort } from '../common/http.js';
+import { baseUrl } from '../common/http.js';
+import { freePort } from '../common/ports.js';
 import type { Logger } from '../common/log.js';
 import type { ProvisionContext } from './provision.js';
 

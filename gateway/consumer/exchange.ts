@@ -9,7 +9,7 @@ import { fail } from '../errors.js';
 import type { ConfView } from '../globalconf/view.js';
 import { decodeResponseHead, encodeHead, encodeManifest, endToEndHeaders, H, manifestLeaf, MESSAGE_PATH, newSalt, saltedDigest, TRAILERS, type Manifest } from '../message/format.js';
 import type { SignedPart } from '../messagelog/log.js';
-import { BodyTooLarge, carry } from '../transport/carry.js';
+import { BodyTooLarge, carry, endWithSignature } from '../transport/carry.js';
 import type { ProviderPools } from './pools.js';
 import type { ClientHeaders } from './parse.js';
 import { serviceText } from './parse.js';
@@ -158,9 +158,7 @@ export async function exchange(
     const encoded = encodeManifest(manifest);
     requestLeaf = manifestLeaf(encoded.bytes);
     const signed = await ctx.signer.sign(requestLeaf);
-    upstream.addTrailers({ [H.manifest]: encoded.text, [H.chain]: signed.chain, [H.signature]: Buffer.from(signed.signature).toString('base64') });
-    upstream.end();
-    while (upstream.writableCorked) upstream.uncork();
+    endWithSignature(upstream, encoded.text, signed);
     outcome.request = {
       manifest: encoded.text,
       chain: signed.chain,

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { XRoadError } from '../../protocol/errors.js';
 import type { GatewayContext } from '../context.js';
-import { asXRoadError, fail, sendXRoadError } from '../errors.js';
+import { asXRoadError, fail, logFault, sendXRoadError } from '../errors.js';
 import type { ConfView } from '../globalconf/view.js';
 import { exchange, type ExchangeOutcome } from './exchange.js';
 import { listClients, metaservice } from './metaservices.js';
@@ -102,12 +102,7 @@ export function consumerHandler(ctx: GatewayContext, pools: ProviderPools) {
       });
     } catch (err) {
       fault = asXRoadError(err, SIDE);
-      // A client that hangs up mid-exchange is not our failure; there is no one left to answer.
-      const clientGone = res.destroyed && !res.writableFinished;
-      if (clientGone) ctx.log.debug('the client closed its connection before the answer');
-      else if (fault.code === 'InternalError') ctx.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'consumer failure');
-      // Server-side faults are ours or the provider's to look into: say which, without the body.
-      else if (fault.httpStatus >= 500) ctx.log.warn({ id: headers?.messageId, fault: fault.type, reason: fault.message }, 'exchange failed');
+      logFault(ctx.log, 'consumer', res, fault, err, headers?.messageId);
       outcome.status = fault.httpStatus;
       sendXRoadError(res, fault, headers?.messageId ?? 'none');
       // Drain what the client still sends, so the connection can be reused.

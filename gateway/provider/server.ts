@@ -5,11 +5,11 @@ import type { TLSSocket } from 'node:tls';
 import { XRoadError } from '../../protocol/errors.js';
 import { normaliseRequestPath } from '../../protocol/paths.js';
 import type { GatewayContext } from '../context.js';
-import { asXRoadError, fail, sendXRoadError } from '../errors.js';
+import { asXRoadError, fail, logFault, sendXRoadError } from '../errors.js';
 import { decodeRequestHead, encodeHead, encodeManifest, endToEndHeaders, H, manifestLeaf, MESSAGE_PATH, newSalt, saltedDigest, TRAILERS, type Manifest } from '../message/format.js';
 import type { VerifiedMessage } from '../message/verifier.js';
 import type { ExchangeRecord, SignedPart } from '../messagelog/log.js';
-import { BodyTooLarge, carry } from '../transport/carry.js';
+import { BodyTooLarge, carry, endWithSignature } from '../transport/carry.js';
 import { certificateHash, chainPem, checkPeerAuthCert, MIN_TLS } from '../transport/tls.js';
 import { callService, ServiceUnreachable } from './forward.js';
 
@@ -227,17 +227,11 @@ export function providerHandler(ctx: GatewayContext) {
       await ctx.messageLog.record(entry());
       recorded = true;
       if (service.timestampSynchronously) await ctx.timestamper.stampNow([request.signatureHash, response.signatureHash], SIDE);
-      res.addTrailers({ [H.manifest]: encoded.text, [H.chain]: signed.chain, [H.signature]: Buffer.from(signed.signature).toString('base64') });
-      res.end();
-      while (res.writableCorked) res.uncork();
+      endWithSignature(res, encoded.text, signed);
     } catch (err) {
       while (res.writableCorked) res.uncork();
       fault = asXRoadError(err, SIDE);
-      // The calling gateway hung up (its client went away): nothing failed here, and no one is left to answer.
-      const peerGone = res.destroyed && !res.writableFinished;
-      if (peerGone) ctx.log.debug('the calling security server closed its connection before the answer');
-      else if (fault.code === 'InternalError') ctx.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'provider failure');
-      else if (fault.httpStatus >= 500) ctx.log.warn({ id: hint.id, fault: fault.type, reason: fault.message }, 'exchange failed');
+      logFault(ctx.log, 'provider', res, fault, err, hint.id);
       status = fault.httpStatus;
       sendXRoadError(res, fault, hint.id || 'none');
       if (!req.readableEnded) req.resume();

@@ -1,5 +1,6 @@
+import type { OutgoingMessage } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
-import { SaltedDigest } from '../message/format.js';
+import { H, SaltedDigest } from '../message/format.js';
 
 export class BodyTooLarge extends Error {
   constructor(readonly limit: number) {
@@ -58,4 +59,14 @@ export function carry(source: Readable, sink: Writable, o: { salt: Buffer; limit
     source.on('data', onData).on('end', onEnd).on('error', settle).on('close', onSourceClose);
     sink.on('drain', onDrain).on('error', settle).on('finish', onFinish).on('close', onSinkClose);
   });
+}
+
+/**
+ * Ends a message whose body was carried with `end: false`: the signature goes as trailers, and
+ * whatever a cork still holds (a small body, the head) leaves with it in one write.
+ */
+export function endWithSignature(out: OutgoingMessage, manifest: string, signed: { readonly chain: string; readonly signature: string }): void {
+  out.addTrailers({ [H.manifest]: manifest, [H.chain]: signed.chain, [H.signature]: Buffer.from(signed.signature).toString('base64') });
+  out.end();
+  while (out.writableCorked) out.uncork();
 }

@@ -9,8 +9,8 @@ import { Readable, Writable } from 'node:stream';
  * Holds a message body while it waits for its signature to be checked. Small bodies stay in
  * memory; past `memoryLimit` the body goes to a file outside the state directory, encrypted
  * with a key that exists only in this process for this one exchange (AES-256-GCM per record of
- * about a megabyte,
- * the record number as associated data, so records cannot be reordered, dropped or altered).
+ * about a megabyte, the record number as associated data, so records cannot be reordered,
+ * dropped or altered).
  * The file is deleted when the exchange ends, and every spool file of this gateway at start.
  */
 export class SpoolDirectory {

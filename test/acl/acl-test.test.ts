@@ -3,7 +3,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { freePort } from '../../common/http.js';
+import { freePort } from '../../common/ports.js';
 import { CLIENT, SERVICE, startTestNetwork, type TestNetwork } from '../support/network.js';
 import { run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCamdx, type ChildService } from '../../common/child.js';
-import { freePort } from '../../common/http.js';
+import { freePort } from '../../common/ports.js';
 import { readKeystore } from '../../certs/pkcs12.js';
 import { CamDigiKeyClient } from '../../members/camdigikey/client/client.js';
 import { startTestPki, type TestPki } from '../support/pki.js';

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCamdx, type ChildService } from '../../common/child.js';
-import { freePort } from '../../common/http.js';
+import { freePort } from '../../common/ports.js';
 import { run } from '../support/run.js';
 import { freePortOffset, startSim, type RunningSim } from '../support/sim.js';
 import { tempDir } from '../support/tmp.js';

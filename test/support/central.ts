@@ -3,7 +3,7 @@ import { CentralAdminClient, CentralApiError } from '../../central/admin-client.
 import { initCentral, startCentral, type RunningCentral } from '../../central/central.js';
 import { centralLayout, type CentralSettings } from '../../central/settings.js';
 import { capturingLogger, startTestPki, type TestPki } from './pki.js';
-import { freePort } from '../../common/http.js';
+import { freePort } from '../../common/ports.js';
 
 export interface TestCentral {
   readonly pki: TestPki;

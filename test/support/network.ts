@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnCamdx, type ChildService } from '../../common/child.js';
-import { freePort } from '../../common/http.js';
+import { freePort } from '../../common/ports.js';
 import { centralLayout } from '../../central/settings.js';
 import type { RawGatewayConfig } from '../../gateway/config.js';
 import { provisionGateway, type GatewaySpec } from '../../sim/provision.js';

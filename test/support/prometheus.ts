@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { freePort } from '../../common/http.js';
+import { freePort } from '../../common/ports.js';
 
 export const OPS = join(import.meta.dirname, '../../ops');
 

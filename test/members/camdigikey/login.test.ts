@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { freePort } from '../../../common/http.js';
+import { freePort } from '../../../common/ports.js';
 import { readKeystore } from '../../../certs/pkcs12.js';
 import type { CamDigiKeyClient } from '../../../members/camdigikey/client/client.js';
 import type { Person } from '../../../members/population/population.js';
