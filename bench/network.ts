@@ -53,7 +53,8 @@ export class BenchNetwork {
         ...(services ? { services } : {}),
       });
       const provider = await spec('CAMDX/GOV/BENCHGOV', 'Bench Ministry', 'API', { [BENCH_SERVICE]: { url: echo.ready[1]!, endpoints: [{ method: 'POST', path: '/**' }] } });
-      const consumer = await spec('CAMDX/COM/BENCHBANK', 'Bench Bank', 'CLIENT');
+      // The load generator is a demo client: plain HTTP, as the reference proxy is called.
+      const consumer = { ...(await spec('CAMDX/COM/BENCHBANK', 'Bench Bank', 'CLIENT')), plainHttpClients: true };
       const network = new BenchNetwork(stateDir, core, echo, { provider, consumer });
       await network.provision({});
       await core.admin.call('POST', '/access-rights', { subject: BENCH_CLIENT, service: BENCH_SERVICE, method: 'POST', path: '/**' });

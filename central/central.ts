@@ -1,6 +1,7 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { limitConnections, listenerOptions } from '../common/listen.js';
 import { writeFileAtomic, writeSecretFile } from '../common/files.js';
 import { baseUrl, close, listen } from '../common/http.js';
 import type { Logger } from '../common/log.js';
@@ -108,13 +109,13 @@ export async function startCentral(options: {
   const registry = new Registry(layout.database, settings.instance, settings.memberClasses, options.clock);
   const publisher = new ConfPublisher(registry, settings, loadSigningKey(layout), options.log, options.clock);
   await publisher.start();
-  const management = new ManagementService(registry, settings.autoApprove, options.clock);
+  const management = new ManagementService(registry, { autoApprove: settings.autoApprove, ocspFreshnessSeconds: settings.ocspFreshnessSeconds, clock: options.clock });
   const pki = settings.pki ? new PkiClient(settings.pki.url, settings.pki.adminTokenFile) : undefined;
   const monitor = new ServerMonitor(registry, options.log, options.monitoring, options.clock);
   const metrics = new CentralMetrics({ publisher, registry, monitor });
   const faults = new CentralFaults(publisher, options.log);
   const app = createCentralApp({ registry, management, publisher, settings, pki, log: options.log, metrics, monitor, faults, adminToken: readFileSync(layout.adminToken, 'utf8').trim() });
-  const server = createServer(app);
+  const server = limitConnections(createServer(listenerOptions(), app));
   const port = await listen(server, options.port, options.host);
   monitor.start();
   return {

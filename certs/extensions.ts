@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as asn1js from 'asn1js';
+import ipaddr from 'ipaddr.js';
 import * as pkijs from 'pkijs';
 import { bitPositions, bytesOf, namedBitString } from './der.js';
 import { OID } from './oids.js';
@@ -78,29 +79,26 @@ export function subjectAltNameExtension(names: AltNames): pkijs.Extension {
   return extension(OID.subjectAltName, false, new pkijs.AltName({ altNames }).toSchema());
 }
 
+/**
+ * The iPAddress GeneralName octets (RFC 5280 §4.2.1.6: 4 bytes, or 16 for IPv6) for an address
+ * in standard text form. node:net decides what is an address (no legacy `0x7f.1` or `010.0.0.1`
+ * forms, which ipaddr.js would take); zone ids (`%eth0`) have no place in a certificate.
+ */
 export function ipToBytes(ip: string): Uint8Array {
-  const kind = isIP(ip);
-  if (kind === 4) return Uint8Array.from(ip.split('.').map(Number));
-  if (kind !== 6) throw new Error(`'${ip}' is not an IP address`);
-  const [head, tail] = ip.includes('::') ? ip.split('::') : [ip, undefined];
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
-  const bytes = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    const v = parseInt(g, 16);
-    bytes[i * 2] = v >> 8;
-    bytes[i * 2 + 1] = v & 0xff;
-  });
-  return bytes;
+  if (isIP(ip) === 0 || ip.includes('%')) throw new Error(`'${ip}' is not an IP address`);
+  return Uint8Array.from(ipaddr.parse(ip).toByteArray());
 }
 
+/**
+ * An iPAddress's octets as text: dotted IPv4, or IPv6 in RFC 5952's canonical form (lower case,
+ * longest zero run compressed) with an IPv4-mapped address in mixed notation (§5), as
+ * `::ffff:127.0.0.1` — what openssl prints and people write.
+ */
 export function bytesToIp(bytes: Uint8Array): string {
-  if (bytes.length === 4) return Array.from(bytes).join('.');
-  if (bytes.length !== 16) return `invalid(${Buffer.from(bytes).toString('hex')})`;
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
-  return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+  if (bytes.length !== 4 && bytes.length !== 16) return `invalid(${Buffer.from(bytes).toString('hex')})`;
+  const address = ipaddr.fromByteArray(Array.from(bytes));
+  if (address instanceof ipaddr.IPv4) return address.toString();
+  return address.isIPv4MappedAddress() ? `::ffff:${address.toIPv4Address().toString()}` : address.toRFC5952String();
 }
 
 /** What a certificate or CSR asks for, decoded from its extensions. */

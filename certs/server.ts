@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { limitConnections, listenerOptions } from '../common/listen.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { baseUrl, close, listen } from '../common/http.js';
 import type { Logger } from '../common/log.js';
@@ -219,7 +220,7 @@ export interface RunningPki {
 
 export async function startPkiServer(pki: OnlinePki, options: { host: string; port: number; log: Logger; ocspValiditySeconds?: number }): Promise<RunningPki> {
   const app = createPkiApp(pki, createPkiServices(pki, options.ocspValiditySeconds), options.log);
-  const http = createServer(app);
+  const http = limitConnections(createServer(listenerOptions(), app));
   const port = await listen(http, options.port, options.host);
   return { url: baseUrl(options.host, port), port, server: http, close: () => close(http) };
 }

@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../common/files.js';
 import { CentralAdminClient, CentralApiError, idPath } from '../central/admin-client.js';
 import { centralLayout, DEFAULT_CENTRAL_PORT, readCentralSettings } from '../central/settings.js';
 import { DEFAULT_PKI_PORT } from '../certs/settings.js';
-import { cliContext, failCommand, parsePort, type GlobalOptions } from './context.js';
+import { cliContext, failCommand, parseCount, parsePort, type GlobalOptions } from './context.js';
 
 interface ClientOptions {
   url?: string;
@@ -102,10 +102,20 @@ export function registerCentral(program: Command): void {
     .description("print (or write) the configuration anchor gateways need to trust this central server")
     .option('--out <file>', 'write it to a file')
     .option('--refresh', 'first rebuild it from the current signing certificate only (ends a rotation overlap)')
-    .action(async (o: { out?: string; refresh?: boolean }) => {
+    .option('--min-version <n>', 'the oldest configuration version a new gateway accepts (default: the last one central signed; 0 for no floor)')
+    .action(async (o: { out?: string; refresh?: boolean; minVersion?: string }) => {
       const stateDir = cliContext(globals()).stateDir;
       if (o.refresh) (await import('../central/central.js')).refreshAnchor(stateDir);
-      const anchor = readFileSync(centralLayout(stateDir).anchor, 'utf8');
+      const { lastSignedVersion, withVersionFloor } = await import('../central/globalconf/signing-key.js');
+      const layout = centralLayout(stateDir);
+      let floor: number;
+      try {
+        floor = o.minVersion === undefined ? lastSignedVersion(layout) : parseCount(o.minVersion, 0);
+      } catch (err) {
+        failCommand(`--min-version: ${(err as Error).message}`, 2);
+      }
+      // A gateway installed with this anchor and no cached copy refuses anything older than today's version.
+      const anchor = withVersionFloor(readFileSync(layout.anchor, 'utf8'), floor);
       if (o.out) writeFileAtomic(o.out, anchor);
       else process.stdout.write(anchor);
     });

@@ -121,7 +121,15 @@ What gateways do:
       process.stdout.write(`revoked the ${o.certificate} certificate of ${config.serverId} (serial ${cert.serialNumber})\n`);
       // The gateway would notice at its next scheduled OCSP refresh (minutes); ask for one now.
       const { host, port } = config.listen.admin;
-      const refreshed = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${port}/ocsp/refresh`, { method: 'POST' }).catch(() => undefined);
+      const { readAdminToken } = await import('../gateway/admin/token.js');
+      let token: string;
+      try {
+        token = readAdminToken(config.stateDir);
+      } catch (err) {
+        failCommand(`${(err as Error).message}; the gateway would find out at its next OCSP refresh`);
+      }
+      const refreshed = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${port}/ocsp/refresh`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
+      if (refreshed?.status === 401) failCommand(`the gateway at ${host}:${port} refused the admin token in ${config.stateDir}; it would find out at its next OCSP refresh`);
       process.stdout.write(refreshed?.ok ? 'its gateway now holds the revoked status: exchanges with it fail (SslAuthenticationFailed for a TLS certificate, CertValidation for a signing one)\n' : 'its gateway is not running; it will find out when it starts\n');
       process.stdout.write(`to recover: stop it, delete its ${o.certificate === 'auth' ? 'auth' : 'sign'}.p12 (and .password), and let provisioning issue a new one (npm start does)\n`);
     });

@@ -54,9 +54,10 @@ export function registerGateway(program: Command): void {
     .option('--host <address>', 'address to bind and to publish for other gateways', '127.0.0.1')
     .requiredOption('--consumer-port <port>', 'plain HTTP port for your information systems')
     .requiredOption('--peer-port <port>', 'mutual-TLS port for other gateways')
-    .requiredOption('--admin-port <port>', 'metrics and health port')
+    .requiredOption('--admin-port <port>', 'admin port: /metrics and /health open, /records and POST /ocsp/refresh with the admin token (<dir>/admin-token)')
     .option('--service <id=url>', 'a service you provide and the base URL of its API (repeatable)', collect, [])
-    .action(async (o: { dir: string; owner: string; serverCode: string; signKey: string; signCert: string; authKey: string; authCert: string; anchor: string; host: string; consumerPort: string; peerPort: string; adminPort: string; service: string[] }) => {
+    .option('--http-client <subsystem>', 'a client subsystem whose information systems call over plain HTTP, for a demo (repeatable); other clients get HTTPS with a pinned IS certificate, as in X-Road', collect, [])
+    .action(async (o: { dir: string; owner: string; serverCode: string; signKey: string; signCert: string; authKey: string; authCert: string; anchor: string; host: string; consumerPort: string; peerPort: string; adminPort: string; service: string[]; httpClient: string[] }) => {
       const { initGatewayDir } = await import('../gateway/setup/init.js');
       try {
         const services = Object.fromEntries(
@@ -76,8 +77,10 @@ export function registerGateway(program: Command): void {
           signing: { keyFile: o.signKey, certFile: o.signCert },
           auth: { keyFile: o.authKey, certFile: o.authCert },
           anchorFile: o.anchor,
+          httpClients: o.httpClient,
         });
-        process.stdout.write(`gateway configuration written to ${file}\nnext: camdx gateway register --config ${file} --client <your subsystem>\n`);
+        const { join } = await import('node:path');
+        process.stdout.write(`gateway configuration written to ${file}\nadmin token (Authorization: Bearer for /records and POST /ocsp/refresh): ${join(o.dir, 'admin-token')}\nnext: camdx gateway register --config ${file} --client <your subsystem>\n`);
       } catch (err) {
         failCommand((err as Error).message, 2);
       }

@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { failCommand } from './context.js';
+import { pkiLayout } from '../certs/layout.js';
+import { failCommand, type GlobalOptions } from './context.js';
 
 /** Reads a time given as ISO 8601 or milliseconds since the epoch. */
 function time(value: string | undefined, fallback: number, name: string): number {
@@ -65,28 +68,29 @@ export function registerLog(program: Command): void {
     .command('verify <archive>')
     .description('check a message-log archive offline: signatures, certificates, OCSP, hash chains, timestamps')
     .option('--id <x-road-id>', 'check only this exchange')
-    .option('--trust <pem>', 'the root CA certificate(s) you trust (default: the roots in the archive, with a warning)')
+    .option('--trust <pem>', "the root CA certificate(s) you trust (default: the network's root in the state directory; never the archive's own)")
     .option('--openssl', 'also print the openssl command that checks each timestamp token independently')
     .action(async (file: string, o: { id?: string; trust?: string; openssl?: boolean }) => {
       const { readFileSync } = await import('node:fs');
       const { X509Certificate } = await import('node:crypto');
       const { certificatesFromPem } = await import('../certs/pem.js');
       const { verifyArchive, ArchiveError } = await import('../gateway/messagelog/archive/verify.js');
+      const rootFile = o.trust ?? networkRoot(program.opts<GlobalOptions>());
       let report;
       try {
-        const trustedRoots = o.trust ? certificatesFromPem(readFileSync(o.trust, 'utf8')).map((d) => new X509Certificate(d)) : undefined;
-        report = verifyArchive(readFileSync(file), { ...(trustedRoots ? { trustedRoots } : {}), ...(o.id ? { messageId: o.id } : {}) });
+        const trustedRoots = certificatesFromPem(readFileSync(rootFile, 'utf8')).map((d) => new X509Certificate(d));
+        if (trustedRoots.length === 0) failCommand(`${rootFile} holds no PEM certificate`, 2);
+        report = verifyArchive(readFileSync(file), { trustedRoots, ...(o.id ? { messageId: o.id } : {}) });
       } catch (err) {
         if (err instanceof ArchiveError) failCommand(err.message, 2);
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') failCommand(`cannot read ${(err as NodeJS.ErrnoException).path ?? file}`, 2);
         throw err;
       }
-      if (report.trustedRoots === 'archive') process.stderr.write('camdx: warning: trusting the root certificates inside the archive; pass --trust with the root you trust\n');
       for (const f of report.failures) process.stdout.write(`FAIL  ${f.record}: ${f.reason}\n`);
       if (o.openssl) {
-        const root = report.manifest.trust.roots[0];
         for (const t of report.timestamps) {
           process.stdout.write(
-            `openssl ts -verify -digest ${t.root} -token_in -in timestamps/${t.id}.tst -CAfile ${root} ${report.manifest.trust.tsas.map((f) => `-untrusted ${f}`).join(' ')} ${report.manifest.trust.cas.map((f) => `-untrusted ${f}`).join(' ')}   # after unzip; batch ${t.id}, ${t.genTime}\n`,
+            `openssl ts -verify -digest ${t.root} -token_in -in timestamps/${t.id}.tst -CAfile ${rootFile} ${report.manifest.trust.tsas.map((f) => `-untrusted ${f}`).join(' ')} ${report.manifest.trust.cas.map((f) => `-untrusted ${f}`).join(' ')}   # after unzip; batch ${t.id}, ${t.genTime}\n`,
           );
         }
       }
@@ -95,4 +99,16 @@ export function registerLog(program: Command): void {
       );
       process.exitCode = report.failures.length === 0 ? 0 : 1;
     });
+}
+
+/**
+ * The root to trust when none is given: the network's own, from the PKI in the state directory
+ * (`--state-dir`, CAMDX_STATE_DIR, ./var). Without one there is nothing to trust: the roots an
+ * archive carries are its writer's claim, so they are never used.
+ */
+function networkRoot(options: GlobalOptions): string {
+  const stateDir = resolve(options.stateDir ?? process.env.CAMDX_STATE_DIR ?? 'var');
+  const root = pkiLayout(stateDir).caCert('root-ca');
+  if (!existsSync(root)) failCommand(`no trust root: pass --trust ROOT.pem (no network state directory with a root CA at ${stateDir})`, 2);
+  return root;
 }

@@ -22,6 +22,8 @@ export function registerNode(program: Command): void {
         ports: simPorts(offset),
         log: ctx.log,
         ...(member ? { member } : {}),
+        // Only the one-shot provision role creates the PKI, so only it reads the root passphrase.
+        ...(role === 'provision' && process.env.CAMDX_ROOT_PASSPHRASE ? { rootPassphrase: process.env.CAMDX_ROOT_PASSPHRASE } : {}),
       });
       if (!running) {
         process.stdout.write(`${role} done\n`);

@@ -12,10 +12,12 @@ import { formatSecurityServerId, IdentifierError, parseMemberId, parseServiceId,
 const Listen = z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) });
 const Keystore = z.strictObject({ file: z.string(), passwordFile: z.string() });
 const ClientSettings = z.strictObject({
-  /** X-Road's connection types: HTTP, HTTPS (client certificate required), HTTPS_NO_AUTH. */
-  connection: z.enum(['HTTP', 'HTTPS', 'HTTPS_NO_AUTH']).default('HTTP'),
+  /** X-Road's connection types: HTTP, HTTPS (client certificate required), HTTPS_NO_AUTH. New clients get HTTPS, as in X-Road. */
+  connection: z.enum(['HTTP', 'HTTPS', 'HTTPS_NO_AUTH']).default('HTTPS'),
   certificates: z.array(z.string()).default([]),
 });
+/** What a client subsystem without an entry under `clients` gets: HTTPS with no pinned certificate, so nothing gets through until one is set. */
+export const NEW_CLIENT_SETTINGS = Object.freeze(ClientSettings.parse({}));
 
 const Schema = z.strictObject({
   owner: z.string(),
@@ -41,7 +43,18 @@ const Schema = z.strictObject({
       idleTimeoutMs: z.number().int().positive().default(60_000),
       /** Bodies up to this size wait for their signature in memory; larger ones are spooled, encrypted, to disk. */
       spoolMemoryBytes: z.number().int().nonnegative().default(1024 * 1024),
+      /** All bodies held at once (memory and disk) while they wait for verification; a body that would pass it is refused. */
+      spoolQuotaBytes: z.number().int().positive().default(4 * 1024 ** 3),
+      /** Connections each listener holds at once; more are closed as they arrive. */
+      maxConnections: z.number().int().positive().default(1024),
+      /** A request's headers must arrive within this time of its connection (or of the previous request on it). */
+      headersTimeoutMs: z.number().int().positive().default(10_000),
+      /** A whole request, body included, must arrive within this time; a stalled upload gets Timeout. */
+      requestTimeoutMs: z.number().int().positive().default(300_000),
+      /** How long a call waits for one of the pooled connections to a provider's security server. */
+      poolAcquireTimeoutMs: z.number().int().positive().default(10_000),
     })
+    .refine((l) => l.headersTimeoutMs <= l.requestTimeoutMs, { message: 'headersTimeoutMs must not exceed requestTimeoutMs', path: ['headersTimeoutMs'] })
     .prefault({}),
   signing: z.strictObject({ batching: z.boolean().default(true) }).prefault({}),
   timestamping: z
@@ -131,7 +144,7 @@ export function checkGatewayConfig(raw: unknown, configDir: string): GatewayConf
     throw err;
   }
   for (const [id, client] of Object.entries(c.clients)) {
-    if (client.connection === 'HTTPS' && client.certificates.length === 0) throw new ConfigError(`clients.${id}.certificates`, 'HTTPS clients need at least one certificate');
+    if (client.connection === 'HTTPS' && client.certificates.length === 0) throw new ConfigError(`clients.${id}.certificates`, 'HTTPS clients (the default) need at least one pinned IS certificate; list it, or set connection: HTTP for a demo client');
     if (client.connection !== 'HTTP' && !c.listen.consumerTls) throw new ConfigError(`clients.${id}.connection`, `${client.connection} needs listen.consumerTls`);
   }
   const config: GatewayConfig = {

@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { ensureDir } from '../common/files.js';
 import { close, listen } from '../common/http.js';
+import { limitConnections } from '../common/listen.js';
 import type { Logger } from '../common/log.js';
 import type { GlobalConf } from '../protocol/globalconf.js';
 import { createAdminServer } from './admin/server.js';
+import { loadAdminToken } from './admin/token.js';
 import type { GatewayConfig } from './config.js';
 import { createConsumerServers } from './consumer/server.js';
 import { ProviderPools } from './consumer/pools.js';
@@ -50,6 +52,7 @@ function serviceMismatches(config: GatewayConfig, conf: GlobalConf): string[] {
 export async function startGateway(config: GatewayConfig, log: Logger, clock: () => number = Date.now): Promise<RunningGateway> {
   const keys = loadGatewayKeys(config);
   ensureDir(config.stateDir, 0o700);
+  const adminToken = loadAdminToken(config.stateDir);
   const metrics = new GatewayMetrics({ server: config.serverId });
   const messageLog = new MessageLog(join(config.stateDir, 'messagelog.db'), log);
   const globalConf = new GlobalConfClient({ anchor: readFileSync(config.anchor, 'utf8'), cacheDir: join(config.stateDir, 'globalconf'), intervalMs: config.globalconf.pollSeconds * 1000, log, clock });
@@ -88,7 +91,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
     messageLog,
     timestamper,
     metrics,
-    spools: new SpoolDirectory(config.serverId),
+    spools: new SpoolDirectory(config.limits.spoolQuotaBytes),
     view(side) {
       if (!current || globalConf.outdated) throw outdated(side);
       return current;
@@ -132,7 +135,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
 
   provider = createProviderServer(ctx, current ? approvedCaPems(current) : []);
   const consumer = createConsumerServers(ctx, pools, config.listen.consumerTls ? internalTls(config.stateDir, config.serverId) : undefined);
-  const admin = createAdminServer(ctx, () => {
+  const admin = createAdminServer(ctx, adminToken, () => {
     const s = globalConf.status();
     metrics.confAge.set(s.ageSeconds ?? -1);
     metrics.confVersion.set(s.version ?? 0);
@@ -149,6 +152,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
   });
   const started: Server[] = [];
   const open = async (server: Server, where: { host: string; port: number }) => {
+    limitConnections(server, config.limits);
     const port = await listen(server, where.port, where.host);
     started.push(server);
     return port;
@@ -173,6 +177,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
         pools.reset();
         await Promise.all(started.map((s) => close(s)));
         messageLog.close();
+        ctx.spools.close();
       },
     };
   } catch (err) {
@@ -181,6 +186,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
     timestamper.stop();
     ownOcsp.stop();
     messageLog.close();
+    ctx.spools.close();
     throw err;
   }
 }

@@ -13,6 +13,12 @@ export interface ConfigurationAnchor {
   readonly generatedAt: string;
   readonly centralUrl: string;
   readonly certificates: readonly string[];
+  /**
+   * The oldest configuration version a gateway may accept before it has a copy of its own: the
+   * version central served when this anchor was handed out. Without it a fresh gateway would take
+   * any validly signed configuration, however old (a replayed one that still lists a revoked server).
+   */
+  readonly minVersion?: number;
 }
 
 const AnchorSchema = z.strictObject({
@@ -21,6 +27,7 @@ const AnchorSchema = z.strictObject({
   generatedAt: z.iso.datetime(),
   centralUrl: z.url({ protocol: /^https?$/ }),
   certificates: z.array(z.string()).min(1),
+  minVersion: z.number().int().nonnegative().optional(),
 });
 
 /** SHA-256 thumbprint, base64url — the JWS `x5t#S256` header value. */

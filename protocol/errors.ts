@@ -12,6 +12,8 @@ export const ErrorCode = {
   InternalError: 'InternalError',
   InvalidClientIdentifier: 'InvalidClientIdentifier',
   InvalidHttpHeader: 'InvalidHttpHeader',
+  /** A peer gateway's message breaks the message rules although it may be validly signed (X-Road's invalid_message). */
+  InvalidMessage: 'InvalidMessage',
   InvalidRequest: 'InvalidRequest',
   InvalidSecurityServer: 'InvalidSecurityServer',
   InvalidServiceIdentifier: 'InvalidServiceIdentifier',

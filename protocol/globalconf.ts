@@ -48,7 +48,19 @@ export type GlobalConf = z.infer<typeof GlobalConfSchema>;
 export const JWS_TYPE = 'camdx-globalconf+jws';
 
 /** Why a downloaded configuration was not accepted. */
-export type ConfRejection = 'format' | 'signature' | 'schema' | 'instance' | 'rollback' | 'expired';
+export type ConfRejection = 'size' | 'format' | 'signature' | 'schema' | 'instance' | 'rollback' | 'expired';
+
+/**
+ * The largest configuration accepted: far above what an instance of thousands of members
+ * publishes (about 1 KiB a member), and small enough that a hostile or broken server cannot make
+ * a gateway buffer, parse and verify without bound. Checked before a byte is parsed.
+ */
+export const MAX_GLOBALCONF_BYTES = 10 * 1024 * 1024;
+
+/** The reason given for a configuration over the limit, by size alone. */
+export function oversizeReason(bytes: number): string {
+  return `the configuration is ${bytes} bytes, more than the ${MAX_GLOBALCONF_BYTES / 1024 / 1024} MiB limit`;
+}
 
 export class GlobalConfError extends Error {
   constructor(
@@ -75,18 +87,20 @@ function canonicalPart(part: string): boolean {
 
 export interface VerifyOptions {
   readonly now?: number;
-  /** Reject versions below this (rollback protection). */
+  /** Reject versions below this (rollback protection); the anchor's `minVersion` is a floor too. */
   readonly minVersion?: number;
   /** Return an expired configuration instead of rejecting it (a cached copy read at start-up). */
   readonly allowExpired?: boolean;
 }
 
 /**
- * Verifies a downloaded configuration byte for byte: strict JWS shape, a signing certificate
- * listed in the anchor, a valid signature, the schema, the instance, the version floor and
- * the expiry — in that order, so the reason given is the first thing wrong.
+ * Verifies a downloaded configuration byte for byte: its size, strict JWS shape, a signing
+ * certificate listed in the anchor, a valid signature, the schema, the instance, the version
+ * floor (the caller's and the anchor's) and the expiry — in that order, so the reason given is
+ * the first thing wrong.
  */
 export async function verifyGlobalConf(bytes: Uint8Array, anchor: ConfigurationAnchor, trusted: readonly X509Certificate[], options: VerifyOptions = {}): Promise<GlobalConf> {
+  if (bytes.length > MAX_GLOBALCONF_BYTES) throw new GlobalConfError('size', oversizeReason(bytes.length));
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -128,6 +142,9 @@ export async function verifyGlobalConf(bytes: Uint8Array, anchor: ConfigurationA
   if (conf.instance !== anchor.instance) throw new GlobalConfError('instance', `the configuration is for instance ${conf.instance}, the anchor for ${anchor.instance}`);
   if (options.minVersion !== undefined && conf.version < options.minVersion) {
     throw new GlobalConfError('rollback', `version ${conf.version} is older than version ${options.minVersion} already seen`);
+  }
+  if (anchor.minVersion !== undefined && conf.version < anchor.minVersion) {
+    throw new GlobalConfError('rollback', `version ${conf.version} is older than version ${anchor.minVersion}, the oldest the configuration anchor accepts`);
   }
   if (!options.allowExpired && Date.parse(conf.expiresAt) <= (options.now ?? Date.now())) throw new GlobalConfError('expired', `the configuration expired at ${conf.expiresAt}`);
   return conf;

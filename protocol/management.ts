@@ -10,6 +10,9 @@ import { signData, signatureAlgorithmFor } from '../certs/signature.js';
  *    (proof that the server holds it);
  *  - registerClient: signed by the server owner's and by the client member's signing key,
  *    so no server owner can claim another member's subsystem.
+ * Each signature carries an OCSP response for its certificate (as X-Road's management requests
+ * carry the signer's, pr-mserv), which central requires good, fresh (ocspFreshnessSeconds) and
+ * signed for that certificate by its CA's OCSP signer: a revoked key registers nothing.
  */
 
 const Pem = z.string().startsWith('-----BEGIN CERTIFICATE-----');
@@ -42,6 +45,8 @@ export const SignatureSchema = z.strictObject({
   /** Signature algorithm OID (ecdsa-with-SHA256, sha256WithRSAEncryption, …). */
   algorithm: z.string(),
   value: z.string(),
+  /** OCSP response (DER, base64) for the signer's certificate (for `auth`, the authCertificate). */
+  ocsp: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/).max(16_384).optional(),
 });
 export const EnvelopeSchema = z.strictObject({
   request: z.string().regex(/^[A-Za-z0-9_-]+$/),
@@ -53,6 +58,8 @@ export interface RequestSigner {
   readonly role: SignatureRole;
   readonly key: KeyObject;
   readonly certificatePem?: string;
+  /** A fresh OCSP response for the signer's certificate. */
+  readonly ocsp?: Buffer;
 }
 
 type RequestBody = ManagementRequest extends infer R ? (R extends unknown ? Omit<R, 'requestedAt' | 'nonce'> : never) : never;
@@ -67,6 +74,7 @@ export function signManagementRequest(body: RequestBody, signers: readonly Reque
       ...(s.certificatePem ? { certificate: s.certificatePem } : {}),
       algorithm: signatureAlgorithmFor(s.key).algorithmId,
       value: signData(bytes, s.key).toString('base64'),
+      ...(s.ocsp ? { ocsp: s.ocsp.toString('base64') } : {}),
     })),
   };
 }

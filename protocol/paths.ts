@@ -43,31 +43,61 @@ export function checkPathPattern(pattern: string): string {
   return pattern;
 }
 
+/** RFC 3986 pchar (unreserved, sub-delims, ':' and '@') and '/' as raw characters; '%' is checked per escape. */
+const PATH_CHARACTERS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+/** Escapes that name a separator, a dot or NUL: a decoder behind us would see a different path. */
+const SEPARATOR_BYTES = new Set([0x2f, 0x5c, 0x2e, 0x00]);
+
 /**
- * Normalises a request path (the part after the service code, without the query) for access
- * checks. Percent-escapes of unreserved characters are decoded; `..`, `.`, `//`, and escaped
- * `/`, `\`, `.` or NUL are refused rather than resolved, since a proxy behind us might resolve
- * them differently.
+ * Checks that a request path (the part after the service code, without the query) is already
+ * in its one normal form and returns it unchanged, so the bytes the access check matched are
+ * the bytes the provider's system receives. Refused rather than repaired: anything a server or
+ * framework behind us could read as another path — dot segments (also `..;x`, as Tomcat strips
+ * `;` parameters), empty segments, escaped separators, dots or unreserved characters (`%41`),
+ * double escapes (`%252e`), lower-case hex, fragments. Messages never repeat the path itself.
  */
 export function normaliseRequestPath(raw: string): string {
-  if (raw === '') return '/';
+  if (raw === '') return raw;
   if (!raw.startsWith('/')) throw new PathError('absolute', 'the path must start with /');
-  if (/%(2f|5c|2e|00)/i.test(raw)) throw new PathError('encoded', 'the path contains an encoded slash, backslash, dot or NUL');
+  if (raw.includes('#')) throw new PathError('fragment', "the path contains '#'; a fragment is not part of a request");
   if (raw.includes('\\')) throw new PathError('backslash', 'the path contains a backslash');
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(raw);
-  } catch {
-    throw new PathError('encoding', 'the path has a malformed percent-escape');
-  }
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(decoded)) throw new PathError('control', 'the path contains control characters');
+  if (!PATH_CHARACTERS.test(raw)) throw new PathError('characters', 'the path contains characters outside RFC 3986 pchar; percent-encode them (upper-case hex)');
+  for (let i = raw.indexOf('%'); i >= 0; i = raw.indexOf('%', i + 1)) checkEscape(raw, i);
   const segments = raw.slice(1).split('/');
-  for (let i = 0; i < segments.length; i++) {
-    const s = segments[i]!;
-    if (s === '' && i < segments.length - 1) throw new PathError('empty-segment', "the path contains '//'");
-    if (s === '.' || s === '..') throw new PathError('dot-segment', `the path contains a '${s}' segment`);
-  }
+  segments.forEach((segment, i) => {
+    if (segment === '' && i === segments.length - 1) return; // one trailing slash
+    if (segment === '') throw new PathError('empty-segment', "the path contains '//'");
+    const name = segment.split(';')[0]!;
+    if (name === '.' || name === '..') throw new PathError('dot-segment', "the path contains a '.' or '..' segment (with or without ';' parameters)");
+    if (name === '') throw new PathError('empty-segment', "a path segment starts with ';', so its name is empty");
+    try {
+      decodeURIComponent(segment);
+    } catch {
+      throw new PathError('encoding', 'the path has percent-escapes that are not UTF-8');
+    }
+  });
+  return raw;
+}
+
+function checkEscape(raw: string, at: number): void {
+  const hex = raw.slice(at + 1, at + 3);
+  if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new PathError('encoding', 'the path has a malformed percent-escape');
+  const byte = parseInt(hex, 16);
+  if (SEPARATOR_BYTES.has(byte)) throw new PathError('encoded', 'the path contains an encoded slash, backslash, dot or NUL');
+  if (byte === 0x25 && /^[0-9A-Fa-f]{2}$/.test(raw.slice(at + 3, at + 5))) throw new PathError('double-encoded', "the path contains an escaped escape ('%25' before two hex digits)");
+  if (byte < 0x20 || byte === 0x7f) throw new PathError('control', 'the path contains control characters');
+  if (hex !== hex.toUpperCase()) throw new PathError('escape-case', 'percent-escapes must use upper-case hex digits (%C3, not %c3)');
+  if (UNRESERVED.test(String.fromCharCode(byte))) throw new PathError('escaped-unreserved', `the path escapes an unreserved character (%${hex} is '${String.fromCharCode(byte)}'); send the character itself`);
+}
+
+/**
+ * Checks a raw query string (without '?'): printable ASCII without space, and no '#'. The query
+ * is not matched by access rights, but it is forwarded verbatim and must stay one request target.
+ */
+export function checkQuery(raw: string): string {
+  if (raw.includes('#')) throw new PathError('fragment', "the query contains '#'; a fragment is not part of a request");
+  if (!/^[\x21-\x7e]*$/.test(raw)) throw new PathError('query', 'the query contains spaces, control or non-ASCII characters; percent-encode them');
   return raw;
 }
 

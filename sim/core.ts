@@ -70,9 +70,15 @@ export interface RunningCentralPart {
  * Creates central on the first run (simulation mode: management requests approved as they
  * verify), follows address changes, serves it, and approves the PKI's CAs and TSA.
  */
-export async function startCentralPart(o: Pick<CoreOptions, 'stateDir' | 'host' | 'centralPort' | 'log' | 'central' | 'publicHosts'>, pkiUrl: string): Promise<RunningCentralPart> {
+export async function startCentralPart(
+  o: Pick<CoreOptions, 'stateDir' | 'host' | 'centralPort' | 'log' | 'central' | 'publicHosts'> & {
+    /** Where central reads the PKI's admin token, if not in the PKI's own directory (a container sees only its own volume). */
+    readonly pkiAdminTokenFile?: string;
+  },
+  pkiUrl: string,
+): Promise<RunningCentralPart> {
   const port = o.centralPort || (await freePort(o.host));
-  const addresses = { publicUrl: baseUrl(o.publicHosts?.central ?? o.host, port), pki: { url: pkiUrl, adminTokenFile: pkiLayout(o.stateDir).adminToken } };
+  const addresses = { publicUrl: baseUrl(o.publicHosts?.central ?? o.host, port), pki: { url: pkiUrl, adminTokenFile: o.pkiAdminTokenFile ?? pkiLayout(o.stateDir).adminToken } };
   initCentral(o.stateDir, { ...addresses, autoApprove: true, ...o.central });
   updateCentralAddresses(o.stateDir, addresses);
   const central = await startCentral({ stateDir: o.stateDir, host: o.host, port, log: o.log });

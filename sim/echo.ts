@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { limitConnections, listenerOptions } from '../common/listen.js';
 
 export interface EchoRequest {
   readonly method: string;
@@ -15,7 +16,7 @@ export interface EchoRequest {
  * `{"bytes": N}` — so gigabyte transfers cost it no memory.
  */
 export function createEchoServer(onRequest?: (r: EchoRequest) => void, keepBytes = 64 * 1024): Server {
-  return createServer((req, res) => {
+  return limitConnections(createServer(listenerOptions(), (req, res) => {
     let bytes = 0;
     const keep: Buffer[] = [];
     req.on('data', (d: Buffer) => {
@@ -39,5 +40,5 @@ export function createEchoServer(onRequest?: (r: EchoRequest) => void, keepBytes
       ]);
       res.end(body);
     });
-  });
+  }));
 }

@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../common/files.js';
 import { baseUrl } from '../common/http.js';
 import { CentralAdminClient, CentralApiError, idPath } from '../central/admin-client.js';
 import { generateKeyPair } from '../certs/keys.js';
 import { getProfile, type Identity, type ProfileName } from '../certs/profiles.js';
 import { requestCertificate } from '../certs/ra-client.js';
+import { ensureAdminToken } from '../gateway/admin/token.js';
 import type { RawGatewayConfig } from '../gateway/config.js';
 import { writeGatewayConfig } from '../gateway/setup/config-file.js';
 import { readKeystoreFile, writeKeystoreFile } from '../gateway/setup/keystore-files.js';
@@ -27,6 +28,11 @@ export interface GatewaySpec {
   /** Services this member provides: full service id → base URL and endpoints. */
   readonly services?: Readonly<Record<string, { readonly url: string; readonly endpoints: ReadonlyArray<{ method: string; path: string }>; readonly openApi?: string; readonly timestampSynchronously?: boolean }>>;
   readonly extraConfig?: Partial<RawGatewayConfig>;
+  /**
+   * Demo clients: the subsystems' information systems call over plain HTTP. Otherwise they get
+   * X-Road's default, HTTPS with a pinned IS certificate, to be set under `clients` (extraConfig).
+   */
+  readonly plainHttpClients?: boolean;
 }
 
 export interface ProvisionContext {
@@ -57,7 +63,7 @@ async function issueKeystore(pkiUrl: string, token: string, profile: ProfileName
  * member, its subsystems and server with central (which has the PKI issue enrolment tokens),
  * obtains its signing and authentication certificates from the RA, registers the
  * authentication certificate and its clients through signed management requests, declares its
- * services, and writes the gateway's configuration. Returns the configuration file's path.
+ * services, and writes the gateway's admin token and configuration. Returns the configuration file's path.
  */
 export async function provisionGateway(ctx: ProvisionContext, spec: GatewaySpec, dir: string): Promise<string> {
   const member = parseMemberId(spec.member);
@@ -111,13 +117,16 @@ export async function provisionGateway(ctx: ProvisionContext, spec: GatewaySpec,
   if (results.some((r) => r.outcome === 'submitted')) throw new Error('central is not in simulation mode: approve the pending management requests (camdx central request list)');
 
   writeFileAtomic(join(dir, 'anchor.json'), readFileSync(ctx.anchorFile));
+  ensureAdminToken(resolve(dir, spec.extraConfig?.stateDir ?? '.'));
+  const httpClients = spec.plainHttpClients ? Object.fromEntries(spec.subsystems.map((s) => [`${spec.member}/${s}`, { connection: 'HTTP' as const }])) : {};
+  const extra = { ...spec.extraConfig, ...(spec.plainHttpClients ? { clients: { ...httpClients, ...spec.extraConfig?.clients } } : {}) };
   return writeGatewayConfig(dir, {
     owner: spec.member,
     serverCode: spec.serverCode,
     host: spec.host,
     ports: spec.ports,
     services: Object.fromEntries(Object.entries(spec.services ?? {}).map(([id, s]) => [id, s.url])),
-    ...(spec.extraConfig ? { extra: spec.extraConfig } : {}),
+    extra,
   });
 }
 

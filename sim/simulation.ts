@@ -96,6 +96,7 @@ export async function startSimulation(o: SimulationOptions): Promise<RunningSimu
         `PKI admin token: ${pkiLayout(o.stateDir).adminToken}`,
         `demo CamDigiKey service account (CAMDIGIKEY_* env): ${network.camdigikey.envFile}`,
         `gateway configurations: ${join(o.stateDir, 'sim', '<member>', 'gateway.yaml')}`,
+        `gateway admin tokens (/records, POST /ocsp/refresh): ${join(o.stateDir, 'sim', '<member>', 'admin-token')}`,
       ],
       examples: exampleCalls(network),
       stop,

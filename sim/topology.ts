@@ -36,6 +36,14 @@ export const MEMBERS: readonly MemberNode[] = [
   { key: 'tsc', member: `${INSTANCE}/GOV/TSC`, name: 'Techo Startup Center', subsystem: 'CAMDIGIKEY', serverCode: 'SS1', ports: { consumer: 8083, peer: 5503, admin: 9083 }, provides: { code: 'camdigikey', port: PORTS.camdigikeyHttp } },
 ];
 
+/**
+ * The members' information systems call their gateways over plain HTTP (X-Road's HTTP connection
+ * type, set per client in each gateway.yaml) so the README's curl examples work as written; new
+ * clients elsewhere get HTTPS with a pinned certificate. Any local program can then act as these
+ * clients (docs/security.md).
+ */
+export const DEMO_CLIENTS_OVER_HTTP = true;
+
 export const clientOf = (m: MemberNode) => `${m.member}/${m.subsystem}`;
 export const serviceOf = (m: MemberNode) => `${m.member}/${m.subsystem}/${m.provides!.code}`;
 const byKey = (key: MemberNode['key']) => MEMBERS.find((m) => m.key === key)!;

@@ -1,5 +1,5 @@
 import type { Logger } from '../../common/log.js';
-import { signGlobalConf } from '../../protocol/globalconf.js';
+import { MAX_GLOBALCONF_BYTES, signGlobalConf } from '../../protocol/globalconf.js';
 import type { Registry } from '../registry/registry.js';
 import type { CentralSettings } from '../settings.js';
 import type { SigningKey } from './signing-key.js';
@@ -76,6 +76,11 @@ export class ConfPublisher {
         const settings = this.validityOverride === undefined ? this.settings : { ...this.settings, confExpirySeconds: this.validityOverride };
         const conf = buildGlobalConf(this.registry, settings, this.registry.nextConfVersion(), now);
         const jws = await signGlobalConf(conf, this.signing.key, this.signing.cert);
+        if (jws.length > MAX_GLOBALCONF_BYTES && this.published) {
+          // Every gateway would refuse it: keep serving the last one and say why, loudly.
+          this.log.error({ version: conf.version, bytes: jws.length, limit: MAX_GLOBALCONF_BYTES }, 'global configuration over the size limit gateways accept; not published');
+          continue;
+        }
         this.published = { jws, version: conf.version, expiresAt: Date.parse(conf.expiresAt) };
         this.log.info({ version: conf.version, bytes: jws.length }, 'global configuration signed');
       } while (this.again);

@@ -1,6 +1,8 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { certificateFacts, isAuthenticationCertificate, isSigningCertificate, issuingAnchor, type TrustAnchor } from '../../certs/inspect.js';
 import { verifyData } from '../../certs/signature.js';
+// The OCSP checks gateways apply to message signers, applied alike to management signers.
+import { checkFresh, OcspError, verifyOcspResponse } from '../../gateway/ocsp/verify.js';
 import { formatMemberId, IdentifierError, parseSecurityServerId, parseSubsystemId, sameMember, type MemberId } from '../../protocol/identifiers.js';
 import { EnvelopeSchema, ManagementRequestSchema, type ManagementEnvelope, type ManagementRequest, type SignatureRole } from '../../protocol/management.js';
 import { RegistryError } from '../registry/errors.js';
@@ -11,7 +13,17 @@ import { certificateHash, checkAddress } from '../registry/servers.js';
 /** Why a management request was refused; `status` is the HTTP status the API answers with. */
 export class ManagementRejection extends Error {
   constructor(
-    readonly code: 'invalid-request' | 'stale-request' | 'unknown-member' | 'unknown-server' | 'untrusted-certificate' | 'wrong-key-usage' | 'identity-mismatch' | 'invalid-signature' | 'replay',
+    readonly code:
+      | 'invalid-request'
+      | 'stale-request'
+      | 'unknown-member'
+      | 'unknown-server'
+      | 'untrusted-certificate'
+      | 'certificate-status'
+      | 'wrong-key-usage'
+      | 'identity-mismatch'
+      | 'invalid-signature'
+      | 'replay',
     message: string,
   ) {
     super(message);
@@ -29,15 +41,22 @@ const SYSTEM_ACTOR = 'central';
 
 /**
  * Verifies management requests from security servers and applies approved ones. A request is
- * checked completely — shape, freshness, parties, every certificate and signature — before
- * anything is recorded; a refusal changes nothing.
+ * checked completely — shape, freshness, parties, every certificate, its OCSP status and every
+ * signature — before anything is recorded; a refusal changes nothing.
  */
 export class ManagementService {
+  private readonly autoApprove: boolean;
+  private readonly ocspFreshnessSeconds: number;
+  private readonly clock: () => number;
+
   constructor(
     private readonly registry: Registry,
-    private readonly autoApprove: boolean,
-    private readonly clock: () => number = Date.now,
-  ) {}
+    options: { readonly autoApprove: boolean; readonly ocspFreshnessSeconds: number; readonly clock?: (() => number) | undefined },
+  ) {
+    this.autoApprove = options.autoApprove;
+    this.ocspFreshnessSeconds = options.ocspFreshnessSeconds;
+    this.clock = options.clock ?? Date.now;
+  }
 
   submit(body: unknown): ManagementRequestRecord {
     const { envelope, request, bytes } = this.open(body);
@@ -45,6 +64,7 @@ export class ManagementService {
     const server = this.parseServer(request.server);
     const ownerSigner = this.signer(envelope, 'owner', bytes);
     this.checkSigningCert(ownerSigner, server, 'the server owner');
+    this.checkStatus(envelope, 'owner', ownerSigner, 'the signing certificate of the server owner');
 
     let record: ManagementRequestRecord;
     if (request.type === 'registerAuthCert') {
@@ -57,6 +77,7 @@ export class ManagementService {
         throw new ManagementRejection('identity-mismatch', `the authentication certificate is issued to ${certificateFacts(authCert).subject.serialNumber ?? 'no server'}, not ${request.server}`);
       }
       this.verifySignature(envelope, 'auth', bytes, authCert, 'the new authentication key (proof of possession)');
+      this.checkStatus(envelope, 'auth', authCert, 'the authentication certificate');
       try {
         checkAddress(request.address);
       } catch (err) {
@@ -72,6 +93,7 @@ export class ManagementService {
       if (!sameMember(client, server)) {
         const clientSigner = this.signer(envelope, 'client', bytes);
         this.checkSigningCert(clientSigner, client, 'the client member');
+        this.checkStatus(envelope, 'client', clientSigner, 'the signing certificate of the client member');
       }
       record = this.record(() => this.registry.requests.add('registerClient', request.server, request.client, requestHash, {}));
     }
@@ -183,6 +205,25 @@ export class ManagementService {
     if (!isSigningCertificate(facts)) throw new ManagementRejection('wrong-key-usage', `the certificate of ${who} is not a signing certificate (nonRepudiation only)`);
     if (facts.subject.serialNumber !== formatMemberId(member)) {
       throw new ManagementRejection('identity-mismatch', `the signing certificate of ${who} is issued to ${facts.subject.serialNumber ?? 'no member'}, not ${formatMemberId(member)}`);
+    }
+  }
+
+  /**
+   * The OCSP response the `role` signature carries must be about `cert`, signed by its CA or
+   * that CA's delegated OCSP signer, say good, and be no older than ocspFreshnessSeconds: a key
+   * revoked (or whose status cannot be shown) must not register anything.
+   */
+  private checkStatus(envelope: ManagementEnvelope, role: SignatureRole, cert: X509Certificate, who: string): void {
+    const now = this.clock();
+    const ca = issuingAnchor(cert, this.anchors(), now);
+    if (!ca) throw new ManagementRejection('untrusted-certificate', `${who} is not issued by an approved CA, or is not valid now`);
+    const ocsp = envelope.signatures.find((s) => s.role === role)?.ocsp;
+    if (!ocsp) throw new ManagementRejection('certificate-status', `the ${role} signature carries no OCSP response for ${who}`);
+    try {
+      checkFresh(verifyOcspResponse(Buffer.from(ocsp, 'base64'), cert, ca.certificate), this.ocspFreshnessSeconds, now);
+    } catch (err) {
+      if (err instanceof OcspError) throw new ManagementRejection('certificate-status', `${who}: ${err.message}`);
+      throw err;
     }
   }
 

@@ -1,20 +1,32 @@
 import { createServer, type Server } from 'node:http';
+import { gatewayListenerOptions } from '../transport/listeners.js';
 import type { GatewayContext } from '../context.js';
+import { bearerMatches } from './token.js';
 
 /**
  * The admin port: `/metrics` (Prometheus text), `/health`, and the operational records
  * (`/records?from=&to=&client=&service=&limit=`, times in ms since the epoch) as JSON.
  * `POST /ocsp/refresh` fetches fresh OCSP responses for the own certificates now (after a
- * revocation, say) instead of at the next scheduled refresh.
+ * revocation, say) instead of at the next scheduled refresh. Those two need the admin token
+ * (`Authorization: Bearer`, from `<stateDir>/admin-token`) from every caller, loopback too:
+ * records name who called what, and a refresh is an action. `/metrics` and `/health` stay open
+ * for Prometheus and central's monitor.
  */
-export function createAdminServer(ctx: GatewayContext, refreshGauges: () => void): Server {
-  return createServer((req, res) => {
+const NEEDS_TOKEN = new Set(['/records', '/ocsp/refresh']);
+
+export function createAdminServer(ctx: GatewayContext, adminToken: string, refreshGauges: () => void): Server {
+  return createServer(gatewayListenerOptions(ctx.config.limits), (req, res) => {
     const url = new URL(req.url ?? '/', 'http://admin');
     const json = (status: number, body: unknown) => {
       const text = JSON.stringify(body);
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
       res.end(text);
     };
+    if (NEEDS_TOKEN.has(url.pathname) && !bearerMatches(req.headers.authorization, adminToken)) {
+      req.resume();
+      res.setHeader('www-authenticate', 'Bearer realm="camdx-gateway-admin"');
+      return json(401, { error: 'unauthorized', message: `${url.pathname} needs Authorization: Bearer <token>, the token in the gateway's state directory (admin-token)` });
+    }
     if (req.method === 'POST' && url.pathname === '/ocsp/refresh') {
       req.resume();
       void ctx.ownOcsp.refresh().then(

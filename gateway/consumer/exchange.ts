@@ -7,7 +7,7 @@ import { formatMemberId, type ServiceId } from '../../protocol/identifiers.js';
 import type { GatewayContext } from '../context.js';
 import { fail } from '../errors.js';
 import type { ConfView } from '../globalconf/view.js';
-import { decodeResponseHead, encodeHead, encodeManifest, endToEndHeaders, H, manifestLeaf, MESSAGE_PATH, newSalt, saltedDigest, TRAILERS, type Manifest } from '../message/format.js';
+import { decodeResponseHead, encodeHead, encodeManifest, H, manifestLeaf, MESSAGE_PATH, newSalt, saltedDigest, TRAILERS, type Manifest } from '../message/format.js';
 import type { SignedPart } from '../messagelog/log.js';
 import { BodyTooLarge, carry, endWithSignature } from '../transport/carry.js';
 import type { ProviderPools } from './pools.js';
@@ -15,8 +15,6 @@ import type { ClientHeaders } from './parse.js';
 import { serviceText } from './parse.js';
 
 const SIDE = 'Server.ClientProxy' as const;
-/** Request headers the consumer gateway acts on itself; the provider gateway sets the authoritative ones. */
-const CONTROL_HEADERS = new Set(['x-road-client', 'x-road-id', 'x-road-service', 'x-road-security-server', 'x-road-request-id', 'x-road-request-hash']);
 
 export interface ExchangeOutcome {
   status: number;
@@ -96,7 +94,7 @@ export async function exchange(
   pools: ProviderPools,
   req: IncomingMessage,
   res: ServerResponse,
-  call: { service: ServiceId; rawPath: string; query: string },
+  call: { service: ServiceId; path: string; query: string },
   headers: ClientHeaders,
   outcome: ExchangeOutcome,
   /** Called once the answer has verified, before it is returned: the record must be durable first. */
@@ -112,7 +110,7 @@ export async function exchange(
   const requestId = randomUUID();
   outcome.requestId = requestId;
   const salt = newSalt();
-  const headText = encodeHead({ method: req.method!, path: call.rawPath, query: call.query, headers: endToEndHeaders(req.rawHeaders, (h) => CONTROL_HEADERS.has(h)) });
+  const headText = encodeHead({ method: req.method!, path: call.path, query: call.query, headers: [...headers.endToEnd] });
   const headBytes = Buffer.from(headText, 'base64url');
 
   const { upstream, target } = await connect(ctx, pools, view, targetsFor(view, call.service, headers.securityServer), {
@@ -192,7 +190,7 @@ export async function exchange(
   }
   const spool = ctx.spools.spool(ctx.config.limits.spoolMemoryBytes);
   try {
-    const { head, bytes: responseHeadBytes } = decodeResponseHead(response.headers[H.head] as string);
+    const { head, bytes: responseHeadBytes } = decodeResponseHead(response.headers[H.head] as string, SIDE);
     const responseSalt = Buffer.from(String(response.headers['x-camdx-salt'] ?? ''), 'base64');
     const { digest, bytes } = await carry(response, spool, { salt: responseSalt, limit: ctx.config.limits.maxBodyBytes, end: true });
     clearTimeout(timer);

@@ -13,7 +13,8 @@ import {
   type ServiceId,
   type SubsystemId,
 } from '../../protocol/identifiers.js';
-import { normaliseRequestPath, PathError } from '../../protocol/paths.js';
+import { checkQuery, normaliseRequestPath, PathError } from '../../protocol/paths.js';
+import { HeaderError, headersFromIs } from '../message/format.js';
 
 /** Metaservices answered by the consumer gateway itself (X-Road reserves these names). */
 export const METASERVICES = ['listMethods', 'allowedMethods', 'getOpenAPI'] as const;
@@ -22,7 +23,7 @@ export type Metaservice = (typeof METASERVICES)[number];
 export type ConsumerCall =
   | { readonly kind: 'listClients' }
   | { readonly kind: 'metaservice'; readonly name: Metaservice; readonly provider: SubsystemId; readonly query: URLSearchParams }
-  | { readonly kind: 'service'; readonly service: ServiceId; readonly path: string; readonly rawPath: string; readonly query: string };
+  | { readonly kind: 'service'; readonly service: ServiceId; /** As received, and checked to be in normal form (sent on byte for byte). */ readonly path: string; readonly query: string };
 
 /** The X-Road headers of a client request, checked strictly. */
 export interface ClientHeaders {
@@ -30,6 +31,8 @@ export interface ClientHeaders {
   readonly clientId: string;
   readonly messageId: string;
   readonly securityServer?: string;
+  /** The headers that travel on to the provider's system (headersFromIs). */
+  readonly endToEnd: ReadonlyArray<[string, string]>;
 }
 
 const clientError = (code: 'InvalidServiceIdentifier' | 'InvalidClientIdentifier' | 'InvalidHttpHeader' | 'InvalidRequest' | 'InvalidSecurityServer', message: string) =>
@@ -68,11 +71,12 @@ export function parseCall(url: string): ConsumerCall {
     let path: string;
     try {
       path = normaliseRequestPath(rawPath);
+      checkQuery(query);
     } catch (err) {
-      if (err instanceof PathError) throw clientError('InvalidRequest', `the service path is refused: ${err.message}`);
+      if (err instanceof PathError) throw clientError('InvalidRequest', `the request target is refused: ${err.message}`);
       throw err;
     }
-    return { kind: 'service', service: { ...provider, serviceCode: serviceCode! }, path, rawPath, query };
+    return { kind: 'service', service: { ...provider, serviceCode: serviceCode! }, path, query };
   } catch (err) {
     if (err instanceof IdentifierError) throw clientError('InvalidServiceIdentifier', err.message);
     throw err;
@@ -109,7 +113,14 @@ export function parseClientHeaders(req: IncomingMessage): ClientHeaders {
       throw err;
     }
   }
-  return { client, clientId: formatSubsystemId(client), messageId, ...(securityServer ? { securityServer } : {}) };
+  let endToEnd: Array<[string, string]>;
+  try {
+    endToEnd = headersFromIs(req.rawHeaders);
+  } catch (err) {
+    if (err instanceof HeaderError) throw clientError('InvalidHttpHeader', err.message);
+    throw err;
+  }
+  return { client, clientId: formatSubsystemId(client), messageId, endToEnd, ...(securityServer ? { securityServer } : {}) };
 }
 
 export const providerSubsystem = (service: ServiceId): string => formatSubsystemId(service);

@@ -1,9 +1,53 @@
+import type { ClientRequest } from 'node:http';
 import type { GatewayContext } from '../context.js';
 import type { ConfView } from '../globalconf/view.js';
 import { PinnedAgent } from '../transport/tls.js';
 
 /** Connections kept per provider security server (the benchmark's reference uses the same). */
 export const POOL_SIZE = 64;
+
+/** Node's Agent methods that its typings leave out: how a request joins the queue, and how it is told no socket comes. */
+interface AgentInternals {
+  addRequest(req: ClientRequest, options: unknown): void;
+}
+interface RequestInternals {
+  onSocket(socket: null, err: Error): void;
+}
+
+/**
+ * A pinned pool whose requests wait at most `acquireTimeoutMs` for a connection. Node's Agent
+ * queues a request for as long as every socket is busy; with uploads that never finish, that
+ * is for ever, and every later call to the provider hangs behind them.
+ */
+class BoundedPool extends PinnedAgent {
+  constructor(
+    private readonly pool: { serverId: string; size: number; acquireTimeoutMs: number },
+    ...args: ConstructorParameters<typeof PinnedAgent>
+  ) {
+    super(...args);
+  }
+
+  addRequest(req: ClientRequest, options: unknown): void {
+    const timer = setTimeout(() => this.giveUp(req), this.pool.acquireTimeoutMs);
+    const done = () => clearTimeout(timer);
+    req.once('socket', done).once('close', done);
+    (PinnedAgent.prototype as unknown as AgentInternals).addRequest.call(this, req, options);
+  }
+
+  /** Takes a request that is still waiting out of the queue and fails it the way the Agent fails one it cannot connect. */
+  private giveUp(req: ClientRequest): void {
+    for (const [name, queue] of Object.entries(this.requests)) {
+      const at = queue?.indexOf(req) ?? -1;
+      if (at < 0) continue;
+      queue!.splice(at, 1);
+      if (queue!.length === 0) delete (this.requests as Record<string, unknown>)[name];
+      const { serverId, size, acquireTimeoutMs } = this.pool;
+      const err = Object.assign(new Error(`all ${size} pooled connections to security server ${serverId} stayed busy for ${acquireTimeoutMs} ms (limits.poolAcquireTimeoutMs)`), { code: 'CAMDX_POOL_TIMEOUT' });
+      (req as unknown as RequestInternals).onSocket(null, err);
+      return;
+    }
+  }
+}
 
 /**
  * One keep-alive pool per provider security server. A pool is rebuilt when what it was
@@ -24,7 +68,11 @@ export class ProviderPools {
     const known = this.agents.get(serverId);
     if (known && known.key === key) return known.agent;
     known?.agent.destroy();
-    const agent = new PinnedAgent(serverId, this.ctx.keys.auth, view, this.ctx.clock, { maxSockets: this.maxSockets, idleTimeoutMs: this.ctx.config.limits.idleTimeoutMs });
+    const { limits } = this.ctx.config;
+    const agent = new BoundedPool({ serverId, size: this.maxSockets, acquireTimeoutMs: limits.poolAcquireTimeoutMs }, serverId, this.ctx.keys.auth, view, this.ctx.clock, {
+      maxSockets: this.maxSockets,
+      idleTimeoutMs: limits.idleTimeoutMs,
+    });
     this.agents.set(serverId, { agent, key });
     return agent;
   }

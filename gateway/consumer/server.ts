@@ -2,10 +2,10 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { XRoadError } from '../../protocol/errors.js';
 import type { GatewayContext } from '../context.js';
+import { NEW_CLIENT_SETTINGS } from '../config.js';
 import { asXRoadError, fail, logFault, sendXRoadError } from '../errors.js';
 import type { ConfView } from '../globalconf/view.js';
 import { exchange, type ExchangeOutcome } from './exchange.js';
@@ -13,6 +13,7 @@ import { listClients, metaservice } from './metaservices.js';
 import { parseCall, parseClientHeaders, type ClientHeaders } from './parse.js';
 import type { ProviderPools } from './pools.js';
 import type { ExchangeRecord } from '../messagelog/log.js';
+import { answerRefusals, gatewayListenerOptions } from '../transport/listeners.js';
 
 const SIDE = 'Server.ClientProxy' as const;
 
@@ -22,10 +23,11 @@ function checkClient(ctx: GatewayContext, view: ConfView, headers: ClientHeaders
   if (!view.isClientOf(ctx.config.serverId, headers.clientId)) {
     throw new XRoadError('Client', 'ClientNotRegistered', `${headers.clientId} is not registered as a client of security server ${ctx.config.serverId}`);
   }
-  const settings = ctx.config.clients[headers.clientId];
+  // A client without settings gets X-Road's default for new clients: HTTPS with a pinned certificate.
+  const settings = ctx.config.clients[headers.clientId] ?? NEW_CLIENT_SETTINGS;
   const tls = (req.socket as TLSSocket).encrypted === true;
-  if (!settings || settings.connection === 'HTTP') return;
-  if (!tls) throw fail(SIDE, 'SslAuthenticationFailed', `${headers.clientId} is configured for ${settings.connection}; use the HTTPS port`);
+  if (settings.connection === 'HTTP') return;
+  if (!tls) throw fail(SIDE, 'SslAuthenticationFailed', `${headers.clientId} is configured for ${settings.connection}${ctx.config.clients[headers.clientId] ? '' : " (the default: it has no entry under clients in gateway.yaml)"}; use the HTTPS port, or set its connection to HTTP`);
   if (settings.connection === 'HTTPS') {
     const peer = (req.socket as TLSSocket).getPeerCertificate();
     const fingerprint = peer?.raw ? new X509Certificate(peer.raw).fingerprint256 : undefined;
@@ -47,6 +49,8 @@ export function consumerHandler(ctx: GatewayContext, pools: ProviderPools) {
     const requestInTs = ctx.clock();
     let headers: ClientHeaders | undefined;
     let serviceId = '';
+    // The metric label: a registered service id, else 'unregistered' — callers cannot add label values at will.
+    let serviceLabel = 'unregistered';
     const outcome: ExchangeOutcome = { status: 0, requestId: 'none', requestOutTs: null, responseInTs: null, requestBytes: 0, responseBytes: 0, peerServer: null, request: null, response: null };
     let endpoint = '*';
     let fault: XRoadError | undefined;
@@ -94,6 +98,7 @@ export function consumerHandler(ctx: GatewayContext, pools: ProviderPools) {
       if (!view.hasSubsystem(providerSubsystem)) throw new XRoadError('Client', 'UnknownSubsystem', `subsystem ${providerSubsystem} is not registered`);
       const service = view.service(serviceId);
       if (!service) throw new XRoadError('Client', 'UnknownService', `service ${serviceId} is not registered`);
+      serviceLabel = serviceId;
       endpoint = view.endpointOf(serviceId, req.method ?? 'GET', call.path);
       await exchange(ctx, pools, req, res, call, headers, outcome, async () => {
         await ctx.messageLog.record(entry());
@@ -110,7 +115,7 @@ export function consumerHandler(ctx: GatewayContext, pools: ProviderPools) {
     } finally {
       ctx.metrics.inFlight.dec({ side: 'Client' });
       if (headers && serviceId) {
-        const labels = { side: 'Client', client: headers.clientId, service: serviceId };
+        const labels = { side: 'Client', client: headers.clientId, service: serviceLabel };
         ctx.metrics.requests.inc({ ...labels, status: String(outcome.status), fault: fault?.type ?? '' });
         ctx.metrics.duration.observe(labels, (ctx.clock() - requestInTs) / 1000);
         if (!recorded) ctx.messageLog.record(entry()).catch(() => undefined);
@@ -124,29 +129,17 @@ export interface ConsumerServers {
   readonly https?: https.Server;
 }
 
-/** Requests Node's parser refuses before any handler runs still get an X-Road error body. */
-function onClientError(err: Error & { code?: string }, socket: Duplex): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const error =
-    err.code === 'HPE_HEADER_OVERFLOW'
-      ? new XRoadError('Client', 'InvalidHttpHeader', 'the request headers are larger than this security server accepts')
-      : new XRoadError('Client', 'InvalidRequest', 'the request is not valid HTTP');
-  const body = JSON.stringify(error.toBody('none'));
-  socket.end(`HTTP/1.1 ${error.httpStatus} Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nX-Road-Error: ${error.type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-}
-
 export function createConsumerServers(ctx: GatewayContext, pools: ProviderPools, internalTls?: { key: string; cert: string }): ConsumerServers {
   const handler = consumerHandler(ctx, pools);
-  const options = { maxHeaderSize: ctx.config.limits.maxHeaderBytes, requestTimeout: 0, noDelay: true };
+  const { limits } = ctx.config;
+  // Node's refusals (oversized or slow heads, stalled bodies) are answered with X-Road errors.
+  const options = gatewayListenerOptions(limits);
   const http = createServer(options, (req, res) => void handler(req, res));
-  http.setTimeout(ctx.config.limits.idleTimeoutMs);
-  http.on('clientError', onClientError);
+  http.setTimeout(limits.idleTimeoutMs);
+  answerRefusals(http, 'consumer', limits);
   if (!ctx.config.listen.consumerTls || !internalTls) return { http };
   const secure = https.createServer({ ...options, ...internalTls, requestCert: true, rejectUnauthorized: false }, (req, res) => void handler(req, res));
-  secure.setTimeout(ctx.config.limits.idleTimeoutMs);
-  secure.on('clientError', onClientError);
+  secure.setTimeout(limits.idleTimeoutMs);
+  answerRefusals(secure, 'consumer', limits);
   return { http, https: secure };
 }

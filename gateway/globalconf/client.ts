@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { X509Certificate } from 'node:crypto';
 import { writeFileAtomic } from '../../common/files.js';
 import type { Logger } from '../../common/log.js';
 import { parseAnchor, type ConfigurationAnchor } from '../../protocol/anchor.js';
-import { GlobalConfError, verifyGlobalConf, type ConfRejection, type GlobalConf } from '../../protocol/globalconf.js';
+import { GlobalConfError, MAX_GLOBALCONF_BYTES, oversizeReason, verifyGlobalConf, type ConfRejection, type GlobalConf } from '../../protocol/globalconf.js';
 
 export interface GlobalConfClientOptions {
   /** The configuration anchor's text (JSON). */
@@ -95,9 +95,10 @@ export class GlobalConfClient extends EventEmitter {
       this.lastDownloadAt = this.clock();
       if (res.status === 304) return;
       if (!res.ok) throw new Error(`central answered HTTP ${res.status}`);
-      body = Buffer.from(await res.arrayBuffer());
+      body = await readCapped(res);
     } catch (err) {
-      this.fail('unreachable', `cannot download the global configuration: ${(err as Error).message}`);
+      if (err instanceof Oversize) this.fail('size', oversizeReason(err.bytes));
+      else this.fail('unreachable', `cannot download the global configuration: ${(err as Error).message}`);
       return;
     }
     await this.accept(body, false);
@@ -121,6 +122,7 @@ export class GlobalConfClient extends EventEmitter {
   async accept(body: Buffer, fromCache: boolean): Promise<boolean> {
     if (this.bytes?.equals(body)) return true;
     try {
+      // Before any copy of its own, the anchor's version floor is the only defence against an old one.
       const conf = await verifyGlobalConf(body, this.anchor, this.trusted, {
         now: this.clock(),
         allowExpired: fromCache,
@@ -142,6 +144,8 @@ export class GlobalConfClient extends EventEmitter {
 
   private async loadCache(): Promise<void> {
     if (!existsSync(this.cacheFile)) return;
+    const size = statSync(this.cacheFile).size;
+    if (size > MAX_GLOBALCONF_BYTES) return this.fail('size', `cached copy: ${oversizeReason(size)}`);
     await this.accept(readFileSync(this.cacheFile), true);
   }
 
@@ -150,4 +154,30 @@ export class GlobalConfClient extends EventEmitter {
     this.options.log.warn({ kind, reason: message, keptVersion: this.conf?.version ?? null }, 'global configuration not updated');
     this.emit('rejected', this.lastError);
   }
+}
+
+class Oversize extends Error {
+  constructor(readonly bytes: number) {
+    super('oversize');
+  }
+}
+
+/**
+ * Reads a download of at most MAX_GLOBALCONF_BYTES: a declared length over it is refused
+ * unread, and a body that grows past it is cut off there (the count is then a lower bound).
+ */
+async function readCapped(res: Response): Promise<Buffer> {
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (declared > MAX_GLOBALCONF_BYTES) {
+    await res.body?.cancel();
+    throw new Oversize(declared);
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of res.body ?? []) {
+    total += chunk.length;
+    if (total > MAX_GLOBALCONF_BYTES) throw new Oversize(total);
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks, total);
 }

@@ -8,6 +8,9 @@ export interface ApprovedCa extends TrustAnchor {
   readonly ocspUrl: string;
 }
 
+/** What `endpointOf` answers for a path no endpoint of the service covers (records keep it as before). */
+export const NO_ENDPOINT = '*';
+
 type Service = GlobalConf['services'][number];
 type Right = GlobalConf['accessRights'][number];
 
@@ -120,10 +123,10 @@ export class ConfView {
     return (this.rightsByService.get(service) ?? []).some((r) => (r.subjectType === 'SUBSYSTEM' ? r.subject === client : (groups?.has(r.subject) ?? false)));
   }
 
-  /** The service endpoint a request matched, for logs and metrics (never the raw path). */
+  /** The service endpoint a request matched, for logs and records (never the raw path); NO_ENDPOINT if none. */
   endpointOf(service: string, method: string, path: string): string {
     const e = this.services.get(service)?.endpoints.find((x) => matchMethod(x.method as MethodPattern, method) && matchPath(x.path, path));
-    return e ? `${e.method} ${e.path}` : '*';
+    return e ? `${e.method} ${e.path}` : NO_ENDPOINT;
   }
 
   tsas(): GlobalConf['approvedTSAs'] {

@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { XRoadError, type ErrorSide } from '../../protocol/errors.js';
+import { checkQuery, normaliseRequestPath, PathError } from '../../protocol/paths.js';
 import { leafHash } from './merkle.js';
 
 /**
@@ -36,22 +38,62 @@ export const H = {
 export const MESSAGE_PATH = '/camdx/v1/message';
 export const TRAILERS = [H.manifest, H.chain, H.signature].join(', ');
 
-/** Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus ours. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect']);
+/**
+ * The one rule set for headers at the edges. A gateway takes no header from an information
+ * system (IS) that describes a connection or framing (RFC 9110 §7.6.1), names a host (the
+ * "filtered headers" of the X-Road REST protocol, §4.3), is ours (`X-CamDX-*`), or is an X-Road
+ * header a gateway sets itself. A peer's head holding any of them is not a message a gateway
+ * makes: `checkPeerHeaders` refuses it rather than passing it on. Everything else — X-Road-UserId,
+ * -Issue, -Represented-Party and user-defined headers — passes unchanged.
+ */
+const FRAMING = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'expect']);
+const ORIGIN_HOST = new Set(['host', 'user-agent', 'server']);
+const SET_BY_GATEWAYS = new Set(['x-road-client', 'x-road-service', 'x-road-id', 'x-road-request-id', 'x-road-request-hash', 'x-road-security-server', 'x-road-error']);
+/** Sent at most once: with two, the IS and a gateway could each read a different one. */
+const SINGLE = ['content-type', 'content-length', 'authorization', 'host'];
+/** RFC 9110 token, and the value characters Node will write. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-/** End-to-end headers from Node's rawHeaders (name, value, name, value…), order and case kept. */
-export function endToEndHeaders(raw: readonly string[], drop: (lowerName: string) => boolean = () => false): Array<[string, string]> {
-  const connectionTokens = new Set<string>();
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() === 'connection') raw[i + 1]!.split(',').forEach((t) => connectionTokens.add(t.trim().toLowerCase()));
+export const isFilteredHeader = (lowerName: string): boolean =>
+  FRAMING.has(lowerName) || ORIGIN_HOST.has(lowerName) || SET_BY_GATEWAYS.has(lowerName) || lowerName.startsWith('proxy-') || lowerName.startsWith('x-camdx-');
+
+/** A header rule broken; the caller names the X-Road error, which depends on who sent it. */
+export class HeaderError extends Error {}
+
+function checkSingle(pairs: ReadonlyArray<readonly [string, string]>): void {
+  for (const name of SINGLE) {
+    const count = pairs.filter(([n]) => n.toLowerCase() === name).length;
+    if (count > 1) throw new HeaderError(`${name} was sent ${count} times; send it at most once`);
   }
+}
+
+const pairsOf = (raw: readonly string[]): Array<[string, string]> => {
   const out: Array<[string, string]> = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const lower = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || connectionTokens.has(lower) || lower.startsWith('x-camdx-') || drop(lower)) continue;
-    out.push([raw[i]!, raw[i + 1]!]);
-  }
+  for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
   return out;
+};
+
+/**
+ * The headers of an IS's request or response that travel on, from Node's rawHeaders (order and
+ * case kept): filtered headers and those `Connection` lists are dropped; a repeated
+ * single header is a HeaderError.
+ */
+export function headersFromIs(raw: readonly string[]): Array<[string, string]> {
+  const pairs = pairsOf(raw);
+  checkSingle(pairs);
+  const listed = new Set<string>();
+  for (const [name, value] of pairs) if (name.toLowerCase() === 'connection') value.split(',').forEach((t) => listed.add(t.trim().toLowerCase()));
+  return pairs.filter(([name]) => !isFilteredHeader(name.toLowerCase()) && !listed.has(name.toLowerCase()));
+}
+
+/** A peer's head must hold only what `headersFromIs` lets through, each single header once. */
+export function checkPeerHeaders(headers: ReadonlyArray<readonly [string, string]>): void {
+  for (const [name, value] of headers) {
+    if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(value)) throw new HeaderError('a header name or value has characters HTTP does not allow');
+    if (isFilteredHeader(name.toLowerCase())) throw new HeaderError(`it carries ${name}, which only a gateway or the connection itself may set`);
+  }
+  checkSingle(headers);
 }
 
 export interface RequestHead {
@@ -70,7 +112,7 @@ export interface ResponseHead {
 
 const HeaderList = z.array(z.tuple([z.string().min(1).max(256), z.string().max(16384)])).max(256);
 const RequestHeadSchema = z.strictObject({ method: z.string().regex(/^[A-Z]{1,16}$/), path: z.string().max(8192), query: z.string().max(8192), headers: HeaderList });
-const ResponseHeadSchema = z.strictObject({ status: z.number().int().min(100).max(599), headers: HeaderList });
+const ResponseHeadSchema = z.strictObject({ status: z.number().int(), headers: HeaderList });
 
 export const encodeHead = (head: RequestHead | ResponseHead): string => Buffer.from(JSON.stringify(head)).toString('base64url');
 
@@ -85,16 +127,40 @@ function decodeJson(text: string | undefined, what: string): unknown {
   }
 }
 
-export function decodeRequestHead(text: string | undefined): { head: RequestHead; bytes: Buffer } {
+/**
+ * A peer's request head. Malformed JSON is a MessageFormatError; a well-formed head that breaks
+ * the header or path rules is `InvalidMessage` of `side` — a gateway never makes one, so the
+ * peer is modified or broken, whatever its signature says.
+ */
+export function decodeRequestHead(text: string | undefined, side: ErrorSide): { head: RequestHead; bytes: Buffer } {
   const parsed = RequestHeadSchema.safeParse(decodeJson(text, 'the request head'));
   if (!parsed.success) throw new MessageFormatError('the request head is malformed');
-  return { head: parsed.data, bytes: Buffer.from(text!, 'base64url') };
+  const head = parsed.data;
+  try {
+    checkPeerHeaders(head.headers);
+    normaliseRequestPath(head.path);
+    checkQuery(head.query);
+  } catch (err) {
+    if (err instanceof HeaderError || err instanceof PathError) throw new XRoadError(side, 'InvalidMessage', `the request from the other security server is refused: ${err.message}`);
+    throw err;
+  }
+  return { head, bytes: Buffer.from(text!, 'base64url') };
 }
 
-export function decodeResponseHead(text: string | undefined): { head: ResponseHead; bytes: Buffer } {
+/** A peer's response head: the header rules, and a final status 200–599. */
+export function decodeResponseHead(text: string | undefined, side: ErrorSide): { head: ResponseHead; bytes: Buffer } {
   const parsed = ResponseHeadSchema.safeParse(decodeJson(text, 'the response head'));
   if (!parsed.success) throw new MessageFormatError('the response head is malformed');
-  return { head: parsed.data, bytes: Buffer.from(text!, 'base64url') };
+  const head = parsed.data;
+  const refuse = (reason: string) => new XRoadError(side, 'InvalidMessage', `the response from the other security server is refused: ${reason}`);
+  if (head.status < 200 || head.status > 599) throw refuse(`status ${head.status} is not a final HTTP status (200-599)`);
+  try {
+    checkPeerHeaders(head.headers);
+  } catch (err) {
+    if (err instanceof HeaderError) throw refuse(err.message);
+    throw err;
+  }
+  return { head, bytes: Buffer.from(text!, 'base64url') };
 }
 
 /** What a signature commits to for one message. Digests only: never header values or bodies. */

@@ -171,9 +171,14 @@ export class MessageVerifier {
   }
 }
 
+/** How far ahead of this server's clock a signing time may be: clock skew, not a second window. */
+export const MAX_SIGNED_AHEAD_MS = 60_000;
+
 /**
- * Refuses a message seen before, and any signed outside the accepted window (so the set of
- * remembered messages stays bounded). Keyed by the first 128 bits of the message's leaf hash —
+ * Refuses a message seen before, any signed more than a window ago (so the set of remembered
+ * messages stays bounded), and any signed more than a minute ahead: a message is remembered
+ * until its window closes, counted from its signing time, and one dated far ahead would stay
+ * replayable after a restart had forgotten it. Keyed by the first 128 bits of the message's leaf hash —
  * unique per message, as every manifest has a random salt, and a quarter of the full hash's
  * memory: at hundreds of messages a second the window holds hundreds of thousands of them.
  */
@@ -193,7 +198,11 @@ export class ReplayGuard {
   check(leaf: Buffer, signedAt: string): void {
     const now = this.clock();
     const at = Date.parse(signedAt);
-    if (Math.abs(now - at) > this.windowMs) throw new VerificationError('InvalidSignatureValue', `the message was signed at ${signedAt}, outside the accepted window of ${this.windowMs / 60000} minutes`);
+    if (!Number.isFinite(at)) throw new VerificationError('InvalidSignatureValue', 'the message has no valid signing time');
+    if (at - now > MAX_SIGNED_AHEAD_MS) {
+      throw new VerificationError('InvalidSignatureValue', `the message was signed at ${signedAt}, more than ${MAX_SIGNED_AHEAD_MS / 1000} s ahead of this server's clock`);
+    }
+    if (now - at > this.windowMs) throw new VerificationError('InvalidSignatureValue', `the message was signed at ${signedAt}, outside the accepted window of ${this.windowMs / 60000} minutes`);
     this.forgetExpired(now);
     const key = keyOf(leaf);
     if (this.seen.has(key)) throw new VerificationError('InvalidSignatureValue', 'the message was already received (replay)');
@@ -211,8 +220,7 @@ export class ReplayGuard {
 
   /**
    * Entries arrive in about the order they were signed, so the oldest go first and the scan
-   * stops at the first still needed (one signed slightly ahead only delays the rest by at most
-   * a window). A replay after its entry is forgotten is outside the window, and refused there.
+   * stops at the first still needed (one signed ahead delays the rest by at most a minute). A replay after its entry is forgotten is outside the window, and refused there.
    */
   private forgetExpired(now: number): void {
     for (const [key, until] of this.seen) {

@@ -46,6 +46,26 @@ function algorithmFor(key: KeyObject) {
   return alg;
 }
 
+/**
+ * What a received document may use. SHA-1 is refused as a digest and inside a signature
+ * method (rsa-sha1, ecdsa-sha1, hmac-sha1): collisions are practical, and xml-crypto would
+ * otherwise accept them by default. Only the signature methods this module signs with pass.
+ */
+const ACCEPTED_DIGESTS = new Set([SHA512, 'http://www.w3.org/2001/04/xmlenc#sha256', 'http://www.w3.org/2001/04/xmldsig-more#sha384']);
+const ACCEPTED_SIGNATURE_METHODS = new Set(Object.values(ALGORITHMS).map((a) => a.uri));
+const isSha1 = (uri: string) => /sha1$/i.test(uri);
+
+function checkAlgorithms(sig: SignedXml): void {
+  const method = sig.signatureAlgorithm ?? '(none)';
+  if (isSha1(method)) throw new SignatureDocumentError(`SHA-1 is not accepted: the signature method is ${method}`);
+  if (!ACCEPTED_SIGNATURE_METHODS.has(method)) throw new SignatureDocumentError(`the signature method ${method} is not accepted`);
+  for (const ref of sig.getReferences()) {
+    const digest = ref.digestAlgorithm ?? '(none)';
+    if (isSha1(digest)) throw new SignatureDocumentError(`SHA-1 is not accepted: the reference digest is ${digest}`);
+    if (!ACCEPTED_DIGESTS.has(digest)) throw new SignatureDocumentError(`the reference digest ${digest} is not accepted`);
+  }
+}
+
 function withAlgorithms(sig: SignedXml): SignedXml {
   for (const alg of Object.values(ALGORITHMS)) if (alg.impl) sig.SignatureAlgorithms[alg.uri] = alg.impl;
   return sig;
@@ -128,9 +148,15 @@ export function verifySignatureDocument(xml: string, publicKey: KeyObject): Batc
   const signatures = doc?.getElementsByTagNameNS?.('http://www.w3.org/2000/09/xmldsig#', 'Signature');
   if (!signatures || signatures.length !== 1) throw new SignatureDocumentError('the signature document must hold exactly one ds:Signature');
   const sig = withAlgorithms(new SignedXml({ publicCert: publicKey, getCertFromKeyInfo: () => null }));
-  let valid: boolean;
   try {
     sig.loadSignature(signatures[0] as unknown as Node);
+  } catch {
+    throw new SignatureDocumentError('the XML signature does not verify');
+  }
+  // Before any maths: a weak algorithm is refused for what it is, not as a failed signature.
+  checkAlgorithms(sig);
+  let valid: boolean;
+  try {
     // checkSignature returns false for a digest mismatch and throws for a bad SignatureValue.
     valid = sig.checkSignature(xml);
   } catch {

@@ -122,7 +122,9 @@ export class MessageLog {
            @reqManifest, @reqChain, @reqSignature, @reqSigner, @reqOcsp, @reqLeaf,
            @resManifest, @resChain, @resSignature, @resSigner, @resOcsp, @resLeaf)`,
       ),
-      recentLeaves: db.prepare("SELECT request_leaf AS leaf, request_in_ts AS at FROM records WHERE side = 'Producer' AND request_leaf IS NOT NULL AND request_in_ts >= ? ORDER BY id"),
+      recentLeaves: db.prepare(
+        "SELECT request_leaf AS leaf, request_manifest AS manifest FROM records WHERE side = 'Producer' AND request_leaf IS NOT NULL AND request_in_ts >= ? ORDER BY id",
+      ),
       query: db.prepare(
         `SELECT id, message_id, request_id, side, client, service, endpoint, peer_server, request_in_ts, request_out_ts, response_in_ts, response_out_ts,
                 request_size, response_size, status, succeeded, fault_code, fault_string
@@ -250,9 +252,23 @@ export class MessageLog {
     });
   }
 
-  /** Request leaves received in the last `sinceMs`, so replays are refused across restarts. */
-  recentRequestLeaves(sinceMs: number): Array<{ leaf: string; at: number }> {
-    return this.stmt.recentLeaves.all(Date.now() - sinceMs) as Array<{ leaf: string; at: number }>;
+  /**
+   * Received request leaves whose replay window (`windowMs` after signing) is still open, with
+   * their signing times, oldest first — so replays are refused across restarts. The window runs
+   * from the signing time, not the arrival: a message signed ahead of the clock stays
+   * replayable for longer than one window after it arrived. Candidates are those that arrived
+   * in the last two windows (earlier versions accepted messages up to a window ahead).
+   */
+  recentRequestLeaves(windowMs: number, now = Date.now()): Array<{ leaf: string; at: number }> {
+    const rows = this.stmt.recentLeaves.all(now - 2 * windowMs) as Array<{ leaf: string; manifest: string | null }>;
+    const open: Array<{ leaf: string; at: number }> = [];
+    for (const row of rows) {
+      const at = signedAtOf(row.manifest);
+      // An unreadable signing time cannot be placed in the window: keep the leaf for a whole one.
+      const signedAt = Number.isFinite(at) ? at : now;
+      if (signedAt + windowMs >= now) open.push({ leaf: row.leaf, at: signedAt });
+    }
+    return open.sort((a, b) => a.at - b.at);
   }
 
   operationalRecords(q: { from: number; to: number; client?: string; service?: string; limit: number }): OperationalRecord[] {
@@ -287,5 +303,14 @@ export class MessageLog {
   close(): void {
     this.flush();
     this.db.close();
+  }
+}
+
+/** The `signedAt` of a stored manifest (base64url JSON, already verified when it arrived). */
+function signedAtOf(manifest: string | null): number {
+  try {
+    return Date.parse((JSON.parse(Buffer.from(manifest ?? '', 'base64url').toString('utf8')) as { signedAt?: unknown }).signedAt as string);
+  } catch {
+    return Number.NaN;
   }
 }

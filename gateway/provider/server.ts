@@ -3,13 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { XRoadError } from '../../protocol/errors.js';
-import { normaliseRequestPath } from '../../protocol/paths.js';
 import type { GatewayContext } from '../context.js';
 import { asXRoadError, fail, logFault, sendXRoadError } from '../errors.js';
-import { decodeRequestHead, encodeHead, encodeManifest, endToEndHeaders, H, manifestLeaf, MESSAGE_PATH, newSalt, saltedDigest, TRAILERS, type Manifest } from '../message/format.js';
+import { NO_ENDPOINT } from '../globalconf/view.js';
+import { decodeRequestHead, encodeHead, encodeManifest, HeaderError, headersFromIs, H, manifestLeaf, MESSAGE_PATH, newSalt, saltedDigest, TRAILERS, type Manifest } from '../message/format.js';
 import type { VerifiedMessage } from '../message/verifier.js';
 import type { ExchangeRecord, SignedPart } from '../messagelog/log.js';
 import { BodyTooLarge, carry, endWithSignature } from '../transport/carry.js';
+import { answerRefusals, gatewayListenerOptions, peerRequestGraceMs } from '../transport/listeners.js';
 import { certificateHash, chainPem, checkPeerAuthCert, MIN_TLS } from '../transport/tls.js';
 import { callService, ServiceUnreachable } from './forward.js';
 
@@ -59,6 +60,8 @@ export function providerHandler(ctx: GatewayContext) {
     let sizes = { request: 0, response: 0 };
     let fault: XRoadError | undefined;
     let verifiedRequest = false;
+    // Metric labels: only registered ids, so no caller can add label values at will.
+    let labels = { client: 'unverified', service: 'unverified' };
     let recorded = false;
     const entry = (): ExchangeRecord => ({
       messageId: verifiedRequest ? hint.id : 'unverified',
@@ -98,7 +101,7 @@ export function providerHandler(ctx: GatewayContext) {
       if (peerProblem) throw fail(SIDE, peerProblem.startsWith('OCSP') || peerProblem.startsWith('no OCSP') ? 'CertValidation' : 'SslAuthenticationFailed', `the calling security server's certificate: ${peerProblem}`);
       peerServer = view.serverOfAuthCert(certificateHash(peerRaw))!;
 
-      const { head, bytes: headBytes } = decodeRequestHead(req.headers[H.head] as string | undefined);
+      const { head, bytes: headBytes } = decodeRequestHead(req.headers[H.head] as string | undefined, SIDE);
       const salt = Buffer.from(String(req.headers['x-camdx-salt'] ?? ''), 'base64');
       let carried;
       try {
@@ -130,6 +133,7 @@ export function providerHandler(ctx: GatewayContext) {
       request = part(verified, req.trailers[H.manifest]!);
       ctx.replay.check(verified.leaf, manifest.signedAt);
       verifiedRequest = true;
+      labels = { client: view.hasSubsystem(manifest.client) ? manifest.client : 'unregistered', service: view.service(manifest.service) ? manifest.service : 'unregistered' };
       if (!view.isClientOf(peerServer, manifest.client)) {
         throw fail(SIDE, 'ClientNotRegistered', `${manifest.client} is not a registered client of the calling security server ${peerServer}`);
       }
@@ -142,11 +146,12 @@ export function providerHandler(ctx: GatewayContext) {
         throw fail(SIDE, 'UnknownService', `service ${manifest.service} is not provided by security server ${ctx.config.serverId}`);
       }
 
-      // 3. The access right, on the normalised path.
-      const path = normaliseRequestPath(head.path);
-      endpoint = view.endpointOf(manifest.service, head.method, path);
-      if (!view.allowingRight(manifest.client, manifest.service, head.method, path)) {
-        throw fail(SIDE, 'AccessDenied', `${manifest.client} has no access right to ${head.method} ${path === '' ? '/' : path} on ${manifest.service}`);
+      // 3. The access right, on the path as signed (decodeRequestHead refused any not in normal form).
+      endpoint = view.endpointOf(manifest.service, head.method, head.path);
+      if (!view.allowingRight(manifest.client, manifest.service, head.method, head.path)) {
+        // Named by the endpoint pattern, never the path: paths carry personal data into logs and archives.
+        const under = endpoint === NO_ENDPOINT ? `${head.method} (no endpoint)` : `endpoint ${endpoint}`;
+        throw fail(SIDE, 'AccessDenied', `${manifest.client} has no access right to ${under} of ${manifest.service}`);
       }
 
       // 4. The provider's information system.
@@ -174,6 +179,15 @@ export function providerHandler(ctx: GatewayContext) {
       }
       responseInTs = ctx.clock();
       status = upstream.statusCode ?? 502;
+      let answerHeaders: Array<[string, string]>;
+      try {
+        if (status < 200 || status > 599) throw new HeaderError(`status ${status} is not a final HTTP status (200-599)`);
+        answerHeaders = headersFromIs(upstream.rawHeaders);
+      } catch (err) {
+        upstream.destroy();
+        if (err instanceof HeaderError) throw fail(SIDE, 'ServiceFailed', `the service's answer is refused: ${err.message}`);
+        throw err;
+      }
 
       // 5. The answer, streamed back with its signature as trailers.
       const freshness = view.conf.ocspFreshnessSeconds;
@@ -183,7 +197,7 @@ export function providerHandler(ctx: GatewayContext) {
         throw fail(SIDE, 'CertValidation', 'this security server has no fresh good OCSP response for its signing certificate');
       }
       const responseSalt = newSalt();
-      const headText = encodeHead({ status, headers: endToEndHeaders(upstream.rawHeaders) });
+      const headText = encodeHead({ status, headers: answerHeaders });
       // Corked, a small answer leaves as one TLS write with its signature instead of two.
       res.cork();
       res.writeHead(200, {
@@ -240,9 +254,8 @@ export function providerHandler(ctx: GatewayContext) {
       ctx.metrics.inFlight.dec({ side: 'Producer' });
       // Only messages whose signature verified are attributed to a client and service.
       if (verifiedRequest || peerServer) {
-        const labels = { side: 'Producer', client: verifiedRequest ? hint.client : 'unverified', service: verifiedRequest ? hint.service : 'unverified' };
-        ctx.metrics.requests.inc({ ...labels, status: String(status), fault: fault?.type ?? '' });
-        ctx.metrics.duration.observe(labels, (ctx.clock() - requestInTs) / 1000);
+        ctx.metrics.requests.inc({ side: 'Producer', ...labels, status: String(status), fault: fault?.type ?? '' });
+        ctx.metrics.duration.observe({ side: 'Producer', ...labels }, (ctx.clock() - requestInTs) / 1000);
         if (!recorded) ctx.messageLog.record(entry()).catch(() => undefined);
       }
     }
@@ -260,13 +273,12 @@ export function createProviderServer(ctx: GatewayContext, trustedCaPems: string[
       requestCert: true,
       rejectUnauthorized: true,
       minVersion: MIN_TLS,
-      maxHeaderSize: ctx.config.limits.maxHeaderBytes,
-      requestTimeout: 0,
-      noDelay: true,
+      ...gatewayListenerOptions(ctx.config.limits, peerRequestGraceMs(ctx.config.limits)),
     },
     (req, res) => void handler(req, res),
   );
   server.setTimeout(ctx.config.limits.idleTimeoutMs);
+  answerRefusals(server, 'peer', ctx.config.limits);
   // Staple our authentication certificate's latest OCSP response into every handshake.
   server.on('OCSPRequest', (_cert: Buffer, _issuer: Buffer, callback: (err: Error | null, resp: Buffer | null) => void) => {
     callback(null, ctx.ownOcsp.latestDer('auth') ?? null);

@@ -5,7 +5,8 @@ import { ensureDir, writeFileAtomic } from '../../common/files.js';
 import { privateKeyFromPem } from '../../certs/keys.js';
 import { certificatesFromPem } from '../../certs/pem.js';
 import { parseAnchor } from '../../protocol/anchor.js';
-import { parseMemberId, parseServiceId } from '../../protocol/identifiers.js';
+import { parseMemberId, parseServiceId, parseSubsystemId } from '../../protocol/identifiers.js';
+import { ensureAdminToken } from '../admin/token.js';
 import { ConfigError } from '../config.js';
 import { checkGatewayCertificates } from '../keys.js';
 import { writeGatewayConfig, type GatewayFileSpec } from './config-file.js';
@@ -19,6 +20,8 @@ export interface GatewayInit extends Omit<GatewayFileSpec, 'extra'> {
   /** The configuration anchor from central's operator (`camdx central anchor --out`). */
   readonly anchorFile: string;
   readonly extra?: GatewayFileSpec['extra'];
+  /** Client subsystems whose information systems call over plain HTTP (demos); others get HTTPS with a pinned certificate. */
+  readonly httpClients?: readonly string[];
 }
 
 function keyAndChain(field: string, files: { keyFile: string; certFile: string }): { key: KeyObject; chain: string[]; cert: X509Certificate } {
@@ -41,7 +44,7 @@ function keyAndChain(field: string, files: { keyFile: string; certFile: string }
  * Sets up a gateway directory for a member that brings its own keys: checks every input first
  * (keys match certificates, each certificate fits its role and names this server and owner,
  * the anchor parses, services belong to the owner), and only then writes the keystores, the
- * anchor and `gateway.yaml`. Returns the configuration file's path.
+ * anchor, the admin token and `gateway.yaml`. Returns the configuration file's path.
  */
 export function initGatewayDir(o: GatewayInit): string {
   const owner = parseMemberId(o.owner, 'owner');
@@ -68,9 +71,14 @@ export function initGatewayDir(o: GatewayInit): string {
     }
   }
 
+  for (const id of o.httpClients ?? []) parseSubsystemId(id, 'http client');
+
   ensureDir(o.dir, 0o700);
   writeKeystoreFile(join(o.dir, 'sign.p12'), signing.key, signing.chain);
   writeKeystoreFile(join(o.dir, 'auth.p12'), auth.key, auth.chain);
   writeFileAtomic(join(o.dir, 'anchor.json'), anchorText);
-  return writeGatewayConfig(o.dir, o);
+  // stateDir is the directory itself (config-file.ts).
+  ensureAdminToken(o.dir);
+  const clients = Object.fromEntries((o.httpClients ?? []).map((id) => [id, { connection: 'HTTP' as const }]));
+  return writeGatewayConfig(o.dir, { ...o, extra: { ...o.extra, ...(o.httpClients?.length ? { clients: { ...o.extra?.clients, ...clients } } : {}) } });
 }

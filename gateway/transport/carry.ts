@@ -24,13 +24,23 @@ export interface Carried {
  * This is what a Transform inside `stream/promises` pipeline did; done by hand it costs no
  * extra stream and no AbortController per message, which the profile showed on every request.
  */
+/** How long a corked sink waits for the rest of a small body before what it holds is sent. */
+const CORK_HOLD_MS = 100;
+const uncork = (sink: Writable) => {
+  while (sink.writableCorked) sink.uncork();
+};
+
 export function carry(source: Readable, sink: Writable, o: { salt: Buffer; limit: number; end: boolean }): Promise<Carried> {
   const digest = new SaltedDigest(o.salt);
   return new Promise((resolve, reject) => {
     let settled = false;
+    // A sink corked for a small message must not hold back its head while a slow body trickles
+    // in: the receiver would see no headers and cut the connection at its headers timeout.
+    const release = sink.writableCorked ? setTimeout(() => uncork(sink), CORK_HOLD_MS) : undefined;
     const settle = (err?: Error | null) => {
       if (settled) return;
       settled = true;
+      clearTimeout(release);
       source.off('data', onData).off('end', onEnd).off('error', settle).off('close', onSourceClose);
       sink.off('drain', onDrain).off('error', settle).off('finish', onFinish).off('close', onSinkClose);
       if (err) {
@@ -58,6 +68,9 @@ export function carry(source: Readable, sink: Writable, o: { salt: Buffer; limit
     };
     source.on('data', onData).on('end', onEnd).on('error', settle).on('close', onSourceClose);
     sink.on('drain', onDrain).on('error', settle).on('finish', onFinish).on('close', onSinkClose);
+    // A client cut off (a request timeout) while its call waited for a connection: its 'close'
+    // has passed, and waiting for it would hold the pooled connection for ever.
+    if (source.destroyed && !source.readableEnded) settle(new Error('the connection closed before the body ended'));
   });
 }
 

@@ -1,30 +1,73 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 
+/** A body that would take the bytes held by all spools past `limits.spoolQuotaBytes`. */
+export class SpoolQuotaExceeded extends Error {
+  constructor(readonly quota: number) {
+    super(`this security server is holding ${quota} bytes of message bodies awaiting verification, its limit (limits.spoolQuotaBytes); retry when fewer are in flight`);
+    this.name = 'SpoolQuotaExceeded';
+  }
+}
+
+const PREFIX = 'camdx-spool-';
+
+/** Directories of earlier runs of this user whose process is gone (a crash): their files hold nothing readable. */
+function removeLeftovers(): void {
+  const uid = process.getuid?.();
+  for (const name of readdirSync(tmpdir())) {
+    const pid = Number(/^camdx-spool-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid) continue;
+    const path = join(tmpdir(), name);
+    try {
+      if (uid !== undefined && lstatSync(path).uid !== uid) continue;
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ESRCH') rmSync(path, { recursive: true, force: true });
+    }
+  }
+}
+
 /**
- * Holds a message body while it waits for its signature to be checked. Small bodies stay in
- * memory; past `memoryLimit` the body goes to a file outside the state directory, encrypted
- * with a key that exists only in this process for this one exchange (AES-256-GCM per record of
- * about a megabyte, the record number as associated data, so records cannot be reordered,
- * dropped or altered).
- * The file is deleted when the exchange ends, and every spool file of this gateway at start.
+ * Holds message bodies while they wait for their signature to be checked. Small bodies stay in
+ * memory; past `memoryLimit` a body goes to a file in this gateway's own directory (made by
+ * mkdtemp, 0700, under the OS temp dir — outside the state directory), encrypted with a key that
+ * exists only in this process for this one exchange (AES-256-GCM per record of about a megabyte,
+ * the record number as associated data, so records cannot be reordered, dropped or altered).
+ * All spools together hold at most `quotaBytes`; a chunk that would pass it is refused before
+ * anything of it is kept. A file is deleted when its exchange ends, the directory on `close`.
  */
 export class SpoolDirectory {
   readonly path: string;
+  private held = 0;
 
-  constructor(gatewayTag: string) {
-    this.path = join(tmpdir(), 'camdx-spool', gatewayTag.replace(/[^A-Za-z0-9._-]/g, '_'));
-    // Leftovers of an earlier run of this gateway (a crash) hold nothing readable: drop them.
-    rmSync(this.path, { recursive: true, force: true });
-    mkdirSync(this.path, { recursive: true, mode: 0o700 });
+  constructor(readonly quotaBytes = Number.MAX_SAFE_INTEGER) {
+    removeLeftovers();
+    this.path = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
+    chmodSync(this.path, 0o700);
   }
 
   spool(memoryLimit: number): Spool {
-    return new Spool(this.path, memoryLimit);
+    return new Spool(this, memoryLimit);
+  }
+
+  /** Bytes held by all spools now. */
+  get heldBytes(): number {
+    return this.held;
+  }
+
+  /** @internal Claims room for `bytes` more, or throws SpoolQuotaExceeded. */
+  reserve(bytes: number): void {
+    if (this.held + bytes > this.quotaBytes) throw new SpoolQuotaExceeded(this.quotaBytes);
+    this.held += bytes;
+  }
+
+  /** @internal */
+  release(bytes: number): void {
+    this.held -= bytes;
   }
 
   /** Files currently on disk (tests check that exchanges leave none behind). */
@@ -34,6 +77,11 @@ export class SpoolDirectory {
     } catch {
       return [];
     }
+  }
+
+  /** Removes the directory and whatever is still in it (the gateway is stopping). */
+  close(): void {
+    rmSync(this.path, { recursive: true, force: true });
   }
 }
 
@@ -54,7 +102,7 @@ export class Spool extends Writable {
   private disposed = false;
 
   constructor(
-    private readonly dir: string,
+    private readonly directory: SpoolDirectory,
     private readonly memoryLimit: number,
   ) {
     // The body is read back after writing has finished: the stream must not tear itself down then.
@@ -70,6 +118,11 @@ export class Spool extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    try {
+      this.directory.reserve(chunk.length);
+    } catch (err) {
+      return done(err as Error);
+    }
     this.total += chunk.length;
     if (!this.file && this.memoryBytes + chunk.length <= this.memoryLimit) {
       this.memory.push(chunk);
@@ -91,7 +144,7 @@ export class Spool extends Writable {
   /** Opens the file on first use and appends what is held in memory as one record once there is enough (or at the end). */
   private async toDisk(final: boolean): Promise<void> {
     if (!this.file) {
-      this.filePath = join(this.dir, `${randomUUID()}.spool`);
+      this.filePath = join(this.directory.path, `${randomUUID()}.spool`);
       this.key = randomBytes(32);
       this.noncePrefix = randomBytes(4);
       const file = await open(this.filePath, 'wx+', 0o600);
@@ -165,6 +218,7 @@ export class Spool extends Writable {
 
   /** Deletes the file (if any) and forgets the body. */
   async dispose(): Promise<void> {
+    if (!this.disposed) this.directory.release(this.total);
     this.disposed = true;
     this.memory = [];
     const file = this.file;

@@ -68,6 +68,9 @@ export function sealResponse(keys: EnvelopeKeys, inner: unknown): ResponseEnvelo
 /** The client side: verify the HMAC over the ciphertext bytes, then decrypt. */
 export function openResponse(envelope: ResponseEnvelope, keys: EnvelopeKeys): unknown {
   const ct = Buffer.from(envelope.data, 'base64');
-  if (!hmac(keys, ct).equals(Buffer.from(envelope.signature, 'base64'))) throw new Error('Signatures not match');
+  const given = Buffer.from(envelope.signature, 'base64');
+  const expected = hmac(keys, ct);
+  // Constant time, so a caller timing the check learns nothing of the expected MAC.
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new Error('Signatures not match');
   return JSON.parse(decrypt(keys, ct).toString('utf8'));
 }

@@ -12,6 +12,7 @@ export const CDK_ERRORS = {
   INVALID_DOMAIN: [1005, 'Invalid client domain'],
   CLIENT_MISMATCH: [1006, 'Client id does not match the service account'],
   INVALID_RETURN_URL: [1007, 'The success return URL is not on the registered domain'],
+  INSECURE_RETURN_URL: [1009, 'A return URL must use https: (http: only on a loopback host)'],
   LOGIN_TOKEN_INVALID: [1101, 'Invalid login token'],
   LOGIN_TOKEN_EXPIRED: [1102, 'Login token expired'],
   LOGIN_TOKEN_USED: [1103, 'Login token already used'],

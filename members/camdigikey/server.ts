@@ -1,9 +1,12 @@
 import { X509Certificate } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { limitConnections, listenerOptions } from '../../common/listen.js';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import ipaddr from 'ipaddr.js';
 import { baseUrl, close, listen } from '../../common/http.js';
 import type { Logger } from '../../common/log.js';
 import type { Person } from '../population/population.js';
@@ -26,6 +29,12 @@ export interface CamdigikeyOptions {
   readonly log: Logger;
   /** Milliseconds since the epoch; tests move it to expire tokens. */
   readonly clock?: () => number;
+  /**
+   * Who may call the API over plain HTTP: CamDigiKey's own CamDX gateway, by address or host
+   * name (names are looked up again every 30 s). Default: loopback and `host` itself; with a
+   * wildcard `host` and no list, any source (a warning says so). Relying parties use HTTPS.
+   */
+  readonly gatewaySources?: readonly string[];
 }
 
 export interface RunningCamdigikey {
@@ -51,11 +60,46 @@ function clientCertificateProblem(req: Request, store: CamdigikeyStore): string 
   return undefined;
 }
 
+const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+const normalAddress = (a: string) => (ipaddr.isValid(a) ? ipaddr.process(a).toNormalizedString() : a);
+
+/**
+ * Whether a plain-HTTP caller's address is one of `sources` (addresses, or names looked up again
+ * every 30 s: a gateway container may start later than CamDigiKey, or move).
+ */
+function sourceCheck(sources: readonly string[]): (address: string | undefined) => Promise<boolean> {
+  let cached: { at: number; addresses: Set<string> } | undefined;
+  const resolve = async () => {
+    const found = new Set<string>();
+    for (const source of sources) {
+      if (ipaddr.isValid(source)) found.add(normalAddress(source));
+      else for (const r of await lookup(source, { all: true }).catch(() => [])) found.add(normalAddress(r.address));
+    }
+    return found;
+  };
+  return async (address) => {
+    if (!address) return false;
+    if (!cached || Date.now() - cached.at > 30_000) cached = { at: Date.now(), addresses: await resolve() };
+    return cached.addresses.has(normalAddress(address));
+  };
+}
+
+/** Plain HTTP carries no client certificate, so only the gateway may use the API there: it is not a way around mTLS. */
+function gatewayOnly(o: CamdigikeyOptions) {
+  const open = !o.gatewaySources && WILDCARDS.has(o.host);
+  if (open) o.log.warn({ host: o.host }, 'CamDigiKey: the plain-HTTP API answers any source; set gatewaySources to its gateway');
+  const allowed = sourceCheck(o.gatewaySources ?? ['127.0.0.1', '::1', o.host]);
+  return async (req: Request, res: Response, next: NextFunction) => {
+    if (open || (req.socket as TLSSocket).encrypted || (await allowed(req.socket.remoteAddress))) return next();
+    res.status(403).json({ error: 1008, message: "over plain HTTP this API serves only CamDigiKey's own CamDX gateway; relying parties call it over HTTPS with their client certificate" });
+  };
+}
+
 export async function startCamdigikey(o: CamdigikeyOptions): Promise<RunningCamdigikey> {
   const layout = camdigikeyLayout(o.stateDir);
   const store = new CamdigikeyStore(layout.database);
   const people = new PopulationStore(layout.population);
-  const httpServer = createServer();
+  const httpServer = limitConnections(createServer(listenerOptions()));
   const httpPort = await listen(httpServer, o.httpPort, o.host);
   const httpUrl = baseUrl(o.host, httpPort);
   const service = new CamdigikeyService({
@@ -74,6 +118,7 @@ export async function startCamdigikey(o: CamdigikeyOptions): Promise<RunningCamd
   app.set('query parser', 'simple');
   app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
   const api = express.Router();
+  api.use(gatewayOnly(o));
   api.use(express.json({ limit: '64kb', type: () => true }));
   api.use((req: Request, res: Response, next: NextFunction) => {
     const problem = clientCertificateProblem(req, store);
@@ -104,9 +149,11 @@ export async function startCamdigikey(o: CamdigikeyOptions): Promise<RunningCamd
       requestCert: true,
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
+      ...listenerOptions(),
     },
     app,
   );
+  limitConnections(httpsServer);
   const httpsPort = await listen(httpsServer, o.httpsPort, o.host);
   const purge = setInterval(() => store.purge(Date.now() - 86_400_000), 3_600_000);
   purge.unref();

@@ -1,4 +1,5 @@
 import { type KeyObject, type X509Certificate } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
 import type { Logger } from '../../common/log.js';
 import type { Person } from '../population/population.js';
 import type { PopulationStore } from '../population/store.js';
@@ -36,6 +37,29 @@ export interface ServiceDeps {
 export type ApiAnswer = { readonly status: 200; readonly body: ResponseEnvelope } | { readonly status: 400 | 401; readonly body: { error: number; message: string } };
 
 const USER_STATUS = { DISABLED: 0, ENABLED: 1, EXPIRED: 2, DELETED: 4 } as const;
+
+/** `localhost`, a `.localhost` name (RFC 6761) or a loopback address: the simulation's own sites. */
+function loopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  return ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback';
+}
+
+/**
+ * A return URL the browser may be sent to: `https:`, or `http:` on a loopback host. Any other
+ * scheme (`javascript:`, `data:`, an app scheme) would run or open something other than the
+ * relying party's site.
+ */
+function parseReturnUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CdkError('INVALID_RETURN_URL');
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && loopbackHost(url.hostname))) return url;
+  throw new CdkError('INSECURE_RETURN_URL');
+}
 
 type Inner = Record<string, unknown>;
 const str = (inner: Inner, field: string): string => {
@@ -155,18 +179,21 @@ export class CamdigikeyService {
   private loginToken(account: ServiceAccount, inner: Inner) {
     const returnUrl = inner.successReturnUrl;
     if (returnUrl !== undefined && returnUrl !== null) {
-      let host: string;
-      try {
-        host = new URL(String(returnUrl)).hostname;
-      } catch {
-        throw new CdkError('INVALID_RETURN_URL');
-      }
-      if (host !== account.domain && !host.endsWith(`.${account.domain}`)) throw new CdkError('INVALID_RETURN_URL');
+      const url = parseReturnUrl(String(returnUrl));
+      if (url.hostname !== account.domain && !url.hostname.endsWith(`.${account.domain}`)) throw new CdkError('INVALID_RETURN_URL');
     }
+    // The registered addresses are where the browser goes when no success URL is given, or on failure.
+    parseReturnUrl(account.callbackUrl);
+    parseReturnUrl(account.fallbackUrl);
     const callbackVars = inner.callbackVars === undefined || inner.callbackVars === null ? null : JSON.stringify(inner.callbackVars);
     if (callbackVars && callbackVars.length > 2048) throw new CdkError('INVALID_REQUEST');
     const { token } = this.issue('LOGIN', account, null, { loginState: 'PENDING', callbackVars, successReturnUrl: returnUrl ? String(returnUrl) : null });
-    return { loginToken: token, loginUrl: `${this.deps.webBaseUrl.replace(/\/+$/, '')}/login?loginToken=${encodeURIComponent(token)}` };
+    return { loginToken: token, loginUrl: this.loginUrl(token) };
+  }
+
+  /** The login page of a login token, on the public base URL (never on a request's Host header). */
+  loginUrl(loginToken: string): string {
+    return `${this.deps.webBaseUrl.replace(/\/+$/, '')}/login?loginToken=${encodeURIComponent(loginToken)}`;
   }
 
   private accessToken(account: ServiceAccount, inner: Inner) {

@@ -23,6 +23,7 @@ export const KYC_ERRORS = {
   internal: { code: 5000, status: 500, title: 'internal error' },
   ocrUnavailable: { code: 5001, status: 503, title: 'the OCR engine is not available' },
   busy: { code: 5003, status: 503, title: 'too many image checks in progress; retry shortly' },
+  timeLimit: { code: 5004, status: 503, title: 'the image check took longer than its time limit and was stopped; retry, or send a smaller or clearer image' },
 } as const;
 
 export type KycErrorName = keyof typeof KYC_ERRORS;

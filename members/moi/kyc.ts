@@ -67,12 +67,15 @@ export interface FaceScores {
 
 export class KycService {
   private readonly photos = new Map<string, FaceSignature>();
-  private readonly gate = new Gate();
+  private readonly gate: Gate;
 
   constructor(
     readonly registry: CivilRegistry,
     private readonly ocr: () => Promise<OcrEngine>,
-  ) {}
+    options: { imageTimeLimitMs?: number } = {},
+  ) {
+    this.gate = new Gate(undefined, undefined, options.imageTimeLimitMs);
+  }
 
   private citizen(idNumber: string): Citizen {
     const c = this.registry.find(idNumber);
@@ -116,8 +119,9 @@ export class KycService {
   infoFace(body: unknown): Promise<{ userInfo: InfoCheck; faceMoiScore: number }> {
     const b = asBody(body);
     const { citizen, userInfo } = this.checkedUserInfo(b);
-    return this.gate.run(async () => {
+    return this.gate.run(async (signal) => {
       const face = await imageField(b, 'faceImg', true);
+      signal.throwIfAborted();
       return { userInfo, faceMoiScore: await this.faceScore(citizen, faceSignature(face), 'faceImg') };
     });
   }
@@ -126,9 +130,10 @@ export class KycService {
   infoFaceIdcard(body: unknown): Promise<{ userInfo: InfoCheck } & FaceScores> {
     const b = asBody(body);
     const { citizen, userInfo } = this.checkedUserInfo(b);
-    return this.gate.run(async () => {
+    return this.gate.run(async (signal) => {
       const card = await imageField(b, 'idImage', true);
       const face = await imageField(b, 'faceImg', false);
+      signal.throwIfAborted();
       const faceDocumentScore = await this.faceScore(citizen, this.cardFace(card), 'the photo on the card');
       const faceMoiScore = face ? await this.faceScore(citizen, faceSignature(face), 'faceImg') : faceDocumentScore;
       return { userInfo, faceDocumentScore, faceMoiScore };
@@ -143,12 +148,13 @@ export class KycService {
     if (typeof b.liveness !== 'string') throw new KycError('invalidField', 'liveness must be a base64 string');
     const recording = fromBase64(b.liveness);
     if (!recording) throw new KycError('livenessInvalid', 'liveness is not base64');
-    return this.gate.run(async () => {
+    return this.gate.run(async (signal) => {
       const card = await imageField(b, 'idImage', true);
+      signal.throwIfAborted();
       const faceDocumentScore = await this.faceScore(citizen, this.cardFace(card), 'the photo on the card');
       let result: Awaited<ReturnType<typeof checkLiveness>>;
       try {
-        result = await checkLiveness(recording, actions);
+        result = await checkLiveness(recording, actions, signal);
       } catch (err) {
         if (err instanceof RecordingRejection || err instanceof ImageRejection) throw new KycError('livenessInvalid', err.message);
         throw err;
@@ -160,11 +166,14 @@ export class KycService {
 
   ocrIdcard(body: unknown): Promise<Record<string, unknown>> {
     const b = asBody(body);
-    return this.gate.run(async () => {
+    return this.gate.run(async (signal) => {
       const image = await imageField(b, 'idImage', true);
       const engine = await this.ocr().catch(() => {
         throw new KycError('ocrUnavailable');
       });
+      // Tesseract cannot be interrupted inside a recognition: past the time limit its worker is ended.
+      signal.throwIfAborted();
+      signal.addEventListener('abort', () => void engine.end(), { once: true });
       const reading = await readCard(engine, image);
       const data: Record<string, unknown> = {};
       for (const f of CARD_FIELDS) data[f] = reading.fields[f];

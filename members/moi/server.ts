@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { limitConnections, listenerOptions } from '../../common/listen.js';
 import { join } from 'node:path';
 import { baseUrl, close, listen } from '../../common/http.js';
 import type { Logger } from '../../common/log.js';
@@ -17,6 +18,8 @@ export interface MoiOptions {
   readonly port?: number;
   readonly log: Logger;
   readonly population?: { readonly seed: string; readonly size: number };
+  /** The time limit of one image check (OCR, faces, liveness); past it the caller gets 503. */
+  readonly imageTimeLimitMs?: number;
 }
 
 export interface RunningMoi {
@@ -36,17 +39,23 @@ export async function startMoiService(options: MoiOptions): Promise<RunningMoi> 
   const population = options.population ?? DEFAULT_POPULATION;
   const registry = new CivilRegistry(join(options.stateDir, 'registry.db'), population.seed, population.size);
   let engine: Promise<OcrEngine> | undefined;
-  const ocr = () => {
+  const ocr = (): Promise<OcrEngine> => {
     engine ??= OcrEngine.start().catch((err: Error) => {
       options.log.error({ err: { message: err.message } }, 'OCR engine failed to start');
       engine = undefined;
       throw err;
     });
-    return engine;
+    // A worker ended at a time limit is replaced by a new one.
+    const current = engine;
+    return current.then((e) => {
+      if (!e.ended) return e;
+      if (engine === current) engine = undefined;
+      return ocr();
+    });
   };
   void ocr().catch(() => undefined);
-  const kyc = new KycService(registry, ocr);
-  const http = createServer(createKycApp(kyc, options.log));
+  const kyc = new KycService(registry, ocr, options.imageTimeLimitMs === undefined ? {} : { imageTimeLimitMs: options.imageTimeLimitMs });
+  const http = limitConnections(createServer(listenerOptions(), createKycApp(kyc, options.log)));
   const host = options.host ?? '127.0.0.1';
   const port = await listen(http, options.port ?? DEFAULT_MOI_PORT, host);
   options.log.info({ port, registrySize: registry.size }, 'MOI Open KYC ready');

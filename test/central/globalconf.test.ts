@@ -208,3 +208,74 @@ describe('signing key rotation', () => {
     }
   });
 });
+
+describe('limits on what a gateway takes as its configuration', () => {
+  const MiB = 1024 * 1024;
+  /** A configuration validly signed with central's own key, padded to about `bytes`. */
+  async function signedOfSize(bytes: number): Promise<Buffer> {
+    const layout = centralLayout(t.stateDir);
+    const conf = await verify(await download());
+    // base64url grows the payload by 4/3; the padding sits in a member's name.
+    const padded: GlobalConf = { ...conf, version: conf.version + 1000, members: [...conf.members, { id: 'CAMDX/GOV/BIG', name: 'x'.repeat(Math.ceil((bytes * 3) / 4)), subsystems: [] }] };
+    return Buffer.from(await signGlobalConf(padded, privateKeyFromPem(readFileSync(layout.signingKey)), new X509Certificate(readFileSync(layout.signingCert))));
+  }
+
+  it('refuses a 20 MiB configuration by its size, before parsing or verifying it, though it is validly signed', async () => {
+    const big = await signedOfSize(20 * MiB);
+    expect(big.length).toBeGreaterThan(20 * MiB);
+    await expect(verify(big)).rejects.toThrow(/the configuration is \d+ bytes, more than the 10 MiB limit/);
+    expect(await rejection(verify(big))).toBe('size');
+    // Not even UTF-8 is looked at: 20 MiB of invalid bytes gives the same reason, not 'format'.
+    expect(await rejection(verify(Buffer.alloc(20 * MiB, 0xff)))).toBe('size');
+  }, 60_000);
+
+  it('a gateway refuses to download a 20 MiB configuration, declared or streamed, and stays without one', async () => {
+    const big = await signedOfSize(20 * MiB);
+    const http = await import('node:http');
+    const { listen, close } = await import('../../common/http.js');
+    for (const declared of [true, false]) {
+      const server = http.createServer((_req, res) => {
+        res.writeHead(200, declared ? { 'content-length': String(big.length) } : {});
+        res.end(big);
+      });
+      const port = await listen(server, 0, '127.0.0.1');
+      const cache = tempDir();
+      const client = new GlobalConfClient({ anchor: t.anchor.replace(t.running.url, `http://127.0.0.1:${port}`), cacheDir: cache.path, log: capturingLogger().log });
+      try {
+        await client.refresh();
+        expect(client.status()).toMatchObject({ version: null, outdated: true });
+        expect(client.status().lastError).toMatchObject({ kind: 'size', message: expect.stringMatching(/more than the 10 MiB limit/) });
+      } finally {
+        client.stop();
+        cache.cleanup();
+        await close(server);
+      }
+    }
+  }, 60_000);
+
+  it('a gateway with no cached copy refuses a configuration older than the floor in its anchor', async () => {
+    const { withVersionFloor } = await import('../../central/globalconf/signing-key.js');
+    const served = await verify(await download());
+    const floored = withVersionFloor(t.anchor, served.version + 1);
+    expect(parseAnchor(floored).anchor.minVersion).toBe(served.version + 1);
+    const cache = tempDir();
+    const client = new GlobalConfClient({ anchor: floored, cacheDir: cache.path, log: capturingLogger().log });
+    try {
+      expect(await client.accept(await download(), false)).toBe(false);
+      expect(client.status().lastError).toMatchObject({ kind: 'rollback', message: expect.stringMatching(/oldest the configuration anchor accepts/) });
+      // The anchor central hands out now carries today's version: today's configuration passes, an older one does not.
+      const bin = join(import.meta.dirname, '../../bin/camdx.js');
+      const { run } = await import('../support/run.js');
+      const printed = await run(process.execPath, [bin, '--state-dir', t.stateDir, 'central', 'anchor']);
+      expect(printed.code, printed.stderr).toBe(0);
+      const handedOut = parseAnchor(printed.stdout);
+      const now = await verifyGlobalConf(await download(), handedOut.anchor, handedOut.certificates);
+      expect(handedOut.anchor.minVersion).toBe(now.version);
+      const older = await signGlobalConf({ ...now, version: now.version - 1 }, privateKeyFromPem(readFileSync(centralLayout(t.stateDir).signingKey)), new X509Certificate(readFileSync(centralLayout(t.stateDir).signingCert)));
+      expect(await rejection(verifyGlobalConf(Buffer.from(older), handedOut.anchor, handedOut.certificates))).toBe('rollback');
+    } finally {
+      client.stop();
+      cache.cleanup();
+    }
+  });
+});

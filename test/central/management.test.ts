@@ -1,4 +1,7 @@
+import type { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildOcspRequest } from '../../certs/ocsp/client.js';
+import { revokeBySerial } from '../../certs/revocation.js';
 import { signManagementRequest, type ManagementEnvelope, type RequestSigner } from '../../protocol/management.js';
 import { startTestCentral, type TestCentral } from '../support/central.js';
 import { startTestPki, type TestPki } from '../support/pki.js';
@@ -20,12 +23,17 @@ afterAll(async () => {
   await rogue.close();
 });
 
-const signing = (pki: TestPki, member: typeof MOI) => pki.issue('member-signing', member);
-const auth = (pki: TestPki, member: typeof MOI, serverCode = 'SS1') => pki.issue('server-auth', { ...member, serverCode, dns: [], ip: ['127.0.0.1'] });
-const signer = (role: RequestSigner['role'], issued: { key: { privateKey: RequestSigner['key'] }; cert: { toString(): string } }, withCert = true): RequestSigner => ({
+type Issued = ReturnType<TestPki['issue']> & { readonly ocsp: Buffer };
+/** The real responder's answer about `issued` now (the test PKI runs in this process). */
+const ocspNow = (pki: TestPki, cert: X509Certificate) => pki.services.ocsp.respond(buildOcspRequest(cert, pki.pki.cas.get('camdx-ca')!.cert));
+const withOcsp = (pki: TestPki, issued: ReturnType<TestPki['issue']>): Issued => ({ ...issued, ocsp: ocspNow(pki, issued.cert) });
+const signing = (pki: TestPki, member: typeof MOI) => withOcsp(pki, pki.issue('member-signing', member));
+const auth = (pki: TestPki, member: typeof MOI, serverCode = 'SS1') => withOcsp(pki, pki.issue('server-auth', { ...member, serverCode, dns: [], ip: ['127.0.0.1'] }));
+const signer = (role: RequestSigner['role'], issued: Issued, withCert = true): RequestSigner => ({
   role,
   key: issued.key.privateKey,
   ...(withCert ? { certificatePem: issued.cert.toString() } : {}),
+  ocsp: issued.ocsp,
 });
 
 async function submit(envelope: unknown): Promise<{ status: number; body: { id?: number; status?: string; error?: string; message?: string } }> {
@@ -138,6 +146,70 @@ describe('management requests', () => {
     expect(res.body.error).toBe(error);
     expect(res.body.message!.length).toBeGreaterThan(10);
     expect(await requestCount()).toBe(before);
+  });
+
+  const statusRefusals: Array<[string, () => unknown, RegExp]> = [
+    [
+      'signed by a revoked server owner key',
+      () => {
+        const owner = signing(t.pki, MOI);
+        expect(revokeBySerial(t.pki.pki.store, owner.serial, 'keyCompromise').outcome).toBe('revoked');
+        return authCertRequest({ ...owner, ocsp: ocspNow(t.pki, owner.cert) });
+      },
+      /signing certificate of the server owner: the certificate's OCSP status is revoked/,
+    ],
+    [
+      'countersigned by a revoked client member key',
+      () => {
+        const client = signing(t.pki, BANK);
+        revokeBySerial(t.pki.pki.store, client.serial, 'keyCompromise');
+        return signManagementRequest({ type: 'registerClient', instance: 'CAMDX', server: SERVER, client: 'CAMDX/COM/DEMOBANK/REVOKED' }, [signer('owner', signing(t.pki, MOI)), signer('client', { ...client, ocsp: ocspNow(t.pki, client.cert) })]);
+      },
+      /signing certificate of the client member: the certificate's OCSP status is revoked/,
+    ],
+    [
+      'for a revoked authentication certificate',
+      () => {
+        const authIssued = auth(t.pki, MOI);
+        revokeBySerial(t.pki.pki.store, authIssued.serial, 'keyCompromise');
+        return authCertRequest(signing(t.pki, MOI), { ...authIssued, ocsp: ocspNow(t.pki, authIssued.cert) });
+      },
+      /authentication certificate: the certificate's OCSP status is revoked/,
+    ],
+    [
+      'without an OCSP response for the owner',
+      () => {
+        const envelope = authCertRequest();
+        return { ...envelope, signatures: envelope.signatures.map(({ ocsp, ...rest }) => (rest.role === 'owner' ? rest : { ...rest, ocsp })) };
+      },
+      /owner signature carries no OCSP response/,
+    ],
+    ['carrying the OCSP response of another certificate', () => authCertRequest({ ...signing(t.pki, MOI), ocsp: signing(t.pki, MOI).ocsp }), /about another certificate/],
+    ['carrying an OCSP response signed by another PKI', () => authCertRequest({ ...signing(t.pki, MOI), ocsp: signing(rogue, MOI).ocsp }), /not authorised by the CA for OCSP signing/],
+  ];
+
+  it.each(statusRefusals)('refuses a request %s (certificate-status), recording nothing', async (_name, make, reason) => {
+    const before = await requestCount();
+    const res = await submit(make());
+    expect(res).toMatchObject({ status: 403, body: { error: 'certificate-status' } });
+    expect(res.body.message).toMatch(reason);
+    expect(await requestCount()).toBe(before);
+  });
+
+  it('refuses an OCSP response older than ocspFreshnessSeconds', async () => {
+    const strict = await startTestCentral({ autoApprove: true, ocspFreshnessSeconds: 1 });
+    try {
+      await strict.admin.call('POST', '/members', { id: 'CAMDX/GOV/MOI', name: MOI.memberName });
+      const owner = signing(strict.pki, MOI);
+      await new Promise((r) => setTimeout(r, 2100));
+      const stale = await fetch(`${strict.running.url}/management/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(authCertRequest(owner, auth(strict.pki, MOI))) });
+      expect(stale.status).toBe(403);
+      expect(await stale.json()).toMatchObject({ error: 'certificate-status', message: expect.stringMatching(/older than 1 s/) });
+      const fresh = await fetch(`${strict.running.url}/management/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(authCertRequest({ ...owner, ocsp: ocspNow(strict.pki, owner.cert) }, auth(strict.pki, MOI))) });
+      expect(fresh.status).toBe(201);
+    } finally {
+      await strict.close();
+    }
   });
 
   it('refuses a replayed request', async () => {

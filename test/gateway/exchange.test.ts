@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, errorOf } from '../support/http.js';
-import { CLIENT, SERVICE, startTestNetwork, type TestNetwork } from '../support/network.js';
+import { CLIENT, SERVICE, startTestNetwork, type TestGateway, type TestNetwork } from '../support/network.js';
 import { run } from '../support/run.js';
 
 let n: TestNetwork;
@@ -15,8 +15,8 @@ beforeAll(async () => {
 afterAll(() => n?.close());
 
 const client = (extra: Array<[string, string]> = []): Array<[string, string]> => [['X-Road-Client', CLIENT], ...extra];
-const records = async (adminUrl: string, messageId?: string) => {
-  const all = (await (await fetch(`${adminUrl}/records`)).json()) as Array<{ messageId: string; side: string; endpoint: string; succeeded: boolean; faultCode: string | null; status: number }>;
+const records = async (gateway: TestGateway, messageId?: string) => {
+  const all = (await (await gateway.admin('/records')).json()) as Array<{ messageId: string; side: string; endpoint: string; succeeded: boolean; faultCode: string | null; status: number }>;
   return messageId ? all.filter((r) => r.messageId === messageId) : all;
 };
 
@@ -65,8 +65,8 @@ describe('an allowed call', () => {
     expect(res.headers['x-road-request-hash']).toBe(echo.headers['x-road-request-hash']);
     expect(Buffer.from(String(res.headers['x-road-request-hash']), 'base64')).toHaveLength(64);
 
-    const consumerLog = await records(n.consumer.adminUrl, 'msg-byte-for-byte');
-    const providerLog = await records(n.provider.adminUrl, 'msg-byte-for-byte');
+    const consumerLog = await records(n.consumer, 'msg-byte-for-byte');
+    const providerLog = await records(n.provider, 'msg-byte-for-byte');
     expect(consumerLog).toHaveLength(1);
     expect(providerLog).toHaveLength(1);
     expect(consumerLog[0]).toMatchObject({ side: 'Client', endpoint: 'POST /echo/**', succeeded: true, status: 200 });
@@ -152,8 +152,8 @@ describe('refusals, each with its own X-Road error type', () => {
   it('logs refused calls on both sides with their fault code', async () => {
     await call(`${n.serviceUrl}/admin/y`, { headers: client([['X-Road-Id', 'msg-denied']]) });
     await new Promise((r) => setTimeout(r, 200));
-    expect((await records(n.consumer.adminUrl, 'msg-denied'))[0]).toMatchObject({ succeeded: false, faultCode: 'Server.ServerProxy.AccessDenied', endpoint: 'GET /admin/**' });
-    expect((await records(n.provider.adminUrl, 'msg-denied'))[0]).toMatchObject({ succeeded: false, faultCode: 'Server.ServerProxy.AccessDenied' });
+    expect((await records(n.consumer, 'msg-denied'))[0]).toMatchObject({ succeeded: false, faultCode: 'Server.ServerProxy.AccessDenied', endpoint: 'GET /admin/**' });
+    expect((await records(n.provider, 'msg-denied'))[0]).toMatchObject({ succeeded: false, faultCode: 'Server.ServerProxy.AccessDenied' });
   });
 });
 

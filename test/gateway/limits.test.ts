@@ -2,12 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import https from 'node:https';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { close, listen } from '../../common/http.js';
 import { freePort } from '../../common/ports.js';
 import { checkGatewayConfig, ConfigError } from '../../gateway/config.js';
+import { POOL_SIZE } from '../../gateway/consumer/pools.js';
+import { gatewayKeystore } from '../../sim/provision.js';
 import { call, errorOf } from '../support/http.js';
+import { slowHeaders, stalledUpload, statusOf, type Endpoint } from '../support/slow.js';
 import { CLIENT, SERVICE, runGateway, startTestNetwork, type TestNetwork } from '../support/network.js';
 import { run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
@@ -15,6 +19,9 @@ import { tempDir } from '../support/tmp.js';
 const SLOW = 'CAMDX/GOV/MOI/KYC/slow';
 const DOWN = 'CAMDX/GOV/MOI/KYC/down';
 const OTHER = 'CAMDX/COM/DEMOBANK/OTHER';
+// Short limits, so stalled and slow clients are cut within a test's seconds.
+const CONSUMER_LIMITS = { maxBodyBytes: 100_000, maxHeaderBytes: 8192, headersTimeoutMs: 500, requestTimeoutMs: 1000, poolAcquireTimeoutMs: 2000 };
+const PROVIDER_LIMITS = { serviceTimeoutMs: 1000, headersTimeoutMs: 500, requestTimeoutMs: 1000, spoolQuotaBytes: 50_000 };
 let n: TestNetwork;
 let slow: Server;
 let certDir: { path: string; cleanup(): void };
@@ -27,9 +34,9 @@ beforeAll(async () => {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(certDir.path, 'is.key'), '-out', join(certDir.path, 'is.pem'), '-subj', '/CN=bank information system', '-days', '30'], { stdio: 'ignore' });
   n = await startTestNetwork({
     extraServices: { [SLOW]: `http://127.0.0.1:${slowPort}`, [DOWN]: `http://127.0.0.1:${await freePort()}` },
-    providerConfig: { limits: { serviceTimeoutMs: 1000 } },
+    providerConfig: { limits: PROVIDER_LIMITS },
     consumerConfig: {
-      limits: { maxBodyBytes: 100_000, maxHeaderBytes: 8192 },
+      limits: CONSUMER_LIMITS,
       listen: { consumerTls: { host: '127.0.0.1', port: await freePort() } } as never,
       clients: { [OTHER]: { connection: 'HTTPS', certificates: [join(certDir.path, 'is.pem')] } },
     },
@@ -134,12 +141,12 @@ describe('operational records', () => {
     const now = Date.now();
     await send(SERVICE);
     await new Promise((r) => setTimeout(r, 200));
-    const q = async (params: string) => (await (await fetch(`${n.consumer.adminUrl}/records?${params}`)).json()) as Array<{ service: string; client: string; requestInTs: number }>;
+    const q = async (params: string) => (await (await n.consumer.admin(`/records?${params}`)).json()) as Array<{ service: string; client: string; requestInTs: number }>;
     const recent = await q(`from=${now - 1}&service=${encodeURIComponent(SERVICE)}`);
     expect(recent.length).toBeGreaterThan(0);
     expect(recent.every((r) => r.service === SERVICE && r.requestInTs >= now - 1)).toBe(true);
     expect(await q(`client=${encodeURIComponent('CAMDX/GOV/NOBODY/X')}`)).toEqual([]);
-    expect((await fetch(`${n.consumer.adminUrl}/records?limit=0`)).status).toBe(400);
+    expect((await n.consumer.admin('/records?limit=0')).status).toBe(400);
   });
 });
 
@@ -182,5 +189,93 @@ describe('configuration', () => {
     const child = await runGateway(ghost);
     await child.stop();
     expect(child.output()).toMatch(/warning: services\.CAMDX\/GOV\/MOI\/KYC\/ghost is configured here but central has no such service/);
+  });
+});
+
+describe('stalled uploads and slow heads, cut before anything is verified', () => {
+  const consumerPort = () => Number(new URL(consumerUrl()).port);
+  const stalledHead = `POST /r1/${SERVICE}/echo/stalled HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Road-Client: ${CLIENT}\r\n`;
+  const stall = (boundMs: number) => Array.from({ length: POOL_SIZE }, () => stalledUpload({ port: consumerPort() }, stalledHead, { bodyBytes: 10_000, sentBytes: 100, boundMs }));
+  /** Waits (bounded) until the consumer holds `count` exchanges: all of them have asked the pool for a connection. */
+  const untilInFlight = async (count: number) => {
+    for (let i = 0; i < 100; i++) {
+      const text = await (await fetch(`${n.consumer.adminUrl}/metrics`)).text();
+      if (Number(/camdx_gateway_in_flight_requests\{side="Client"[^}]*\} (\d+)/.exec(text)?.[1]) >= count) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`the consumer never held ${count} exchanges`);
+  };
+
+  it('a normal call completes within poolAcquireTimeoutMs + 1 s while 64 uploads stall the pool; the uploads get Timeout', async () => {
+    const before = n.echo.calls.length;
+    const stalled = stall(10_000);
+    await untilInFlight(POOL_SIZE);
+    const started = Date.now();
+    const res = await send(SERVICE, 'normal');
+    const done = Date.now();
+    expect(res.status, res.body.toString()).toBe(200);
+    expect(done - started).toBeLessThan(CONSUMER_LIMITS.poolAcquireTimeoutMs + 1000);
+    const cuts = await Promise.all(stalled);
+    // It waited for a connection that a cut upload gave back: the pool was full.
+    expect(done).toBeGreaterThan(Math.min(...cuts.map((c) => c.at)) - 100);
+    for (const cut of cuts) {
+      expect(cut.afterMs).toBeLessThan(CONSUMER_LIMITS.requestTimeoutMs + 1000);
+      expect(statusOf(cut.answer)).toEqual({ status: 400, xroadError: 'Client.Timeout' });
+      expect(cut.answer).toMatch(/did not arrive in full within 1000 ms \(limits\.requestTimeoutMs\)/);
+    }
+    expect(n.echo.calls.length).toBe(before + 1);
+    expect((await send(SERVICE)).status).toBe(200);
+  });
+
+  it('every gateway listener cuts a client sending slow headers within headersTimeoutMs + 1 s', async () => {
+    const auth = gatewayKeystore(n.consumer.dir, 'auth');
+    const asConsumerGateway = { key: auth.key.export({ type: 'pkcs8', format: 'pem' }) as string, cert: [auth.cert.toString(), n.central.pki.pki.cas.get('camdx-ca')!.cert.toString()].join('') };
+    const listeners: Record<string, Endpoint> = {
+      consumer: { port: consumerPort() },
+      consumerTls: { port: tlsPort(), tls: {} },
+      admin: { port: n.consumer.spec.ports.admin },
+      peer: { port: n.provider.spec.ports.peer, tls: asConsumerGateway },
+      'provider admin': { port: n.provider.spec.ports.admin },
+    };
+    const cuts = await Promise.all(Object.entries(listeners).map(async ([name, e]) => [name, await slowHeaders(e, { boundMs: 5000 })] as const));
+    for (const [name, cut] of cuts) expect(cut.afterMs, name).toBeLessThan(CONSUMER_LIMITS.headersTimeoutMs + 1000);
+    const byName = Object.fromEntries(cuts);
+    expect(statusOf(byName.consumer!.answer).xroadError).toBe('Client.Timeout');
+    expect(byName.consumer!.answer).toMatch(/headers did not arrive within 500 ms \(limits\.headersTimeoutMs\)/);
+    expect(statusOf(byName.peer!.answer).xroadError).toBe('Server.ServerProxy.Timeout');
+  });
+
+  it('refuses a body past the provider spool quota before verifying it, and nothing reaches the service', async () => {
+    const before = n.echo.calls.length;
+    const res = await send(SERVICE, Buffer.alloc(60_000));
+    expect(errorOf(res).type).toBe('Server.ServerProxy.MaxRequestSizeExceeded');
+    expect(errorOf(res).message).toMatch(/limits\.spoolQuotaBytes/);
+    expect(n.echo.calls.length).toBe(before);
+    expect((await send(SERVICE)).status).toBe(200);
+  });
+
+  it('past poolAcquireTimeoutMs a call waiting for a connection gets NetworkError naming the pool', async () => {
+    // The same consumer with uploads allowed to stall longer than a call may wait for the pool.
+    const patient = join(n.consumer.dir, 'patient.yaml');
+    const config = parseYaml(consumerConfig()) as { limits: Record<string, number> };
+    config.limits = { ...config.limits, requestTimeoutMs: 3000, poolAcquireTimeoutMs: 500 };
+    writeFileSync(patient, stringifyYaml(config));
+    await n.consumer.child.stop();
+    n.consumer.child = await runGateway(patient);
+    try {
+      const stalled = stall(10_000);
+      await untilInFlight(POOL_SIZE);
+      const started = Date.now();
+      const res = await send(SERVICE, 'normal');
+      expect(Date.now() - started).toBeLessThan(500 + 1000);
+      expect(errorOf(res).type).toBe('Server.ClientProxy.NetworkError');
+      expect(errorOf(res).message).toMatch(/all 64 pooled connections to security server CAMDX\/GOV\/MOI\/SS1 stayed busy for 500 ms \(limits\.poolAcquireTimeoutMs\)/);
+      // Cut by this consumer, or first by the provider, whose own request limit is shorter.
+      for (const cut of await Promise.all(stalled)) expect(cut.afterMs).toBeLessThan(3000 + 1000);
+      expect((await send(SERVICE)).status).toBe(200);
+    } finally {
+      await n.consumer.child.stop();
+      n.consumer.child = await runGateway(n.consumer.config);
+    }
   });
 });

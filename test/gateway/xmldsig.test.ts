@@ -1,8 +1,10 @@
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SignedXml } from 'xml-crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTree, leafHash } from '../../gateway/message/merkle.js';
-import { claimedSigner, SignatureDocumentError, verifySignatureDocument, XmlBatchSigner } from '../../gateway/message/xmldsig.js';
+import { claimedSigner, SIGNATURE_NS, SignatureDocumentError, verifySignatureDocument, XmlBatchSigner } from '../../gateway/message/xmldsig.js';
 import { openssl, run } from '../support/run.js';
 import { MOI, startTestPki, type TestPki } from '../support/pki.js';
 
@@ -73,5 +75,36 @@ describe('signature documents', () => {
     const xml = new XmlBatchSigner(signer.key.privateKey, signer.cert).sign({ root: leafHash(Buffer.from('x')), count: 1, signedAt: new Date() });
     expect(() => verifySignatureDocument('not xml <', signer.cert.publicKey)).toThrow(SignatureDocumentError);
     expect(() => verifySignatureDocument(xml.replace('</cdx:SignedBatch>', `${/<ds:Signature[\s\S]*<\/ds:Signature>/.exec(xml)![0]}</cdx:SignedBatch>`), signer.cert.publicKey)).toThrow(/exactly one/);
+  });
+});
+
+describe('weak algorithms in signature documents', () => {
+  /** A genuine signature by `key`, over a proper batch statement, with the algorithms a forger picks. */
+  function signWith(key: KeyObject, cert: X509Certificate, signatureAlgorithm: string, digestAlgorithm: string): string {
+    const xml =
+      `<cdx:SignedBatch xmlns:cdx="${SIGNATURE_NS}"><cdx:Root Algorithm="http://www.w3.org/2001/04/xmlenc#sha512">${leafHash(Buffer.from('x')).toString('base64')}</cdx:Root>` +
+      `<cdx:Count>1</cdx:Count><cdx:SigningTime>2026-11-25T10:00:00.000Z</cdx:SigningTime></cdx:SignedBatch>`;
+    const keyInfo = `<ds:X509Data><ds:X509Certificate>${cert.raw.toString('base64')}</ds:X509Certificate></ds:X509Data>`;
+    const sig = new SignedXml({ privateKey: key, signatureAlgorithm, canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#', getKeyInfoContent: () => keyInfo });
+    sig.addReference({ xpath: '/*', transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'], digestAlgorithm, isEmptyUri: true });
+    sig.computeSignature(xml, { prefix: 'ds', location: { reference: '/*', action: 'append' } });
+    return sig.getSignedXml();
+  }
+  const RSA_SHA1 = 'http://www.w3.org/2000/09/xmldsig#rsa-sha1';
+  const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
+  const SHA1 = 'http://www.w3.org/2000/09/xmldsig#sha1';
+  const SHA512 = 'http://www.w3.org/2001/04/xmlenc#sha512';
+
+  it.each([
+    ['an rsa-sha1 signature method', RSA_SHA1, SHA512, /SHA-1 is not accepted: the signature method is .*rsa-sha1/],
+    ['a SHA-1 reference digest', RSA_SHA256, SHA1, /SHA-1 is not accepted: the reference digest is .*#sha1/],
+    ['both', RSA_SHA1, SHA1, /SHA-1 is not accepted/],
+  ])('refuses SHA-1 (%s) in a document the signer really signed', (_what, method, digest, reason) => {
+    const signer = t.issue('member-signing', MOI, 'RSA-2048');
+    const xml = signWith(signer.key.privateKey, signer.cert, method, digest);
+    expect(xml).toContain(method);
+    expect(() => verifySignatureDocument(xml, signer.cert.publicKey)).toThrow(reason);
+    // The same signer with SHA-256 and SHA-512 is taken: the refusal is the algorithm's alone.
+    expect(verifySignatureDocument(signWith(signer.key.privateKey, signer.cert, RSA_SHA256, SHA512), signer.cert.publicKey).count).toBe(1);
   });
 });

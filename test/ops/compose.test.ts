@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -15,10 +16,30 @@ interface Service {
   build?: unknown;
   command?: string[];
   ports?: string[];
+  networks?: Record<string, unknown>;
+  volumes?: string[];
+  environment?: Record<string, string>;
+  healthcheck?: { test?: string[] };
   depends_on?: Record<string, { condition: string }> | string[];
 }
-const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+interface Compose {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+  networks: Record<string, unknown>;
+}
+
+/** The file as docker-compose resolves it (anchors merged, variables interpolated), with only `vars` set of ours. */
+function composeConfig(vars: Record<string, string> = {}): Compose {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CAMDX_')));
+  const text = execFileSync('docker-compose', ['-f', join(ROOT, 'docker-compose.yml'), 'config'], { env: { ...env, ...vars }, encoding: 'utf8' });
+  return parse(text) as Compose;
+}
+const compose = composeConfig();
 const camdxServices = Object.entries(compose.services).filter(([, s]) => s.build !== undefined);
+const STATE = '/var/lib/camdx';
+/** Named volumes a service mounts: name → mount point. */
+const namedVolumes = (s: Service) => Object.fromEntries((s.volumes ?? []).map((v) => v.split(':')).filter(([src]) => !src!.startsWith('.') && !src!.startsWith('/')).map(([src, target]) => [src!, target!]));
+const published = (c: Compose) => Object.values(c.services).flatMap((s) => s.ports ?? []);
 
 describe('docker-compose.yml', () => {
   it('passes docker-compose config', async () => {
@@ -27,19 +48,82 @@ describe('docker-compose.yml', () => {
   });
 
   it('has the topology of npm start: one gateway container per member on the same ports, central, PKI, providers, Prometheus, Grafana', () => {
+    const host = (port: number) => `127.0.0.1:${port}:${port}/tcp`;
     for (const m of MEMBERS) {
       const gw = compose.services[`gw-${m.key}`]!;
       expect(gw.command).toEqual(['node', 'gateway', m.key]);
-      expect(gw.ports).toEqual([`${m.ports.consumer}:${m.ports.consumer}`, `${m.ports.admin}:${m.ports.admin}`]);
+      expect(gw.ports).toEqual([host(m.ports.consumer), host(m.ports.admin)]);
     }
-    expect(compose.services.central!.ports).toEqual([`${PORTS.central}:${PORTS.central}`]);
-    expect(compose.services.pki!.ports).toEqual([`${PORTS.pki}:${PORTS.pki}`]);
-    expect(compose.services.camdigikey!.ports).toEqual([`${PORTS.camdigikeyHttp}:${PORTS.camdigikeyHttp}`, `${PORTS.camdigikeyHttps}:${PORTS.camdigikeyHttps}`]);
-    expect(compose.services.moi!.ports).toEqual([`${PORTS.moi}:${PORTS.moi}`]);
+    expect(compose.services.central!.ports).toEqual([host(PORTS.central)]);
+    expect(compose.services.pki!.ports).toEqual([host(PORTS.pki)]);
+    expect(compose.services.camdigikey!.ports).toEqual([host(PORTS.camdigikeyHttp), host(PORTS.camdigikeyHttps)]);
+    // MOI is reached through its gateway only.
+    expect(compose.services.moi!.ports).toBeUndefined();
     expect(compose.services.prometheus!.image).toMatch(/^prom\/prometheus:/);
     expect(compose.services.grafana!.image).toMatch(/^grafana\/grafana:/);
     for (const [, s] of camdxServices) expect(ROLES).toContain(s.command![1]);
     expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toMatch(/ENTRYPOINT \["node", "\/app\/bin\/camdx\.js"\]/);
+  });
+
+  it('publishes every port on 127.0.0.1 only, unless CAMDX_BIND names another address', () => {
+    const ports = published(compose);
+    expect(ports.length).toBeGreaterThan(10);
+    for (const p of ports) expect(p).toMatch(/^127\.0\.0\.1:\d+:\d+\/tcp$/);
+    const exposed = published(composeConfig({ CAMDX_BIND: '0.0.0.0' }));
+    expect(exposed).toEqual(ports.map((p) => p.replace(/^127\.0\.0\.1:/, '0.0.0.0:')));
+  });
+
+  it('puts MOI and CamDigiKey on their own gateway\'s network only', () => {
+    const on = (network: string) => Object.entries(compose.services).filter(([, s]) => Object.keys(s.networks ?? {}).includes(network)).map(([name]) => name).sort();
+    expect(Object.keys(compose.services.moi!.networks!)).toEqual(['moi']);
+    expect(Object.keys(compose.services.camdigikey!.networks!)).toEqual(['camdigikey']);
+    expect(on('moi')).toEqual(['gw-moi', 'moi']);
+    expect(on('camdigikey')).toEqual(['camdigikey', 'gw-tsc']);
+    // No service is left on compose's default network, where everything would meet.
+    for (const [name, s] of Object.entries(compose.services)) expect(Object.keys(s.networks ?? {}), name).not.toContain('default');
+  });
+
+  it('gives each part one volume at its own directory; only provision mounts the others\' and the root CA\'s, and gets the root passphrase', () => {
+    const own: Record<string, string> = {
+      pki: `${STATE}/pki`,
+      central: `${STATE}/central`,
+      camdigikey: `${STATE}/camdigikey`,
+      moi: `${STATE}/moi`,
+      'demo-bank': `${STATE}/camdigikey/accounts/demo-bank-web`,
+      ...Object.fromEntries(MEMBERS.map((m) => [`gw-${m.key}`, `${STATE}/sim/${m.key}`])),
+    };
+    for (const [name, s] of camdxServices.filter(([n]) => n !== 'provision')) {
+      expect(namedVolumes(s), name).toEqual({ [name]: own[name] });
+      expect(s.environment ?? {}, name).not.toHaveProperty('CAMDX_ROOT_PASSPHRASE');
+    }
+    for (const name of ['prometheus', 'grafana']) expect(namedVolumes(compose.services[name]!)).toEqual({});
+    const provision = compose.services.provision!;
+    expect(namedVolumes(provision)).toEqual({ provision: STATE, 'root-ca': `${STATE}/pki/offline`, ...Object.fromEntries(Object.entries(own).filter(([n]) => n !== 'moi')) });
+    expect(provision.environment).toHaveProperty('CAMDX_ROOT_PASSPHRASE');
+    expect(composeConfig({ CAMDX_ROOT_PASSPHRASE: 'from-the-operator' }).services.provision!.environment!.CAMDX_ROOT_PASSPHRASE).toBe('from-the-operator');
+    expect(Object.keys(compose.volumes).sort()).toEqual([...Object.keys(own), 'provision', 'root-ca'].sort());
+    // Each mount point exists in the image, owned by the process's user, so new volumes start with that owner; no anonymous VOLUME.
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    expect(dockerfile).not.toMatch(/^VOLUME/m);
+    const made = /RUN install -d -o node -g node -m 700 ((?:[^\n]*\\\n)*[^\n]*)/.exec(dockerfile)![1]!.split(/[\s\\]+/).filter(Boolean);
+    for (const target of Object.values(namedVolumes(provision))) expect(made).toContain(target);
+  });
+
+  it('has a healthcheck on every long-running service and conditions on every dependency', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      if (name !== 'provision') expect(s.healthcheck?.test?.[0], name).toBe('CMD');
+      // Roots: provision starts first; MOI needs nothing.
+      if (name === 'provision' || name === 'moi') continue;
+      expect(Array.isArray(s.depends_on), name).toBe(false);
+      const deps = Object.entries(s.depends_on ?? {}) as Array<[string, { condition: string }]>;
+      expect(deps.length, name).toBeGreaterThan(0);
+      for (const [dep, { condition }] of deps) {
+        const expected = dep === 'provision' ? (name === 'pki' ? 'service_started' : 'service_completed_successfully') : 'service_healthy';
+        expect(condition, `${name} → ${dep}`).toBe(expected);
+      }
+    }
+    expect(compose.services['gw-moi']!.depends_on).toHaveProperty('moi');
+    expect(compose.services['gw-tsc']!.depends_on).toHaveProperty('camdigikey');
   });
 });
 

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCamdx, type ChildService } from '../../common/child.js';
@@ -67,8 +67,12 @@ describe('bring your own member (the README walk-through)', () => {
     // 3. Its gateway: configured, registered with central by signed requests.
     await camdx('central', 'anchor', '--out', 'anchor.json');
     const init = await camdx('gateway', 'init', '--dir', 'acme-gw', '--owner', 'CAMDX/COM/ACME', '--sign-key', 'sign.key', '--sign-cert', 'sign.pem', '--auth-key', 'auth.key', '--auth-cert', 'auth.pem', '--anchor', 'anchor.json',
-      '--consumer-port', String(consumer), '--peer-port', String(peer), '--admin-port', String(admin), '--service', `CAMDX/COM/ACME/SHOP/orders=http://127.0.0.1:${api}`);
+      '--consumer-port', String(consumer), '--peer-port', String(peer), '--admin-port', String(admin), '--service', `CAMDX/COM/ACME/SHOP/orders=http://127.0.0.1:${api}`, '--http-client', 'CAMDX/COM/ACME/SHOP');
     expect(init).toMatch(/gateway configuration written to .*acme-gw\/gateway\.yaml/);
+    // Its admin token: random, owner-only; the admin port's records need it.
+    expect(statSync(join(dir.path, 'acme-gw/admin-token')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir.path, 'acme-gw/admin-token'), 'utf8').trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(readFileSync(join(dir.path, 'acme-gw/gateway.yaml'), 'utf8')).toMatch(/clients:\n\s+CAMDX\/COM\/ACME\/SHOP:\n\s+connection: HTTP/);
     const registered = await camdx('gateway', 'register', '--config', 'acme-gw/gateway.yaml', '--client', 'CAMDX/COM/ACME/SHOP');
     expect(registered).toMatch(/authentication certificate of CAMDX\/COM\/ACME\/SS1: approved\nclient CAMDX\/COM\/ACME\/SHOP: approved/);
     expect(await camdx('gateway', 'register', '--config', 'acme-gw/gateway.yaml', '--client', 'CAMDX/COM/ACME/SHOP')).toMatch(/already registered/);
@@ -92,6 +96,10 @@ describe('bring your own member (the README walk-through)', () => {
     expect(kyc.json).toMatchObject({ error: 0, data: { idNumber: '010000019' } });
     const denied = await callUntilKnown(`${acmeGateway}/r1/CAMDX/GOV/MOI/KYC/kyc/api/2.0/kyc/ocr-idcard`, 'CAMDX/COM/ACME/SHOP', { method: 'POST', body: '{}' }, false);
     expect(denied.json.type).toBe('Server.ServerProxy.AccessDenied');
+    // Its operational records: with the admin token only.
+    expect((await fetch(`http://127.0.0.1:${admin}/records`)).status).toBe(401);
+    const token = readFileSync(join(dir.path, 'acme-gw/admin-token'), 'utf8').trim();
+    expect((await fetch(`http://127.0.0.1:${admin}/records`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
   }, 180_000);
 
   it('refuses a gateway set-up whose certificate is not for its key, writing nothing', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { spawnCamdx, type ChildService } from '../../common/child.js';
 import { freePort } from '../../common/ports.js';
 import { centralLayout } from '../../central/settings.js';
+import { readAdminToken } from '../../gateway/admin/token.js';
 import type { RawGatewayConfig } from '../../gateway/config.js';
 import { provisionGateway, type GatewaySpec } from '../../sim/provision.js';
 import { startTestCentral, type TestCentral } from './central.js';
@@ -18,6 +19,8 @@ export interface TestGateway {
   child: ChildService;
   readonly consumerUrl: string;
   readonly adminUrl: string;
+  /** GET (or `init`) on the admin port with the gateway's admin token: `/records`, `/ocsp/refresh`. */
+  admin(path: string, init?: RequestInit): Promise<Response>;
   restart(): Promise<void>;
 }
 
@@ -84,7 +87,8 @@ export async function startTestNetwork(
     },
     { globalconf: { pollSeconds: 1 }, ...options.providerConfig },
   );
-  const consumerSpec = await spec('CAMDX/COM/DEMOBANK', 'Demo Bank Plc', ['ONBOARDING', 'OTHER'], undefined, { globalconf: { pollSeconds: 1 }, ...options.consumerConfig });
+  // The bank's systems are demo clients (plain HTTP); the provider's own subsystems keep the HTTPS default.
+  const consumerSpec = { ...(await spec('CAMDX/COM/DEMOBANK', 'Demo Bank Plc', ['ONBOARDING', 'OTHER'], undefined, { globalconf: { pollSeconds: 1 }, ...options.consumerConfig })), plainHttpClients: true };
   const gateway = async (s: GatewaySpec): Promise<TestGateway> => {
     const dir = join(central.stateDir, 'gateways', s.member.split('/')[2]!);
     mkdirSync(dir, { recursive: true });
@@ -96,6 +100,7 @@ export async function startTestNetwork(
       child: undefined as unknown as ChildService,
       consumerUrl: `http://127.0.0.1:${s.ports.consumer}`,
       adminUrl: `http://127.0.0.1:${s.ports.admin}`,
+      admin: (path, init = {}) => fetch(`http://127.0.0.1:${s.ports.admin}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${readAdminToken(dir)}` } }),
       restart: async () => {
         await g.child.stop();
         g.child = await runGateway(config);

@@ -1,6 +1,6 @@
 import https from 'node:https';
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { encodeHead, encodeManifest, H, manifestLeaf, MESSAGE_PATH, newSalt, saltedDigest, TRAILERS, type Manifest, type RequestHead } from '../../gateway/message/format.js';
+import { decodeManifest, encodeHead, encodeManifest, H, manifestLeaf, MESSAGE_PATH, newSalt, saltedDigest, TRAILERS, type Manifest, type RequestHead } from '../../gateway/message/format.js';
 import { XmlBatchSigner } from '../../gateway/message/xmldsig.js';
 
 /** The parts of one message on the wire between gateways. */
@@ -96,4 +96,23 @@ export function craftRequest(o: {
     body: o.body,
     trailers: { [H.manifest]: encoded.text, [H.chain]: '', [H.signature]: Buffer.from(xml).toString('base64') },
   };
+}
+
+/**
+ * Rewrites the head of a message in flight (request or response) and signs it again with a
+ * real signing key, as a modified gateway of that member would: `edit` gets the head's JSON
+ * (method, path, query, headers — or status, headers) and may change anything, including
+ * what no honest gateway would send. The manifest's head digest, the leaf and the signature
+ * document are made anew; the salt, the body and everything else stay.
+ */
+export function resignHead(msg: WireMessage, signer: { key: KeyObject; cert: X509Certificate }, edit: (head: { headers: Array<[string, string]> } & Record<string, unknown>) => void): void {
+  const head = JSON.parse(Buffer.from(msg.headers[H.head]!, 'base64url').toString('utf8')) as { headers: Array<[string, string]> } & Record<string, unknown>;
+  edit(head);
+  const headText = Buffer.from(JSON.stringify(head)).toString('base64url');
+  const salt = Buffer.from(msg.headers['x-camdx-salt']!, 'base64');
+  const { manifest } = decodeManifest(msg.trailers[H.manifest]);
+  const encoded = encodeManifest({ ...manifest, headDigest: saltedDigest(salt, Buffer.from(headText, 'base64url')) });
+  const xml = new XmlBatchSigner(signer.key, signer.cert).sign({ root: manifestLeaf(encoded.bytes), count: 1, signedAt: new Date() });
+  msg.headers[H.head] = headText;
+  msg.trailers = { [H.manifest]: encoded.text, [H.chain]: '', [H.signature]: Buffer.from(xml).toString('base64') };
 }

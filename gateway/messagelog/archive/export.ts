@@ -102,7 +102,8 @@ export function exportArchive(o: { database: string; server: string; conf: Globa
       trust,
     };
     files['META-INF/manifest.json'] = strToU8(JSON.stringify(manifest, null, 2));
-    writeFileAtomic(o.out, zipSync(files, { level: 6 }));
+    // Owner-only: the metadata says who called whom, when; the reader decides whom to share it with.
+    writeFileAtomic(o.out, zipSync(files, { level: 6 }), 0o600);
 
     // Only complete records count as archived: the archive must be able to prove them.
     const complete = records.filter((r) => [r.request, r.response].every((p) => !p || stamped.has(p.signature))).map((r) => r.id);

@@ -13,7 +13,9 @@
  *   timestamps/<id>.json          {root, tsa, genTime}: the batch root the token stamps
  *   certificates/<sha256>.pem     signer certificates
  *   ocsp/<sha256>.der             OCSP responses for them, as sent with the messages
- *   trust/*.pem                   the approved CAs, their roots and the TSAs, from the global configuration
+ *   trust/*.pem                   the approved CAs, their roots and the TSAs, from the global configuration:
+ *                                 candidates for building chains, never trusted themselves (a forger
+ *                                 would ship his own root); the root comes from the person verifying
  */
 import type { OperationalRecord } from '../log.js';
 
@@ -55,13 +57,17 @@ manifest (salted digests of the request line, headers and body), its hash chain 
 batch root, the signature document, the signer certificate and its OCSP response, and the RFC
 3161 timestamp covering the signature document.
 
+The roots in trust/ are copies for reference, written by whoever made this file: trust a root
+you obtained yourself (your network's, or one its operator gave you), never the archive's.
+
 Check everything at once:   camdx verify <this file> [--trust your-root-ca.pem]
+                            (without --trust: the root of the network in the state directory)
 Check one exchange:         camdx verify <this file> --id <X-Road-Id>
 Print openssl commands:     camdx verify <this file> --openssl
 
 By hand, after unzipping:
-  xmlsec1 --verify --trusted-pem trust/<root>.pem --untrusted-pem trust/<ca>.pem \\
+  xmlsec1 --verify --trusted-pem your-root-ca.pem --untrusted-pem trust/<ca>.pem \\
           --enabled-reference-uris empty --enabled-key-data x509 signatures/<sha256>.xml
   openssl ts -verify -digest <root from timestamps/<id>.json> -token_in -in timestamps/<id>.tst \\
-          -CAfile trust/<root>.pem -untrusted trust/<tsa>.pem -untrusted trust/<ca>.pem
+          -CAfile your-root-ca.pem -untrusted trust/<tsa>.pem -untrusted trust/<ca>.pem
 `;

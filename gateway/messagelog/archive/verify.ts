@@ -21,8 +21,6 @@ export interface VerifyReport {
   readonly verifiedParts: number;
   readonly timestamps: ReadonlyArray<{ id: string; root: string; genTime: string; tsa: string }>;
   readonly failures: readonly Failure[];
-  /** Which roots were trusted: the caller's, or (with a warning) the archive's own. */
-  readonly trustedRoots: 'given' | 'archive';
 }
 
 export class ArchiveError extends Error {}
@@ -42,8 +40,13 @@ const must = (ok: unknown, reason: string): void => {
  * binding), its OCSP status at signing time, and the timestamp covering the signature
  * document (its hash chain, the token's imprint and signature, the TSA's chain). Every record
  * that fails is named with the first reason.
+ *
+ * The roots are always the caller's: the archive's own `trust/root-*.pem` are what its writer
+ * claims, so a forger would simply ship the root he signed with. Its CA and TSA certificates
+ * are only candidates, believed once they chain to one of `trustedRoots`.
  */
-export function verifyArchive(zip: Uint8Array, options: { trustedRoots?: readonly X509Certificate[]; messageId?: string } = {}): VerifyReport {
+export function verifyArchive(zip: Uint8Array, options: { trustedRoots: readonly X509Certificate[]; messageId?: string }): VerifyReport {
+  if (options.trustedRoots.length === 0) throw new ArchiveError('no trusted root certificate given');
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(zip);
@@ -64,8 +67,7 @@ export function verifyArchive(zip: Uint8Array, options: { trustedRoots?: readonl
   }
   if (manifest.format !== ARCHIVE_FORMAT) throw new ArchiveError(`unknown archive format ${String(manifest.format)}`);
 
-  const archiveRoots = manifest.trust.roots.flatMap((f) => certificatesFromPem(text(f))).map((d) => new X509Certificate(d));
-  const roots = options.trustedRoots ?? archiveRoots;
+  const roots = options.trustedRoots;
   const cas = manifest.trust.cas.flatMap((f) => certificatesFromPem(text(f))).map((d) => new X509Certificate(d));
   const anchors: TrustAnchor[] = cas.flatMap((c) => roots.filter((r) => c.checkIssued(r) && c.verify(r.publicKey)).map((root) => ({ certificate: c, root })));
   const tsas = manifest.trust.tsas.flatMap((f) => certificatesFromPem(text(f))).map((d) => new X509Certificate(d));
@@ -194,5 +196,5 @@ export function verifyArchive(zip: Uint8Array, options: { trustedRoots?: readonl
       const meta = JSON.parse(strFromU8(files[f]!)) as { root: string; genTime: string; tsa: string };
       return { id: f.slice('timestamps/'.length, -'.json'.length), root: meta.root, genTime: meta.genTime, tsa: meta.tsa };
     });
-  return { manifest, records, verifiedParts, timestamps, failures, trustedRoots: options.trustedRoots ? 'given' : 'archive' };
+  return { manifest, records, verifiedParts, timestamps, failures };
 }

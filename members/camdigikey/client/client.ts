@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { timingSafeEqual, X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { keysFromBase64, openResponse, sealRequest, type EnvelopeKeys, type ResponseEnvelope } from '../envelope.js';
@@ -38,6 +38,9 @@ export interface ClientConfig {
   /** Send the inner clientId/domain (the official client does only when its environment has them). */
   readonly innerIdentity?: boolean;
 }
+
+/** Byte equality in constant time (the response MAC is checked the same way, in envelope.ts). */
+const sameBytes = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
 
 interface Inner {
   readonly error: number | string;
@@ -97,7 +100,7 @@ export class CamDigiKeyClient {
     if (this.signer && Date.parse(this.signer.validTo) > Date.now()) return this.signer;
     const res = await this.request('GET', 'certificates/access-token');
     const list = ((res.json as { data?: string[] }).data ?? []).map((pem) => new X509Certificate(pem));
-    if (!list.some((c) => c.fingerprint256 === this.config.trustRoot.fingerprint256)) throw new CamDigiKeyError('Invalid certificate chain', 100);
+    if (!list.some((c) => sameBytes(c.raw, this.config.trustRoot.raw))) throw new CamDigiKeyError('Invalid certificate chain', 100);
     this.signer = list[0]!;
     return this.signer;
   }

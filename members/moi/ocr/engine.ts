@@ -47,8 +47,14 @@ function languageDir(): string {
 
 export class OcrEngine {
   private queue: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+  // A terminated tesseract worker never settles the recognition it was running: end() rejects it here.
+  private endWorker: (err: Error) => void = () => undefined;
+  private readonly ending = new Promise<never>((_resolve, reject) => (this.endWorker = reject));
 
-  private constructor(private readonly worker: Tesseract.Worker) {}
+  private constructor(private readonly worker: Tesseract.Worker) {
+    this.ending.catch(() => undefined);
+  }
 
   static async start(): Promise<OcrEngine> {
     const worker = await Tesseract.createWorker('eng', Tesseract.OEM.TESSERACT_ONLY, {
@@ -68,7 +74,7 @@ export class OcrEngine {
 
   /** Recognises one image; lines top to bottom with per-symbol boxes and confidences (0–100). */
   recognize(job: OcrJob): Promise<OcrLine[]> {
-    const run = async () => {
+    const recognise = async () => {
       await this.worker.setParameters({ tessedit_char_whitelist: job.whitelist, tessedit_pageseg_mode: job.pageMode as Tesseract.PSM });
       const { data } = await this.worker.recognize(job.image, {}, { blocks: true, text: false });
       const lines: OcrLine[] = [];
@@ -82,13 +88,27 @@ export class OcrEngine {
       }
       return lines.sort((a, b) => a.y0 - b.y0);
     };
+    const run = () => (this.stopped ? Promise.reject(new Error('the OCR worker was ended')) : Promise.race([recognise(), this.ending]));
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;
   }
 
+  /** True once the worker has been ended; such an engine is replaced, not used. */
+  get ended(): boolean {
+    return this.stopped;
+  }
+
+  /** Ends the worker now, in the middle of a recognition if need be (which then rejects). */
+  async end(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.endWorker(new Error('the OCR worker was ended'));
+    await this.worker.terminate().catch(() => undefined);
+  }
+
   async stop(): Promise<void> {
     await this.queue.catch(() => undefined);
-    await this.worker.terminate();
+    await this.end();
   }
 }
