@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { close, listen } from '../../common/http.js';
 import { gatewayKeystore } from '../../sim/provision.js';
-import { startMitm, type Mitm } from '../support/mitm.js';
+import { routeThroughMitm, startMitm, type Mitm } from '../support/mitm.js';
 import { CLIENT, SERVICE, startTestNetwork, type TestNetwork } from '../support/network.js';
 import { fetchOcsp } from '../support/ocsp.js';
 import { craftRequest, resignHead, sendToPeer } from '../support/peer.js';
@@ -185,18 +185,6 @@ describe('from an information system, only end-to-end headers travel', () => {
   });
 });
 
-/** Points the provider's registered address at the man in the middle and waits for the consumer to see it. */
-async function routeThroughMitm(on: boolean): Promise<void> {
-  const address = on ? `127.0.0.1:${mitm.port}` : `127.0.0.1:${n.provider.spec.ports.peer}`;
-  await n.central.admin.call('PATCH', `/servers/CAMDX/GOV/MOI/SS1`, { address });
-  const version = (await n.central.admin.call<{ version: number }>('GET', '/globalconf/status')).version;
-  for (let i = 0; i < 50; i++) {
-    const health = (await (await fetch(`${n.consumer.adminUrl}/health`)).json()) as { globalConf: { version: number } };
-    if (health.globalConf.version >= version) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the consumer did not pick up the new address');
-}
 
 /** Each is something no honest gateway puts in a head; the last three break the once-only and syntax rules. */
 const FORBIDDEN: Array<[string, string]> = [
@@ -226,11 +214,11 @@ const FORBIDDEN: Array<[string, string]> = [
 ];
 
 describe('from a modified peer gateway with its member’s real keys', () => {
-  beforeAll(() => routeThroughMitm(true));
+  beforeAll(() => routeThroughMitm(n, mitm, true));
   afterAll(async () => {
     mitm.tamperRequest = undefined;
     mitm.tamperResponse = undefined;
-    await routeThroughMitm(false);
+    await routeThroughMitm(n, mitm, false);
   });
 
   it('a head re-signed unchanged goes through (the tool is sound)', async () => {

@@ -8,7 +8,7 @@ import { getProfile } from '../../certs/profiles.js';
 import { H } from '../../gateway/message/format.js';
 import { gatewayKeystore } from '../../sim/provision.js';
 import { call, errorOf } from '../support/http.js';
-import { startMitm, type Mitm } from '../support/mitm.js';
+import { routeThroughMitm, startMitm, type Mitm } from '../support/mitm.js';
 import { CLIENT, SERVICE, startTestNetwork, type TestNetwork } from '../support/network.js';
 import { fetchOcsp } from '../support/ocsp.js';
 import { craftRequest, sendToPeer, type WireMessage } from '../support/peer.js';
@@ -37,18 +37,6 @@ afterAll(async () => {
 
 const viaConsumer = (path = '/echo/x', body = 'payload') => call(`${n.serviceUrl}${path}`, { method: 'POST', headers: [['X-Road-Client', CLIENT]], body });
 
-/** Points the provider's registered address at the man in the middle and waits for the consumer to see it. */
-async function routeThroughMitm(on: boolean): Promise<void> {
-  const address = on ? `127.0.0.1:${mitm.port}` : `127.0.0.1:${n.provider.spec.ports.peer}`;
-  await n.central.admin.call('PATCH', `/servers/CAMDX/GOV/MOI/SS1`, { address });
-  const version = (await n.central.admin.call<{ version: number }>('GET', '/globalconf/status')).version;
-  for (let i = 0; i < 50; i++) {
-    const health = (await (await fetch(`${n.consumer.adminUrl}/health`)).json()) as { globalConf: { version: number } };
-    if (health.globalConf.version >= version) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the consumer did not pick up the new address');
-}
 
 const flip = (text: string, at = Math.floor(text.length / 2)) => text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
 const flipBase64Content = (b64: string) => {
@@ -58,12 +46,12 @@ const flipBase64Content = (b64: string) => {
 };
 
 describe('a man in the middle with valid authentication keys', () => {
-  beforeAll(() => routeThroughMitm(true));
+  beforeAll(() => routeThroughMitm(n, mitm, true));
   afterAll(async () => {
     mitm.tamperRequest = undefined;
     mitm.tamperResponse = undefined;
     mitm.replaceResponse = undefined;
-    await routeThroughMitm(false);
+    await routeThroughMitm(n, mitm, false);
   });
 
   it('relays faithfully when it changes nothing (the test is sound)', async () => {

@@ -23,14 +23,7 @@ beforeAll(async () => {
   const origin = `http://127.0.0.1:${port}`;
   const access = { url: pki.url, adminToken: readFileSync(pki.pki.layout.adminToken, 'utf8').trim() };
   const { env } = await createServiceAccount(pki.stateDir, access, { clientId: 'demo-bank-local', domain: '127.0.0.1', serverBaseUrl: cdk.running.httpsUrl, callbackUrl: `${origin}/callback`, fallbackUrl: `${origin}/fallback` });
-  const camdigikey = cdk.client({
-    clientId: env.CAMDIGIKEY_CLIENT_ID,
-    hmacKey: env.CAMDIGIKEY_HMAC_KEY,
-    aesSecretKey: env.CAMDIGIKEY_AES_SECRET_KEY,
-    aesIvParams: env.CAMDIGIKEY_AES_IV_PARAMS,
-    clientDomain: env.CAMDIGIKEY_CLIENT_DOMAIN,
-    keystore: { pfx: readFileSync(env.CAMDIGIKEY_CLIENT_KEYSTORE_FILE), passphrase: env.CAMDIGIKEY_CLIENT_KEYSTORE_FILE_PASSWORD },
-  });
+  const camdigikey = cdk.client({}, env);
   // MOI is not part of this test: the KYC line on the account page reports it unreachable.
   bank = await startDemoBank({ host: '127.0.0.1', port, origin, camdigikey, kycUrl: 'http://127.0.0.1:1', xroadClient: 'CAMDX/COM/DEMOBANK/ONBOARDING', log: capturingLogger().log, clock: () => Date.now() + offsetMs });
   for (let i = 0; !user; i++) if (cdk.running.people.byIndex(i)!.accountStatus === 'ENABLED') user = cdk.running.people.byIndex(i)!;

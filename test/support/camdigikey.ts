@@ -11,8 +11,8 @@ export interface TestCamdigikey {
   /** The demo relying party's `CAMDIGIKEY_*` environment, as `camdx camdigikey account create` prints it. */
   readonly env: AccountEnvironment;
   readonly logLines: string[];
-  /** A client configured from the environment, as a relying party would: over HTTPS with the keystore by default. */
-  client(overrides?: Partial<ClientConfig>): CamDigiKeyClient;
+  /** A client configured from an account's environment (the demo relying party's by default), as a relying party would: over HTTPS with the keystore. */
+  client(overrides?: Partial<ClientConfig>, account?: AccountEnvironment): CamDigiKeyClient;
   close(): Promise<void>;
 }
 
@@ -31,15 +31,15 @@ export async function startTestCamdigikey(stateDir: string, pki: { url: string; 
     running,
     env,
     logLines: lines,
-    client: (overrides = {}) => {
+    client: (overrides = {}, account = env) => {
       const c = new CamDigiKeyClient({
-        clientId: env.CAMDIGIKEY_CLIENT_ID,
-        hmacKey: env.CAMDIGIKEY_HMAC_KEY,
-        aesSecretKey: env.CAMDIGIKEY_AES_SECRET_KEY,
-        aesIvParams: env.CAMDIGIKEY_AES_IV_PARAMS,
-        clientDomain: env.CAMDIGIKEY_CLIENT_DOMAIN,
-        serverBaseUrl: env.CAMDIGIKEY_SERVER_BASED_URL,
-        keystore: { pfx: readFileSync(env.CAMDIGIKEY_CLIENT_KEYSTORE_FILE), passphrase: env.CAMDIGIKEY_CLIENT_KEYSTORE_FILE_PASSWORD },
+        clientId: account.CAMDIGIKEY_CLIENT_ID,
+        hmacKey: account.CAMDIGIKEY_HMAC_KEY,
+        aesSecretKey: account.CAMDIGIKEY_AES_SECRET_KEY,
+        aesIvParams: account.CAMDIGIKEY_AES_IV_PARAMS,
+        clientDomain: account.CAMDIGIKEY_CLIENT_DOMAIN,
+        serverBaseUrl: account.CAMDIGIKEY_SERVER_BASED_URL,
+        keystore: { pfx: readFileSync(account.CAMDIGIKEY_CLIENT_KEYSTORE_FILE), passphrase: account.CAMDIGIKEY_CLIENT_KEYSTORE_FILE_PASSWORD },
         trustRoot: trust.certificates[0]!,
         ...overrides,
       });

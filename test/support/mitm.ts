@@ -2,6 +2,7 @@ import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { close, listen } from '../../common/http.js';
 import { TRAILERS } from '../../gateway/message/format.js';
+import type { TestNetwork } from './network.js';
 import { sendToPeer, type TlsIdentity, type WireMessage, type WireResponse } from './peer.js';
 
 export interface Mitm {
@@ -54,4 +55,17 @@ export async function startMitm(o: { asProvider: TlsIdentity; providerOcsp: () =
   server.on('OCSPRequest', (_c: Buffer, _i: Buffer, cb: (e: Error | null, r: Buffer | null) => void) => cb(null, staple));
   const port = await listen(server, 0, '127.0.0.1');
   return Object.assign(state, { port, close: () => close(server) });
+}
+
+/** Points the provider's registered address at the man in the middle and waits for the consumer to see it. */
+export async function routeThroughMitm(n: TestNetwork, mitm: Mitm, on: boolean): Promise<void> {
+  const address = on ? `127.0.0.1:${mitm.port}` : `127.0.0.1:${n.provider.spec.ports.peer}`;
+  await n.central.admin.call('PATCH', `/servers/CAMDX/GOV/MOI/SS1`, { address });
+  const version = (await n.central.admin.call<{ version: number }>('GET', '/globalconf/status')).version;
+  for (let i = 0; i < 50; i++) {
+    const health = (await (await fetch(`${n.consumer.adminUrl}/health`)).json()) as { globalConf: { version: number } };
+    if (health.globalConf.version >= version) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the consumer did not pick up the new address');
 }

@@ -28,14 +28,7 @@ afterAll(async () => {
 });
 
 function clientOf(env: AccountEnvironment): CamDigiKeyClient {
-  return cdk.client({
-    clientId: env.CAMDIGIKEY_CLIENT_ID,
-    hmacKey: env.CAMDIGIKEY_HMAC_KEY,
-    aesSecretKey: env.CAMDIGIKEY_AES_SECRET_KEY,
-    aesIvParams: env.CAMDIGIKEY_AES_IV_PARAMS,
-    clientDomain: env.CAMDIGIKEY_CLIENT_DOMAIN,
-    keystore: { pfx: readFileSync(env.CAMDIGIKEY_CLIENT_KEYSTORE_FILE), passphrase: env.CAMDIGIKEY_CLIENT_KEYSTORE_FILE_PASSWORD },
-  });
+  return cdk.client({}, env);
 }
 
 async function loginToken(client = cdk.client()): Promise<string> {
