@@ -2,7 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { certificateFacts, isAuthenticationCertificate, isSigningCertificate, issuingAnchor, type TrustAnchor } from '../../certs/inspect.js';
 import { verifyData } from '../../certs/signature.js';
 // The OCSP checks gateways apply to message signers, applied alike to management signers.
-import { checkFresh, OcspError, verifyOcspResponse } from '../../gateway/ocsp/verify.js';
+import { checkFresh, OcspError, verifyOcspResponse } from '../../certs/ocsp/verify.js';
 import { formatMemberId, IdentifierError, parseSecurityServerId, parseSubsystemId, sameMember, type MemberId } from '../../protocol/identifiers.js';
 import { EnvelopeSchema, ManagementRequestSchema, type ManagementEnvelope, type ManagementRequest, type SignatureRole } from '../../protocol/management.js';
 import { RegistryError } from '../registry/errors.js';

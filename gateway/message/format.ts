@@ -50,7 +50,7 @@ const FRAMING = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-
 const ORIGIN_HOST = new Set(['host', 'user-agent', 'server']);
 const SET_BY_GATEWAYS = new Set(['x-road-client', 'x-road-service', 'x-road-id', 'x-road-request-id', 'x-road-request-hash', 'x-road-security-server', 'x-road-error']);
 /** Sent at most once: with two, the IS and a gateway could each read a different one. */
-const SINGLE = ['content-type', 'content-length', 'authorization', 'host'];
+const SINGLE = new Set(['content-type', 'content-length', 'authorization', 'host']);
 /** RFC 9110 token, and the value characters Node will write. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -62,9 +62,12 @@ export const isFilteredHeader = (lowerName: string): boolean =>
 export class HeaderError extends Error {}
 
 function checkSingle(pairs: ReadonlyArray<readonly [string, string]>): void {
-  for (const name of SINGLE) {
-    const count = pairs.filter(([n]) => n.toLowerCase() === name).length;
-    if (count > 1) throw new HeaderError(`${name} was sent ${count} times; send it at most once`);
+  const seen = new Set<string>();
+  for (const [name] of pairs) {
+    const lower = name.toLowerCase();
+    if (!SINGLE.has(lower)) continue;
+    if (seen.has(lower)) throw new HeaderError(`${name} was sent more than once; send it at most once`);
+    seen.add(lower);
   }
 }
 

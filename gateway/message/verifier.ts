@@ -2,7 +2,7 @@ import { createHash, type X509Certificate } from 'node:crypto';
 import { certificateFacts, isSigningCertificate } from '../../certs/inspect.js';
 import type { ErrorCode } from '../../protocol/errors.js';
 import type { ConfView } from '../globalconf/view.js';
-import { checkFresh, OcspError, verifyOcspResponse } from '../ocsp/verify.js';
+import { checkFresh, OcspError, verifyOcspResponse } from '../../certs/ocsp/verify.js';
 import { decodeManifest, manifestLeaf, MessageFormatError, saltedDigest, type Manifest } from './format.js';
 import { decodeProof, rootFromProof } from './merkle.js';
 import { claimedSigner, SignatureDocumentError, verifySignatureDocument, type BatchStatement } from './xmldsig.js';

@@ -4,7 +4,7 @@ import type { Logger } from '../../common/log.js';
 import { issuingAnchor } from '../../certs/inspect.js';
 import { buildOcspRequest } from '../../certs/ocsp/client.js';
 import type { ConfView } from '../globalconf/view.js';
-import { checkFresh, OcspError, verifyOcspResponse, type OcspFacts } from './verify.js';
+import { checkFresh, OcspError, verifyOcspResponse, type OcspFacts } from '../../certs/ocsp/verify.js';
 
 export interface OwnCertificate {
   readonly name: 'auth' | 'signing';

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { certificateFacts, isAuthenticationCertificate } from '../../certs/inspect.js';
 import type { ConfView } from '../globalconf/view.js';
 import type { KeyAndChain } from '../keys.js';
-import { checkFresh, verifyOcspResponse } from '../ocsp/verify.js';
+import { checkFresh, verifyOcspResponse } from '../../certs/ocsp/verify.js';
 
 export const certificateHash = (der: Uint8Array): string => createHash('sha256').update(der).digest('hex');
 

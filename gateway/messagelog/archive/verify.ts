@@ -6,7 +6,7 @@ import { TimestampError, verifyTimestampToken } from '../../../certs/tsa/verify.
 import { decodeManifest, manifestLeaf, MessageFormatError } from '../../message/format.js';
 import { decodeProof, rootFromProof } from '../../message/merkle.js';
 import { claimedSigner, SignatureDocumentError, verifySignatureDocument } from '../../message/xmldsig.js';
-import { OcspError, verifyOcspResponse } from '../../ocsp/verify.js';
+import { OcspError, verifyOcspResponse } from '../../../certs/ocsp/verify.js';
 import { stampLeaf } from '../timestamper.js';
 import { ARCHIVE_FORMAT, ARCHIVE_MIME, type ArchiveManifest, type ArchivedPart, type ArchivedRecord } from './layout.js';
 

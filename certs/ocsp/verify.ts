@@ -1,9 +1,9 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { bytesOf } from '../../certs/der.js';
-import { DIGESTS, OID } from '../../certs/oids.js';
-import { verifyData } from '../../certs/signature.js';
+import { bytesOf } from '../der.js';
+import { DIGESTS, OID } from '../oids.js';
+import { verifyData } from '../signature.js';
 
 export class OcspError extends Error {}
 
