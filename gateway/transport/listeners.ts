@@ -17,10 +17,6 @@ export function gatewayListenerOptions(limits: Limits, extraRequestMs = 0) {
     ...listenerOptions({ headersTimeoutMs: limits.headersTimeoutMs, requestTimeoutMs: limits.requestTimeoutMs + extraRequestMs, maxConnections: limits.maxConnections }),
     maxHeaderSize: limits.maxHeaderBytes,
     noDelay: true,
-    // Idle keep-alive connections last `idleTimeoutMs`, not Node's 5 s: a client pool that also
-    // drops idle sockets at 5 s (Node's own default agent) would otherwise reuse one just as the
-    // server closes it, and its next call fails with "socket hang up".
-    keepAliveTimeout: limits.idleTimeoutMs,
   };
 }
 
