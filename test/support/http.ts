@@ -17,7 +17,9 @@ export function call(url: string, options: { method?: string; headers?: Array<[s
     const path = url.slice(url.indexOf('/', url.indexOf('//') + 2));
     // With headers as a raw list Node adds none of its own, so Host is ours to send.
     const headers = [['Host', host], ...(options.headers ?? [])].flat();
-    const req = http.request({ host: hostname, port, path, method: options.method ?? 'GET', headers: headers as unknown as http.OutgoingHttpHeaders }, (res) => {
+    // A connection of its own: Node's default agent drops idle sockets at 5 s, just as servers
+    // close them, and a reused one can then die under the call ("socket hang up").
+    const req = http.request({ host: hostname, port, path, method: options.method ?? 'GET', headers: headers as unknown as http.OutgoingHttpHeaders, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }));
