@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The default output, then the skipped tests with their tools and `tests: N passed, N failed, N skipped`.
+    reporters: ['default', './test/support/reporter.ts'],
   },
 });

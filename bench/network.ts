@@ -8,6 +8,7 @@ import type { RawGatewayConfig } from '../gateway/config.js';
 import { POOL_SIZE } from '../gateway/consumer/pools.js';
 import { startCore, type RunningCore } from '../sim/core.js';
 import { provisionGateway, type GatewaySpec } from '../sim/provision.js';
+import { X_ROAD_CENTRAL_TIMINGS } from '../sim/timings.js';
 
 export const BENCH_CLIENT = 'CAMDX/COM/BENCHBANK/CLIENT';
 export const BENCH_SERVICE = 'CAMDX/GOV/BENCHGOV/API/echo';
@@ -40,9 +41,10 @@ export class BenchNetwork {
   static async start(workDir: string): Promise<BenchNetwork> {
     const stateDir = join(workDir, 'gateway-network');
     rmSync(stateDir, { recursive: true, force: true });
-    const core = await startCore({ stateDir, host: '127.0.0.1', pkiPort: 0, centralPort: 0, log: silentLogger });
+    // X-Road's timings, not the simulation's: the bench measures what production would do.
+    const core = await startCore({ stateDir, host: '127.0.0.1', pkiPort: 0, centralPort: 0, log: silentLogger, timings: X_ROAD_CENTRAL_TIMINGS });
     try {
-      const echo = await spawnCamdx(['echo', '--port', '0'], /listening on (http:\S+)/);
+      const echo = await spawnCamdx(['echo', '--port', '0', '--mirror'], /listening on (http:\S+)/);
       const spec = async (member: string, name: string, subsystem: string, services?: GatewaySpec['services']): Promise<GatewaySpec> => ({
         member,
         name,

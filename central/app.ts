@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { sendLandingPage } from '../common/landing-page.js';
 import { adminRouter, type AdminDeps } from './api/admin.js';
 import { sendError } from './api/errors.js';
 import { ManagementRejection } from './management/service.js';
@@ -43,6 +44,23 @@ export function createCentralApp(deps: AdminDeps & { adminToken: string; metrics
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', confVersion: publisher.current.version });
+  });
+
+  // What a browser opening the printed URL sees: where to go from here.
+  app.get('/', (_req, res) => {
+    sendLandingPage(res, {
+      title: `CamDX central server (instance ${deps.settings.instance})`,
+      about: [
+        'The central server of the simulated CamDX instance: the registry of members, subsystems, security servers and services, the access rights, and the signed global configuration every security server downloads.',
+        `Its admin API (\`/api\`) needs \`Authorization: Bearer <admin token>\` (the state directory's \`central/admin-token\`); \`npx camdx central …\` uses it for you.`,
+      ],
+      links: [
+        { href: '/dashboard', text: 'Dashboard', note: 'members, security servers and their health, access rights, live exchanges and errors' },
+        { href: '/globalconf', text: 'Global configuration', note: `the signed configuration (JWS), version ${publisher.current.version}` },
+        { href: '/metrics', text: 'Metrics', note: 'Prometheus text (`camdx_central_*`)' },
+        { href: '/health', text: 'Health', note: 'JSON' },
+      ],
+    });
   });
 
   app.get('/globalconf', deps.faults.guard(), (req, res) => {

@@ -264,6 +264,16 @@ const MAX_TEXT = 128;
 const DNS_NAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /**
+ * The subject alternative names of a server-auth certificate for a security server reached at
+ * `address` (`host:port`, IPv6 in brackets): the host, as an IP address or a DNS name. Central
+ * enrols with these, so a renewal must request the same.
+ */
+export function serverAuthSans(address: string): { dns: string[]; ip: string[] } {
+  const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return /^[0-9.]+$/.test(host) || host.includes(':') ? { dns: [], ip: [host] } : { dns: [host], ip: [] };
+}
+
+/**
  * Checks an identity for a profile before an enrolment token is issued for it, and returns
  * it reduced to the profile's fields. Throws an Error that names the field and the rule.
  */

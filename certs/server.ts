@@ -4,6 +4,7 @@ import { limitConnections, listenerOptions } from '../common/listen.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { baseUrl, close, listen } from '../common/http.js';
 import type { Logger } from '../common/log.js';
+import { sendLandingPage, type LandingPage } from '../common/landing-page.js';
 import { pemFileDer } from './hierarchy.js';
 import { ISSUING_CAS, type CaName, type Identity, type IssuingCaName } from './profiles.js';
 import { OcspResponder } from './ocsp/responder.js';
@@ -63,6 +64,22 @@ export interface PkiFaults {
   tsaDelayMs: number;
 }
 
+function pkiLandingPage(instance: string): LandingPage {
+  return {
+    title: `CamDX PKI (instance ${instance})`,
+    about: [
+      "The simulated network's certification authorities: the CamDX CA issues members' signing and security servers' authentication certificates, the CamDigiKey CA its relying parties' client certificates; below them the registration authority, the OCSP responder and the time-stamping authority.",
+      'Certificates are issued to a PKCS#10 request with a one-time enrolment token from central: `POST /ra/certificates` with `Authorization: Bearer <token>`, or `npx camdx pki issue --csr … --token-file …`. OCSP: `POST /ocsp` or `GET /ocsp/<base64 request>`; time stamps: `POST /tsa`.',
+    ],
+    links: [
+      { href: '/ca', text: 'CA certificates', note: 'JSON list' },
+      ...CA_FILES.map((name) => ({ href: `/ca/${name}.pem`, text: `${name}.pem` })),
+      { href: '/tsa/certificate.pem', text: 'TSA certificate' },
+      { href: '/health', text: 'Health', note: 'JSON' },
+    ],
+  };
+}
+
 export function createPkiApp(pki: OnlinePki, services: PkiServices, log: Logger, faults: PkiFaults = { tsa: false, ocsp: false, tsaDelayMs: 0 }): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -79,16 +96,21 @@ export function createPkiApp(pki: OnlinePki, services: PkiServices, log: Logger,
     next();
   });
 
+  // A browser gets a page; a program asking for JSON (Accept: application/json) the endpoint list.
   app.get('/', (_req, res) => {
-    res.json({
-      service: 'camdx-sim PKI',
-      instance: pki.settings.instance,
-      endpoints: {
-        caCertificates: '/ca',
-        enrol: 'POST /ra/certificates (PKCS#10 CSR, Authorization: Bearer <enrolment token>)',
-        ocsp: 'POST /ocsp (application/ocsp-request) or GET /ocsp/<base64 request>',
-        tsa: 'POST /tsa (application/timestamp-query); its certificate at /tsa/certificate.pem',
-      },
+    res.format({
+      html: () => sendLandingPage(res, pkiLandingPage(pki.settings.instance)),
+      json: () =>
+        res.json({
+          service: 'camdx-sim PKI',
+          instance: pki.settings.instance,
+          endpoints: {
+            caCertificates: '/ca',
+            enrol: 'POST /ra/certificates (PKCS#10 CSR, Authorization: Bearer <enrolment token>)',
+            ocsp: 'POST /ocsp (application/ocsp-request) or GET /ocsp/<base64 request>',
+            tsa: 'POST /tsa (application/timestamp-query); its certificate at /tsa/certificate.pem',
+          },
+        }),
     });
   });
   app.get('/health', (_req, res) => {

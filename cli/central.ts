@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { writeFileAtomic } from '../common/files.js';
+import { existsSync } from 'node:fs';
+import { writeFileAtomic, writeSecretFile } from '../common/files.js';
 import { CentralAdminClient, CentralApiError, idPath } from '../central/admin-client.js';
 import { centralLayout, DEFAULT_CENTRAL_PORT, readCentralSettings } from '../central/settings.js';
 import { DEFAULT_PKI_PORT } from '../certs/settings.js';
-import { cliContext, failCommand, parseCount, parsePort, type GlobalOptions } from './context.js';
+import { cliContext, failCommand, parseCount, parsePort, stateDirOf, type GlobalOptions } from './context.js';
 
 interface ClientOptions {
   url?: string;
@@ -31,10 +32,17 @@ export function registerCentral(program: Command): void {
   const globals = () => program.opts<GlobalOptions>();
   const opts = () => central.opts<ClientOptions>();
 
+  /** The state directory's central server; a command run where there is none says where it looked. */
+  function centralState() {
+    const stateDir = stateDirOf(globals());
+    const layout = centralLayout(stateDir);
+    if (!existsSync(layout.settings)) failCommand(`no central server in the state directory ${stateDir} (no ${layout.settings}): start the network there with npm start, point CAMDX_STATE_DIR / --state-dir at its state directory, or give --url and --token-file`);
+    return { stateDir, layout };
+  }
+
   function client(): CentralAdminClient {
-    const ctx = cliContext(globals());
-    const layout = centralLayout(ctx.stateDir);
     const o = opts();
+    const { layout } = o.url && (o.tokenFile || process.env.CAMDX_CENTRAL_TOKEN) ? { layout: centralLayout(stateDirOf(globals())) } : centralState();
     const url = o.url ?? readCentralSettings(layout.settings).publicUrl;
     const token = o.tokenFile ? readFileSync(o.tokenFile, 'utf8').trim() : (process.env.CAMDX_CENTRAL_TOKEN ?? readFileSync(layout.adminToken, 'utf8').trim());
     return new CentralAdminClient(url, token, process.env.USER ? process.env.USER.replace(/[^A-Za-z0-9._@-]/g, '').slice(0, 64) || undefined : undefined);
@@ -53,7 +61,20 @@ export function registerCentral(program: Command): void {
     };
   }
   const lines = <T>(items: T[], fmt: (item: T) => string) => (items.length ? items.map(fmt).join('\n') : '(none)');
-  const tokenLine = (label: string, e?: { token: string; expiresAt: string }) => (e ? `\n${label} enrolment token (until ${e.expiresAt}): ${e.token}` : '');
+  /**
+   * What a command that issues an enrolment token prints: the token alone on stdout (so
+   * `… > sign.token` captures just it), or written to `--out FILE` (0600); the rest on stderr.
+   */
+  const withToken = (done: string, label: string, out: string | undefined, e?: { token: string; expiresAt: string }) => {
+    if (!e) return done;
+    if (out) {
+      writeSecretFile(out, `${e.token}\n`);
+      return `${done}\n${label} enrolment token (until ${e.expiresAt}) written to ${out}`;
+    }
+    process.stderr.write(`${done}\n${label} enrolment token (until ${e.expiresAt}) follows on stdout\n`);
+    return e.token;
+  };
+  const tokenOut = ['--out <file>', 'write the enrolment token to this file (0600) instead of stdout'] as const;
 
   central
     .command('init')
@@ -104,7 +125,7 @@ export function registerCentral(program: Command): void {
     .option('--refresh', 'first rebuild it from the current signing certificate only (ends a rotation overlap)')
     .option('--min-version <n>', 'the oldest configuration version a new gateway accepts (default: the last one central signed; 0 for no floor)')
     .action(async (o: { out?: string; refresh?: boolean; minVersion?: string }) => {
-      const stateDir = cliContext(globals()).stateDir;
+      const { stateDir } = centralState();
       if (o.refresh) (await import('../central/central.js')).refreshAnchor(stateDir);
       const { lastSignedVersion, withVersionFloor } = await import('../central/globalconf/signing-key.js');
       const layout = centralLayout(stateDir);
@@ -116,8 +137,10 @@ export function registerCentral(program: Command): void {
       }
       // A gateway installed with this anchor and no cached copy refuses anything older than today's version.
       const anchor = withVersionFloor(readFileSync(layout.anchor, 'utf8'), floor);
-      if (o.out) writeFileAtomic(o.out, anchor);
-      else process.stdout.write(anchor);
+      if (!o.out) return void process.stdout.write(anchor);
+      writeFileAtomic(o.out, anchor);
+      const parsed = JSON.parse(anchor) as { instance: string; centralUrl: string; certificates: string[] };
+      process.stdout.write(`configuration anchor written to ${o.out}: instance ${parsed.instance}, central ${parsed.centralUrl}, ${parsed.certificates.length} signing certificate(s)${floor ? `, configuration version ${floor} or later` : ''}\n`);
     });
 
   central
@@ -136,10 +159,11 @@ export function registerCentral(program: Command): void {
     .command('add <id>')
     .description('add INSTANCE/CLASS/CODE; prints the enrolment token for its signing certificate')
     .requiredOption('--name <name>', "the member's organisation name")
-    .action((id: string, o: { name: string }) =>
+    .option(...tokenOut)
+    .action((id: string, o: { name: string; out?: string }) =>
       api(
         (c) => c.call<{ member: { id: string }; enrolment?: { signing: { token: string; expiresAt: string } } }>('POST', '/members', { id, name: o.name }),
-        (r) => `added member ${r.member.id}${tokenLine('signing certificate', r.enrolment?.signing)}`,
+        (r) => withToken(`added member ${r.member.id}`, 'signing certificate', o.out, r.enrolment?.signing),
       )(),
     );
   member.command('show <id>').action((id: string) => api((c) => c.call('GET', `/members/${idPath(id)}`), (r) => JSON.stringify(r, null, 2))());
@@ -151,7 +175,8 @@ export function registerCentral(program: Command): void {
   member
     .command('enrol <id>')
     .description("issue a new enrolment token for the member's signing certificate")
-    .action((id: string) => api((c) => c.call<{ signing: { token: string; expiresAt: string } }>('POST', `/members/${idPath(id)}/enrolments`), (r) => tokenLine('signing certificate', r.signing).trim())());
+    .option(...tokenOut)
+    .action((id: string, o: { out?: string }) => api((c) => c.call<{ signing: { token: string; expiresAt: string } }>('POST', `/members/${idPath(id)}/enrolments`), (r) => withToken(`new enrolment for ${id}`, 'signing certificate', o.out, r.signing))());
 
   const subsystem = central.command('subsystem').description('subsystems of members');
   subsystem.command('add <id>').action((id: string) => api((c) => c.call('POST', '/subsystems', { id }), () => `added subsystem ${id}`)());
@@ -169,7 +194,8 @@ export function registerCentral(program: Command): void {
     .description('add INSTANCE/CLASS/CODE/SERVERCODE; prints the enrolment token for its authentication certificate')
     .requiredOption('--address <host:port>', 'where other gateways reach it')
     .option('--monitoring-url <url>', "base URL of its admin port (/metrics, /health) for central's dashboard, e.g. http://127.0.0.1:9082")
-    .action((id: string, o: { address: string; monitoringUrl?: string }) =>
+    .option(...tokenOut)
+    .action((id: string, o: { address: string; monitoringUrl?: string; out?: string }) =>
       api(
         (c) =>
           c.call<{ server: { id: string }; enrolment?: { auth: { token: string; expiresAt: string } } }>('POST', '/servers', {
@@ -177,7 +203,7 @@ export function registerCentral(program: Command): void {
             address: o.address,
             ...(o.monitoringUrl !== undefined ? { monitoringUrl: o.monitoringUrl } : {}),
           }),
-        (r) => `added security server ${r.server.id}${tokenLine('authentication certificate', r.enrolment?.auth)}`,
+        (r) => withToken(`added security server ${r.server.id}`, 'authentication certificate', o.out, r.enrolment?.auth),
       )(),
     );
   server.command('show <id>').action((id: string) => api((c) => c.call('GET', `/servers/${idPath(id)}`), (r) => JSON.stringify(r, null, 2))());
@@ -197,7 +223,8 @@ export function registerCentral(program: Command): void {
   server
     .command('enrol <id>')
     .description('issue a new enrolment token for the server authentication certificate')
-    .action((id: string) => api((c) => c.call<{ auth: { token: string; expiresAt: string } }>('POST', `/servers/${idPath(id)}/enrolments`), (r) => tokenLine('authentication certificate', r.auth).trim())());
+    .option(...tokenOut)
+    .action((id: string, o: { out?: string }) => api((c) => c.call<{ auth: { token: string; expiresAt: string } }>('POST', `/servers/${idPath(id)}/enrolments`), (r) => withToken(`new enrolment for ${id}`, 'authentication certificate', o.out, r.auth))());
 
   const clientCmd = central.command('client').description('client subsystems of security servers');
   clientCmd.command('add <server> <subsystem>').action((s: string, sub: string) => api((c) => c.call('POST', `/servers/${idPath(s)}/clients`, { client: sub }), () => `${sub} is a client of ${s}`)());

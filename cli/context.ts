@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureDir } from '../common/files.js';
 import { createLogger, type Logger } from '../common/log.js';
@@ -22,12 +23,25 @@ export interface GlobalOptions {
  * containers are expected to log.
  */
 export function cliContext(options: GlobalOptions, name = 'camdx', logToFile = false): CliContext & { logFile?: string } {
-  const stateDir = resolve(options.stateDir ?? process.env.CAMDX_STATE_DIR ?? 'var');
-  ensureDir(stateDir, 0o700);
+  const stateDir = stateDirOf(options);
+  if (!existsSync(stateDir)) {
+    // Said on stderr: a command run in the wrong directory would otherwise start a new network's state silently.
+    process.stderr.write(`camdx: created the state directory ${stateDir} (CAMDX_STATE_DIR or --state-dir picks another)\n`);
+    ensureDir(stateDir, 0o700);
+  }
   const level = options.logLevel ?? process.env.CAMDX_LOG_LEVEL ?? 'info';
   if (!logToFile) return { stateDir, log: createLogger(name, level) };
   const logFile = join(stateDir, 'logs', `${name}.log`);
   return { stateDir, log: createLogger(name, level, logFile), logFile };
+}
+
+/**
+ * The state directory a command works on (`--state-dir`, CAMDX_STATE_DIR, ./var), without
+ * creating it: for commands that only read a running network's state and must say where they
+ * looked rather than make an empty one.
+ */
+export function stateDirOf(options: GlobalOptions): string {
+  return resolve(options.stateDir ?? (process.env.CAMDX_STATE_DIR || 'var'));
 }
 
 /** Prints a failure the way a person can act on it and sets a non-zero exit code. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { cliContext, failCommand, type GlobalOptions } from './context.js';
+import { failCommand, stateDirOf, type GlobalOptions } from './context.js';
 
 const SWITCH = ['down', 'up'] as const;
 
@@ -44,18 +44,21 @@ export function registerFault(program: Command): void {
     .addHelpText(
       'after',
       `
-What gateways do:
+What gateways do (the times are npm start's; the README's Faults section lists its settings):
   tsa down        traffic continues; signatures wait unstamped; services marked timestampSynchronously
-                  fail at once, all traffic after timestamping.acceptableFailureSeconds (TimestampingFailed)
-  ocsp down       gateways keep their last OCSP responses; once older than ocspFreshnessSeconds,
-                  exchanges fail with CertValidation
-  central down    gateways keep their global configuration until it expires, then OutdatedGlobalConf
+                  fail at once, all traffic once a record has waited timestamping.acceptableFailureSeconds
+                  (30 s) (TimestampingFailed); after 'up', the next batch (every 10 s) lets traffic through
+  ocsp down       gateways keep their last OCSP responses; once older than ocspFreshnessSeconds (30 s),
+                  exchanges fail with CertValidation; after 'up', fresh responses within 8 s
+  central down    gateways keep their global configuration until it expires (within 40 s), then
+                  OutdatedGlobalConf; after 'up', a fresh one at their next poll (5 s)
   expire-conf     central signs a configuration valid only --in seconds, serves it briefly, then goes
                   down: OutdatedGlobalConf within about --in seconds ('fault central up' ends it)
   revoke MEMBER   revokes a member gateway's certificate: exchanges with it fail, SslAuthenticationFailed
                   (TLS certificate) or CertValidation (signing certificate), naming the revocation`,
     );
-  const ctx = () => cliContext(program.opts<GlobalOptions>());
+  // Faults act on a running network: never create a state directory, say where none was found.
+  const ctx = () => ({ stateDir: stateDirOf(program.opts<GlobalOptions>()) });
 
   fault
     .command('tsa <down|up>')
@@ -131,7 +134,7 @@ What gateways do:
       const refreshed = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${port}/ocsp/refresh`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
       if (refreshed?.status === 401) failCommand(`the gateway at ${host}:${port} refused the admin token in ${config.stateDir}; it would find out at its next OCSP refresh`);
       process.stdout.write(refreshed?.ok ? 'its gateway now holds the revoked status: exchanges with it fail (SslAuthenticationFailed for a TLS certificate, CertValidation for a signing one)\n' : 'its gateway is not running; it will find out when it starts\n');
-      process.stdout.write(`to recover: stop it, delete its ${o.certificate === 'auth' ? 'auth' : 'sign'}.p12 (and .password), and let provisioning issue a new one (npm start does)\n`);
+      process.stdout.write(`to recover: camdx gateway renew --config ${file} --certificate ${o.certificate}\n`);
     });
 
   fault

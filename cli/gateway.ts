@@ -54,7 +54,7 @@ export function registerGateway(program: Command): void {
     .option('--host <address>', 'address to bind and to publish for other gateways', '127.0.0.1')
     .requiredOption('--consumer-port <port>', 'plain HTTP port for your information systems')
     .requiredOption('--peer-port <port>', 'mutual-TLS port for other gateways')
-    .requiredOption('--admin-port <port>', 'admin port: /metrics and /health open, /records and POST /ocsp/refresh with the admin token (<dir>/admin-token)')
+    .requiredOption('--admin-port <port>', 'admin port: /metrics and /health open, /records, POST /ocsp/refresh and POST /keys/reload with the admin token (<dir>/admin-token)')
     .option('--service <id=url>', 'a service you provide and the base URL of its API (repeatable)', collect, [])
     .option('--http-client <subsystem>', 'a client subsystem whose information systems call over plain HTTP, for a demo (repeatable); other clients get HTTPS with a pinned IS certificate, as in X-Road', collect, [])
     .action(async (o: { dir: string; owner: string; serverCode: string; signKey: string; signCert: string; authKey: string; authCert: string; anchor: string; host: string; consumerPort: string; peerPort: string; adminPort: string; service: string[]; httpClient: string[] }) => {
@@ -80,7 +80,7 @@ export function registerGateway(program: Command): void {
           httpClients: o.httpClient,
         });
         const { join } = await import('node:path');
-        process.stdout.write(`gateway configuration written to ${file}\nadmin token (Authorization: Bearer for /records and POST /ocsp/refresh): ${join(o.dir, 'admin-token')}\nnext: camdx gateway register --config ${file} --client <your subsystem>\n`);
+        process.stdout.write(`gateway configuration written to ${file}\nadmin token (Authorization: Bearer for /records, POST /ocsp/refresh and POST /keys/reload): ${join(o.dir, 'admin-token')}\nnext: camdx gateway register --config ${file} --client <your subsystem>\n`);
       } catch (err) {
         failCommand((err as Error).message, 2);
       }
@@ -114,4 +114,11 @@ export function registerGateway(program: Command): void {
         failCommand((err as Error).message, 1);
       }
     });
+
+  gateway
+    .command('renew')
+    .description("replace a revoked (or expiring) certificate: new key, enrolment token from central, CSR, certificate from the RA, registerAuthCert for auth, keystore swap; a running gateway switches without a restart")
+    .requiredOption('--config <file>', 'gateway configuration (YAML)')
+    .requiredOption('--certificate <which>', 'auth (TLS) or signing')
+    .action(async (o: { config: string; certificate: string }) => (await import('./gateway-renew.js')).renew(program.opts<GlobalOptions>(), o));
 }

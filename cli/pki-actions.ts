@@ -2,8 +2,6 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic, writeSecretFile } from '../common/files.js';
 import { parseMemberId } from '../protocol/identifiers.js';
-import { createCsr } from '../certs/csr.js';
-import { subjectAltNameExtension } from '../certs/extensions.js';
 import { initPki } from '../certs/hierarchy.js';
 import { generateKeyPair, isKeyType, privateKeyFromPem, privateKeyToPem } from '../certs/keys.js';
 import { loadOnlinePki } from '../certs/online.js';
@@ -14,7 +12,10 @@ import { RaRejection, RegistrationAuthority } from '../certs/ra.js';
 import { isRevocationReason, revokeBySerial } from '../certs/revocation.js';
 import { ocspUrlOf } from '../certs/settings.js';
 import { startPkiServer } from '../certs/server.js';
-import { cliContext, failCommand, parsePort, type GlobalOptions } from './context.js';
+import { buildCsr, RaClientError, submitCsr } from '../certs/ra-client.js';
+import { readNetworkFile } from '../sim/network-file.js';
+import { pkiLayout } from '../certs/layout.js';
+import { cliContext, failCommand, parsePort, stateDirOf, type GlobalOptions } from './context.js';
 
 /** The bodies of `camdx pki …`, loaded only when a command runs (cli/pki.ts declares them). */
 
@@ -102,34 +103,62 @@ export function keygen(opts: { type: string; out: string }): void {
 export function csr(opts: IdentityOptions & { key: string; profile: string; out?: string }): void {
   const profile = profileArg(opts.profile);
   const identity = checkIdentity(profile, identityFrom(opts));
-  const sans = profile.altNames && identity.dns!.length + identity.ip!.length > 0 ? [subjectAltNameExtension({ dns: identity.dns!, ip: identity.ip! })] : [];
-  const pem = toPem(createCsr(profile.subject(identity), privateKeyFromPem(readFileSync(opts.key)), sans), 'CERTIFICATE REQUEST');
-  if (opts.out) writeFileAtomic(opts.out, pem);
-  else process.stdout.write(pem);
+  const pem = toPem(buildCsr(profile.name, identity, privateKeyFromPem(readFileSync(opts.key))), 'CERTIFICATE REQUEST');
+  if (!opts.out) return void process.stdout.write(pem);
+  writeFileAtomic(opts.out, pem);
+  process.stdout.write(`${opts.profile} certificate request for the key in ${opts.key} written to ${opts.out}\n`);
+}
+
+/** The enrolment token from a file, or from stdin with `-` (`camdx central member add … | camdx pki issue --token-file -`). */
+function readToken(file: string): string {
+  const token = readFileSync(file === '-' ? 0 : file, 'utf8').trim();
+  if (!token) failCommand(`no enrolment token in ${file === '-' ? 'stdin' : file}`, 2);
+  return token;
+}
+
+/**
+ * Which RA to ask: `--url`, else the PKI of the network running from the state directory, else
+ * the state directory's own PKI files (an offline set-up); none of them is refused, naming where it looked.
+ */
+function raUrl(g: GlobalOptions, url: string | undefined): string | undefined {
+  if (url) return url;
+  const stateDir = stateDirOf(g);
+  const running = readNetworkFile(stateDir);
+  if (running) return running.urls.pki;
+  if (!existsSync(pkiLayout(stateDir).settings)) failCommand(`no PKI to ask: no running network and no PKI in the state directory ${stateDir}; give --url http://HOST:4100, or point CAMDX_STATE_DIR / --state-dir at a network's state directory`, 2);
+  return undefined;
+}
+
+async function submitOverHttp(url: string, request: Buffer, token: string): Promise<string> {
+  try {
+    return (await submitCsr(url, request, token)).join('');
+  } catch (err) {
+    if (!(err instanceof RaClientError)) throw err;
+    failCommand(/^cannot reach/.test(err.message) ? `${err.message}; is the network running? (npm start)` : err.message);
+  }
+}
+
+function submitLocally(g: GlobalOptions, request: Buffer, token: string): string {
+  const online = loadOnlinePki(cliContext(g).stateDir);
+  try {
+    return new RegistrationAuthority(online.store, online.cas, ocspUrlOf(online.settings)).submit(request, token).chain.join('');
+  } catch (err) {
+    if (err instanceof RaRejection) failCommand(`refused (${err.rule}): ${err.message}`);
+    throw err;
+  } finally {
+    online.close();
+  }
 }
 
 export async function issue(g: GlobalOptions, opts: { csr: string; tokenFile: string; url?: string; out?: string }): Promise<void> {
   const request = readFileSync(opts.csr);
-  const token = readFileSync(opts.tokenFile, 'utf8').trim();
-  let chain: string;
-  if (opts.url) {
-    const res = await fetch(`${opts.url.replace(/\/+$/, '')}/ra/certificates`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: new Uint8Array(request) });
-    const body = (await res.json()) as { chain?: string[]; error?: string; message?: string };
-    if (!res.ok) failCommand(`refused (${body.error}): ${body.message}`);
-    chain = body.chain!.join('');
-  } else {
-    const online = loadOnlinePki(cliContext(g).stateDir);
-    try {
-      chain = new RegistrationAuthority(online.store, online.cas, ocspUrlOf(online.settings)).submit(request, token).chain.join('');
-    } catch (err) {
-      if (err instanceof RaRejection) failCommand(`refused (${err.rule}): ${err.message}`);
-      throw err;
-    } finally {
-      online.close();
-    }
-  }
-  if (opts.out) writeFileAtomic(opts.out, chain);
-  else process.stdout.write(chain);
+  const token = readToken(opts.tokenFile);
+  const url = raUrl(g, opts.url);
+  const chain = url ? await submitOverHttp(url, request, token) : submitLocally(g, request, token);
+  if (!opts.out) return void process.stdout.write(chain);
+  writeFileAtomic(opts.out, chain);
+  const cert = new X509Certificate(certificatesFromPem(chain)[0]!);
+  process.stdout.write(`certificate written to ${opts.out} with its chain: ${cert.subject.replace(/\n/g, ', ')}; serial ${cert.serialNumber}; valid until ${new Date(cert.validTo).toISOString()}\n`);
 }
 
 export function revoke(g: GlobalOptions, serial: string, opts: { reason: string }): void {

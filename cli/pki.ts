@@ -62,8 +62,8 @@ export function registerPki(program: Command): void {
     .command('issue')
     .description('submit a CSR with its enrolment token to the RA and write the certificate')
     .requiredOption('--csr <file>', 'PKCS#10 request, PEM or DER')
-    .requiredOption('--token-file <file>', 'file holding the enrolment token')
-    .option('--url <url>', "a running PKI service's base URL; without it the local state directory's RA is used")
+    .requiredOption('--token-file <file>', 'file holding the enrolment token (- reads it from stdin)')
+    .option('--url <url>', "a running PKI service's base URL (default: the network running from the state directory, else its local RA)")
     .option('--out <file>', 'write the certificate chain (PEM) here instead of stdout')
     .action(async (o) => (await actions()).issue(g(), o));
 

@@ -1,20 +1,30 @@
 import type { Command } from 'commander';
-import { cliContext, parsePort, type GlobalOptions } from './context.js';
+import { cliContext, failCommand, parsePort, type GlobalOptions } from './context.js';
+
+/** The offsets that keep every port `npm start` binds between 1 and 65535. */
+async function offsetRange(): Promise<[number, number]> {
+  const { portPlan } = await import('../sim/port-plan.js');
+  const { simPorts } = await import('../sim/topology.js');
+  const ports = portPlan(simPorts(0)).map((p) => p.port);
+  return [1 - Math.min(...ports), 65_535 - Math.max(...ports)];
+}
 
 export function registerStart(program: Command): void {
   program
     .command('start')
     .description('start the simulated CamDX network on this machine (what `npm start` runs)')
     .option('--host <address>', 'address to bind every service to', '127.0.0.1')
-    .option('--port-offset <n>', 'add n to every default port (run a second network beside the first)', '0')
+    .option('--port-offset <n>', 'add n to every default port: a second network beside the first, with its own state directory (the README lists offsets clear of the default ports)', '0')
     .option('--pki-port <port>', 'PKI service port (default 4100 + offset)')
     .option('--central-port <port>', 'central server port (default 4000 + offset)')
     .action(async (opts: { host: string; portOffset: string; pkiPort?: string; centralPort?: string }) => {
-      const ctx = cliContext(program.opts<GlobalOptions>(), 'sim', true);
       const started = Date.now();
       const offset = Number(opts.portOffset);
-      if (!Number.isInteger(offset) || offset < -4000 || offset > 50_000) throw new Error(`--port-offset '${opts.portOffset}' must be an integer between -4000 and 50000`);
-      const { startSimulation } = await import('../sim/simulation.js');
+      const [low, high] = await offsetRange();
+      if (!Number.isInteger(offset) || offset < low || offset > high) failCommand(`--port-offset '${opts.portOffset}' must be a whole number from ${low} to ${high} (every port stays between 1 and 65535)`, 2);
+      const ctx = cliContext(program.opts<GlobalOptions>(), 'sim', true);
+      const { AlreadyRunningError, startSimulation } = await import('../sim/simulation.js');
+      const { PortClashError } = await import('../sim/port-plan.js');
       process.stdout.write(`starting camdx-sim (state in ${ctx.stateDir}) …\n`);
       const sim = await startSimulation({
         stateDir: ctx.stateDir,
@@ -24,7 +34,7 @@ export function registerStart(program: Command): void {
         ...(opts.centralPort ? { centralPort: parsePort(opts.centralPort) } : {}),
         log: ctx.log,
         ...(process.env.CAMDX_ROOT_PASSPHRASE ? { rootPassphrase: process.env.CAMDX_ROOT_PASSPHRASE } : {}),
-      });
+      }).catch((err: Error) => (err instanceof PortClashError || err instanceof AlreadyRunningError ? failCommand(err.message) : Promise.reject(err)));
       const width = Math.max(...sim.endpoints.map((e) => e.name.length));
       const lines = [
         `camdx-sim is up in ${((Date.now() - started) / 1000).toFixed(1)} s`,

@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -24,4 +26,32 @@ export function close(server: Server): Promise<void> {
 /** `http://host:port` with IPv6 hosts bracketed. */
 export function baseUrl(host: string, port: number, scheme = 'http'): string {
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * One POST with node:http(s), for command-line clients: unlike fetch it reaches any port (fetch
+ * refuses a list of "bad ports", 1 among them) and its errors carry the code and address a
+ * person needs (`ECONNREFUSED 127.0.0.1:4100`), which `describeNetworkError` prints.
+ */
+export function postBuffer(url: string, headers: Record<string, string>, body: Uint8Array, timeoutMs = 30_000): Promise<{ status: number; text: string }> {
+  const target = new URL(url);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(target, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** `ECONNREFUSED 127.0.0.1:4100` for a socket error, else its message. */
+export function describeNetworkError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (!e.code) return (err as Error).message;
+  return e.address ? `${e.code} ${e.address}${e.port ? `:${e.port}` : ''}` : e.code;
 }

@@ -15,7 +15,8 @@ import { outdated, type GatewayContext } from './context.js';
 import { GlobalConfClient } from './globalconf/client.js';
 import { ConfView } from './globalconf/view.js';
 import { internalTls } from './internal-tls.js';
-import { loadGatewayKeys } from './keys.js';
+import { Keyring } from './keyring.js';
+import { loadGatewayKeys, type KeyAndChain } from './keys.js';
 import { MessageSigner } from './message/signer.js';
 import { MessageVerifier, ReplayGuard } from './message/verifier.js';
 import { MessageLog } from './messagelog/log.js';
@@ -48,6 +49,18 @@ function serviceMismatches(config: GatewayConfig, conf: GlobalConf): string[] {
   return warnings;
 }
 
+/** Makes the message signer for a signing key (at start and after a renewal), reporting its batches to the metrics. */
+function signerFactory(config: GatewayConfig, metrics: GatewayMetrics) {
+  return (signing: KeyAndChain) =>
+    new MessageSigner(signing.key, signing.cert, {
+      batching: config.signing.batching,
+      onBatch: (size, ms) => {
+        metrics.signBatchSize.observe(size);
+        metrics.signSeconds.observe(ms / 1000);
+      },
+    });
+}
+
 /** Starts one security server: consumer port(s), peer TLS port, admin port. */
 export async function startGateway(config: GatewayConfig, log: Logger, clock: () => number = Date.now): Promise<RunningGateway> {
   const keys = loadGatewayKeys(config);
@@ -68,20 +81,32 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
   const timestamper = new Timestamper(messageLog, { acceptableFailureSeconds: config.timestamping.acceptableFailureSeconds }, log, metrics, clock);
   const replay = new ReplayGuard(10 * 60_000, clock);
   for (const { leaf, at } of messageLog.recentRequestLeaves(replay.windowMilliseconds)) replay.remember(leaf, at);
+  const providerTls = () => ({ key: keyring.keys.auth.key.export({ type: 'pkcs8', format: 'pem' }) as string, cert: chainPem(keyring.keys.auth), ca: current ? approvedCaPems(current) : [], minVersion: MIN_TLS });
+  const keyring = new Keyring(keys, {
+    config,
+    ownOcsp,
+    signerFor: signerFactory(config, metrics),
+    // New TLS connections present the new authentication certificate; open ones finish their exchanges first.
+    onSwitch: (changed) => {
+      if (!changed.includes('auth')) return;
+      provider?.setSecureContext(providerTls());
+      pools.retire();
+      provider?.closeIdleConnections();
+      log.info({ server: config.serverId, serial: keyring.keys.auth.cert.serialNumber }, 'switched to the renewed authentication certificate');
+    },
+  });
   const ctx: GatewayContext = {
     config,
-    keys,
+    get keys() {
+      return keyring.keys;
+    },
     log,
     clock,
     globalConf,
     ownOcsp,
-    signer: new MessageSigner(keys.signing.key, keys.signing.cert, {
-      batching: config.signing.batching,
-      onBatch: (size, ms) => {
-        metrics.signBatchSize.observe(size);
-        metrics.signSeconds.observe(ms / 1000);
-      },
-    }),
+    get signer() {
+      return keyring.signer;
+    },
     verifier: new MessageVerifier(() => current!, {
       cacheSignatures: config.verification.cacheSignatures,
       clock,
@@ -105,7 +130,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
     current = new ConfView(conf);
     timestamper.setConf(conf);
     ownOcsp.setView(current);
-    provider?.setSecureContext({ key: keys.auth.key.export({ type: 'pkcs8', format: 'pem' }) as string, cert: chainPem(keys.auth), ca: approvedCaPems(current), minVersion: MIN_TLS });
+    provider?.setSecureContext(providerTls());
   };
   globalConf.on('change', adopt);
   await globalConf.start();
@@ -135,7 +160,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
 
   provider = createProviderServer(ctx, current ? approvedCaPems(current) : []);
   const consumer = createConsumerServers(ctx, pools, config.listen.consumerTls ? internalTls(config.stateDir, config.serverId) : undefined);
-  const admin = createAdminServer(ctx, adminToken, () => {
+  const admin = createAdminServer(ctx, adminToken, () => keyring.reload(), () => {
     const s = globalConf.status();
     metrics.confAge.set(s.ageSeconds ?? -1);
     metrics.confVersion.set(s.version ?? 0);

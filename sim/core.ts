@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { CentralAdminClient } from '../central/admin-client.js';
 import { initCentral, startCentral, updateCentralAddresses, type RunningCentral } from '../central/central.js';
-import { centralLayout, type CentralSettings } from '../central/settings.js';
+import { centralLayout, readCentralSettings, writeCentralSettings, type CentralSettings } from '../central/settings.js';
 import { initPki } from '../certs/hierarchy.js';
 import { pkiLayout } from '../certs/layout.js';
 import { loadOnlinePki, type OnlinePki } from '../certs/online.js';
@@ -11,6 +11,7 @@ import { baseUrl } from '../common/http.js';
 import { freePort } from '../common/ports.js';
 import type { Logger } from '../common/log.js';
 import type { ProvisionContext } from './provision.js';
+import { SIMULATION_CENTRAL_TIMINGS, type CentralTimings } from './timings.js';
 
 export interface CoreOptions {
   readonly stateDir: string;
@@ -22,6 +23,8 @@ export interface CoreOptions {
   readonly log: Logger;
   readonly rootPassphrase?: string;
   readonly central?: Partial<CentralSettings>;
+  /** Central's timings, set at every start (default: the simulation's, sim/timings.ts). */
+  readonly timings?: CentralTimings;
   /** Names others reach the services by, when not the bound address (containers). */
   readonly publicHosts?: { readonly pki: string; readonly central: string };
 }
@@ -68,10 +71,10 @@ export interface RunningCentralPart {
 
 /**
  * Creates central on the first run (simulation mode: management requests approved as they
- * verify), follows address changes, serves it, and approves the PKI's CAs and TSA.
+ * verify), follows address changes, sets the timings, serves it, and approves the PKI's CAs and TSA.
  */
 export async function startCentralPart(
-  o: Pick<CoreOptions, 'stateDir' | 'host' | 'centralPort' | 'log' | 'central' | 'publicHosts'> & {
+  o: Pick<CoreOptions, 'stateDir' | 'host' | 'centralPort' | 'log' | 'central' | 'timings' | 'publicHosts'> & {
     /** Where central reads the PKI's admin token, if not in the PKI's own directory (a container sees only its own volume). */
     readonly pkiAdminTokenFile?: string;
   },
@@ -81,11 +84,24 @@ export async function startCentralPart(
   const addresses = { publicUrl: baseUrl(o.publicHosts?.central ?? o.host, port), pki: { url: pkiUrl, adminTokenFile: o.pkiAdminTokenFile ?? pkiLayout(o.stateDir).adminToken } };
   initCentral(o.stateDir, { ...addresses, autoApprove: true, ...o.central });
   updateCentralAddresses(o.stateDir, addresses);
+  applyCentralTimings(o.stateDir, o.timings ?? SIMULATION_CENTRAL_TIMINGS);
   const central = await startCentral({ stateDir: o.stateDir, host: o.host, port, log: o.log });
   const cl = centralLayout(o.stateDir);
   const admin = new CentralAdminClient(central.url, readFileSync(cl.adminToken, 'utf8').trim(), 'simulation');
   await admin.call('POST', '/approved/from-pki');
   return { central, admin, provision: { central: admin, centralUrl: central.url, pkiUrl, anchorFile: cl.anchor }, stop: () => central.stop() };
+}
+
+/**
+ * Writes the timings into central's settings when they differ. At every start, not only at
+ * creation, as gateway.yaml is rewritten at every start: a state directory made before the
+ * simulation had its own timings gets them too.
+ */
+function applyCentralTimings(stateDir: string, timings: CentralTimings): void {
+  const file = centralLayout(stateDir).settings;
+  const current = readCentralSettings(file);
+  const next: CentralSettings = { ...current, ...timings };
+  if (JSON.stringify(next) !== JSON.stringify(current)) writeCentralSettings(file, next);
 }
 
 /** The trust infrastructure every network needs: the PKI and the central server, in this process. */

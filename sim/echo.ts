@@ -42,3 +42,31 @@ export function createEchoServer(onRequest?: (r: EchoRequest) => void, keepBytes
     });
   }));
 }
+
+/** What `camdx echo` answers: the request as it arrived, for a person reading a curl's output. */
+export interface EchoDescription {
+  readonly method: string;
+  /** The request target as received (path and query, not normalised). */
+  readonly path: string;
+  /** Node's lower-case header names; repeated headers joined as Node joins them. */
+  readonly headers: IncomingMessage['headers'];
+  readonly bodyBytes: number;
+}
+
+/**
+ * The stand-in API of `camdx echo`: answers every request with JSON describing it, so the
+ * walk-through shows what a provider's system receives through the gateways (which headers
+ * travel, what path). The body is counted, never kept.
+ */
+export function createJsonEchoServer(): Server {
+  return limitConnections(createServer(listenerOptions(), (req, res) => {
+    let bodyBytes = 0;
+    req.on('data', (d: Buffer) => (bodyBytes += d.length));
+    req.on('end', () => {
+      const description: EchoDescription = { method: req.method!, path: req.url!, headers: req.headers, bodyBytes };
+      const text = `${JSON.stringify(description)}\n`;
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    });
+  }));
+}

@@ -8,6 +8,7 @@ import { readKeystore } from '../certs/pkcs12.js';
 import { CamDigiKeyClient } from '../members/camdigikey/client/client.js';
 import { camdigikeyLayout, createServiceAccount, initCamdigikey } from '../members/camdigikey/setup.js';
 import { provisionGateway, type GatewaySpec, type ProvisionContext } from './provision.js';
+import { SIMULATION_GATEWAY_TIMINGS } from './timings.js';
 import { ACCESS_RULES, CAMDIGIKEY_ENDPOINTS, CAMDIGIKEY_SERVICE, clientOf, DEMO_CLIENTS_OVER_HTTP, DEMO_RELYING_PARTY, KYC_ENDPOINTS, KYC_SERVICE, MEMBERS, type MemberNode, type SimPorts } from './topology.js';
 
 export type NodeName = 'pki' | 'central' | 'camdigikey' | 'moi' | 'demo-bank' | `gw-${MemberNode['key']}`;
@@ -73,8 +74,8 @@ function specOf(m: MemberNode, a: Addressing, ports: SimPorts, net: ProvisionedN
     ports: ports.members[m.key],
     services,
     plainHttpClients: DEMO_CLIENTS_OVER_HTTP,
-    // Short polls so a changed access right shows within seconds, as a user trying things expects.
-    extraConfig: { globalconf: { pollSeconds: 5 } },
+    // The simulation's timings: each `camdx fault … down` shows within a minute.
+    extraConfig: SIMULATION_GATEWAY_TIMINGS,
   };
 }
 

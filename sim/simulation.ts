@@ -8,6 +8,9 @@ import { startCore, type RunningCore } from './core.js';
 import { startDemoBank } from './demo-bank.js';
 import { demoBankClient, loopback, provisionNetwork, type ProvisionedNetwork } from './network.js';
 import { exampleCalls } from './examples.js';
+import { networkFilePath, readNetworkFile, removeNetworkFile, writeNetworkFile } from './network-file.js';
+import { checkPortPlan, portPlan } from './port-plan.js';
+import { writePrometheusFile } from './prometheus-file.js';
 import { clientOf, MEMBERS, simPorts, type SimPorts } from './topology.js';
 
 export interface SimulationOptions {
@@ -36,14 +39,30 @@ export interface RunningSimulation {
   stop(): Promise<void>;
 }
 
+/** The state directory already serves a running network: nothing was started. */
+export class AlreadyRunningError extends Error {}
+
+/** A second network on the same state directory would rewrite the first one's gateway configurations under it. */
+function refuseIfRunning(stateDir: string): void {
+  const running = readNetworkFile(stateDir);
+  if (!running || running.pid === process.pid) return;
+  throw new AlreadyRunningError(
+    `a network is already running from the state directory ${stateDir} (pid ${running.pid}, since ${running.startedAt}); nothing was started. Stop it first, or give this one its own CAMDX_STATE_DIR (if pid ${running.pid} is not camdx, delete ${networkFilePath(stateDir)})`,
+  );
+}
+
 /**
  * Brings the default network up from the state directory, provisioning what is missing: PKI and
  * central in this process, then each member's gateway, CamDigiKey and MOI as their own
- * processes, and Demo Bank's web site (the QR-login demo) here.
+ * processes, and Demo Bank's web site (the QR-login demo) here. Every port is checked first
+ * (PortClashError, nothing started; AlreadyRunningError for a state directory in use); once all is up, `<stateDir>/network.json` says where the
+ * network is and `<stateDir>/prometheus.yml` how to scrape it.
  */
 export async function startSimulation(o: SimulationOptions): Promise<RunningSimulation> {
   const base = simPorts(o.portOffset);
   const ports: SimPorts = { ...base, pki: o.pkiPort ?? base.pki, central: o.centralPort ?? base.central };
+  refuseIfRunning(o.stateDir);
+  await checkPortPlan(portPlan(ports), o.host);
   const logs = ensureDir(join(o.stateDir, 'logs'), 0o700);
   const t0 = Date.now();
   const phase = (name: string) => o.log.info({ ms: Date.now() - t0 }, `simulation: ${name}`);
@@ -51,6 +70,7 @@ export async function startSimulation(o: SimulationOptions): Promise<RunningSimu
   const children: ChildService[] = [];
   const stoppers: Array<() => Promise<unknown>> = [];
   const stop = async () => {
+    removeNetworkFile(o.stateDir);
     await Promise.allSettled(stoppers.splice(0).map((s) => s()));
     await Promise.allSettled(children.splice(0).map((c) => c.stop()));
     await core.stop();
@@ -75,6 +95,7 @@ export async function startSimulation(o: SimulationOptions): Promise<RunningSimu
     stoppers.push(demoBank.stop);
 
     const gw = network.gateways;
+    const files = writeRunningFiles(o, ports, core, network);
     return {
       ports,
       network,
@@ -97,6 +118,8 @@ export async function startSimulation(o: SimulationOptions): Promise<RunningSimu
         `demo CamDigiKey service account (CAMDIGIKEY_* env): ${network.camdigikey.envFile}`,
         `gateway configurations: ${join(o.stateDir, 'sim', '<member>', 'gateway.yaml')}`,
         `gateway admin tokens (/records, POST /ocsp/refresh): ${join(o.stateDir, 'sim', '<member>', 'admin-token')}`,
+        `where this network is (acl-test, fault, pki, central and log read it): ${files.network}`,
+        `Prometheus configuration for these ports: ${files.prometheus}`,
       ],
       examples: exampleCalls(network),
       stop,
@@ -105,4 +128,23 @@ export async function startSimulation(o: SimulationOptions): Promise<RunningSimu
     await stop();
     throw err;
   }
+}
+
+/** network.json (removed again by stop) and prometheus.yml, for the ports the network really runs on. */
+function writeRunningFiles(o: SimulationOptions, ports: SimPorts, core: RunningCore, network: ProvisionedNetwork): { network: string; prometheus: string } {
+  const gateways = Object.fromEntries(
+    MEMBERS.map((m) => {
+      const g = network.gateways[m.key];
+      return [m.key, { member: m.member, client: clientOf(m), consumerUrl: g.consumerUrl, adminUrl: g.adminUrl, config: g.config }];
+    }),
+  );
+  writeNetworkFile(o.stateDir, {
+    host: o.host,
+    portOffset: o.portOffset,
+    ports,
+    urls: { central: core.central.url, pki: core.pkiServer.url, dashboard: `${core.central.url}/dashboard`, camdigikey: network.camdigikey.webUrl, moi: network.moiUrl, demoBank: network.demoBankOrigin },
+    gateways,
+  });
+  const prometheus = writePrometheusFile(o.stateDir, { centralUrl: core.central.url, gateways: MEMBERS.map((m) => ({ member: m.member, adminUrl: network.gateways[m.key].adminUrl })) });
+  return { network: networkFilePath(o.stateDir), prometheus };
 }

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import type { Logger } from '../../common/log.js';
+import { serverAuthSans } from '../../certs/profiles.js';
 import {
   checkPart,
   parseMemberId,
@@ -49,11 +50,6 @@ function parseSubject(text: string): Subject {
     return { type: 'GLOBALGROUP', code: checkPart(code, 'subject group code') };
   }
   return { type: 'SUBSYSTEM', id: parseSubsystemId(text, 'subject') };
-}
-
-function hostSans(address: string): { dns: string[]; ip: string[] } {
-  const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return /^[0-9.]+$/.test(host) || host.includes(':') ? { dns: [], ip: [host] } : { dns: [host], ip: [] };
 }
 
 export function adminRouter(deps: AdminDeps): Router {
@@ -120,7 +116,7 @@ export function adminRouter(deps: AdminDeps): Router {
   const enrolServer = async (id: SecurityServerId, address: string) => {
     if (!deps.pki) return undefined;
     const owner = registry.members.get(id);
-    return { auth: await deps.pki.enrol('server-auth', { ...id, memberName: owner.name, serverCode: id.serverCode, ...hostSans(address) }) };
+    return { auth: await deps.pki.enrol('server-auth', { ...id, memberName: owner.name, serverCode: id.serverCode, ...serverAuthSans(address) }) };
   };
   router.get('/servers', handle(undefined, () => registry.servers.list()));
   router.post(

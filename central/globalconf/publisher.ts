@@ -13,8 +13,9 @@ export interface Published {
 
 /**
  * Keeps a freshly signed configuration ready: signs at start, at once after every registry
- * change, and again when half of the validity has passed, so gateways polling every minute
- * never see it expire while central is up. Every signing takes a new, higher version.
+ * change, and again when half of the validity has passed, so gateways polling every minute (or
+ * an eighth of the validity, if less) never see it expire while central is up. Every signing
+ * takes a new, higher version.
  */
 export class ConfPublisher {
   private published: Published | undefined;
@@ -40,7 +41,9 @@ export class ConfPublisher {
 
   async start(): Promise<void> {
     await this.publish();
-    const checkEvery = Math.max(1000, Math.min(60_000, (this.settings.confExpirySeconds * 1000) / 4));
+    // A tenth of the validity (at most a minute): a short validity (the simulation's 40 s) is
+    // still re-signed with 40% of it left, room for gateways polling every few seconds.
+    const checkEvery = Math.max(1000, Math.min(60_000, (this.settings.confExpirySeconds * 1000) / 10));
     this.timer = setInterval(() => {
       if (this.validityOverride !== undefined) return;
       const left = (this.published?.expiresAt ?? 0) - this.clock();

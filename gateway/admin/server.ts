@@ -1,20 +1,39 @@
 import { createServer, type Server } from 'node:http';
 import { gatewayListenerOptions } from '../transport/listeners.js';
 import type { GatewayContext } from '../context.js';
+import { KeyReloadError, type ReloadedCertificate } from '../keyring.js';
 import { bearerMatches } from './token.js';
+import { sendLandingPage, type LandingPage } from '../../common/landing-page.js';
 
 /**
  * The admin port: `/metrics` (Prometheus text), `/health`, and the operational records
  * (`/records?from=&to=&client=&service=&limit=`, times in ms since the epoch) as JSON.
  * `POST /ocsp/refresh` fetches fresh OCSP responses for the own certificates now (after a
- * revocation, say) instead of at the next scheduled refresh. Those two need the admin token
+ * revocation, say) instead of at the next scheduled refresh. `POST /keys/reload` reads the
+ * keystores again and switches to renewed certificates without a restart (gateway/keyring.ts;
+ * `camdx gateway renew` calls it). These three need the admin token
  * (`Authorization: Bearer`, from `<stateDir>/admin-token`) from every caller, loopback too:
- * records name who called what, and a refresh is an action. `/metrics` and `/health` stay open
+ * records name who called what, and a refresh or reload is an action. `/metrics` and `/health` stay open
  * for Prometheus and central's monitor.
  */
-const NEEDS_TOKEN = new Set(['/records', '/ocsp/refresh']);
+const NEEDS_TOKEN = new Set(['/records', '/ocsp/refresh', '/keys/reload']);
 
-export function createAdminServer(ctx: GatewayContext, adminToken: string, refreshGauges: () => void): Server {
+function adminLandingPage(ctx: GatewayContext): LandingPage {
+  return {
+    title: `CamDX security server ${ctx.config.serverId}: admin port`,
+    about: [
+      'Operations of this security server. `/metrics` and `/health` are open (Prometheus and central\'s dashboard read them); `/records` (operational records: who called what, when, with what result), `POST /ocsp/refresh` and `POST /keys/reload` need `Authorization: Bearer <token>`, the token in the gateway\'s state directory (`admin-token`).',
+      `Information systems call services on the consumer port (${ctx.config.listen.consumer.port}).`,
+    ],
+    links: [
+      { href: '/metrics', text: 'Metrics', note: 'Prometheus text (`camdx_gateway_*`)' },
+      { href: '/health', text: 'Health', note: 'JSON: global configuration and OCSP freshness' },
+      { href: '/records', text: 'Operational records', note: 'JSON; needs the admin token' },
+    ],
+  };
+}
+
+export function createAdminServer(ctx: GatewayContext, adminToken: string, reloadKeys: () => Promise<ReloadedCertificate[]>, refreshGauges: () => void): Server {
   return createServer(gatewayListenerOptions(ctx.config.limits), (req, res) => {
     const url = new URL(req.url ?? '/', 'http://admin');
     const json = (status: number, body: unknown) => {
@@ -35,7 +54,15 @@ export function createAdminServer(ctx: GatewayContext, adminToken: string, refre
       );
       return;
     }
-    if (req.method !== 'GET') return json(405, { error: 'method-not-allowed', message: 'the admin port answers GET, and POST /ocsp/refresh' });
+    if (req.method === 'POST' && url.pathname === '/keys/reload') {
+      req.resume();
+      void reloadKeys().then(
+        (certificates) => json(200, { server: ctx.config.serverId, certificates }),
+        (err: Error) => (err instanceof KeyReloadError ? json(err.code === 'ocsp' ? 502 : 409, { error: `${err.code}-refused`, message: err.message }) : json(500, { error: 'reload-failed', message: err.message })),
+      );
+      return;
+    }
+    if (req.method !== 'GET') return json(405, { error: 'method-not-allowed', message: 'the admin port answers GET, POST /ocsp/refresh and POST /keys/reload' });
     if (url.pathname === '/metrics') {
       refreshGauges();
       void ctx.metrics.registry.metrics().then((text) => {
@@ -44,11 +71,13 @@ export function createAdminServer(ctx: GatewayContext, adminToken: string, refre
       });
       return;
     }
+    if (url.pathname === '/') return sendLandingPage(res, adminLandingPage(ctx));
     if (url.pathname === '/health') {
       const conf = ctx.globalConf.status();
       const ocsp = ctx.ownOcsp.ages();
       const healthy = !conf.outdated && Object.values(ocsp).every((a) => a !== null);
-      return json(healthy ? 200 : 503, { status: healthy ? 'ok' : 'degraded', server: ctx.config.serverId, globalConf: conf, ocspAgeSeconds: ocsp, messageLogQueue: ctx.messageLog.queueDepth });
+      const certificates = { auth: ctx.keys.auth.cert.serialNumber, signing: ctx.keys.signing.cert.serialNumber };
+      return json(healthy ? 200 : 503, { status: healthy ? 'ok' : 'degraded', server: ctx.config.serverId, globalConf: conf, ocspAgeSeconds: ocsp, certificates, messageLogQueue: ctx.messageLog.queueDepth });
     }
     if (url.pathname === '/records') {
       const num = (name: string, fallback: number) => {
@@ -64,6 +93,6 @@ export function createAdminServer(ctx: GatewayContext, adminToken: string, refre
       const service = url.searchParams.get('service');
       return json(200, ctx.messageLog.operationalRecords({ ...q, ...(client ? { client } : {}), ...(service ? { service } : {}) }));
     }
-    json(404, { error: 'not-found', message: 'the admin port serves /metrics, /health and /records' });
+    json(404, { error: 'not-found', message: 'the admin port serves /metrics, /health and /records (POST /ocsp/refresh, /keys/reload)' });
   });
 }

@@ -103,6 +103,8 @@ export async function exchange(
   const view = ctx.view(SIDE);
   ctx.timestamper.check(SIDE);
   const freshness = view.conf.ocspFreshnessSeconds;
+  // Taken in the same turn as the OCSP responses: after a key renewal mid-exchange, this exchange still signs with the key they are about.
+  const signer = ctx.signer;
   const signingOcsp = ctx.ownOcsp.freshDer('signing', freshness);
   const authOcsp = ctx.ownOcsp.freshDer('auth', freshness);
   if (!signingOcsp || !authOcsp) throw fail(SIDE, 'CertValidation', 'this security server has no fresh good OCSP response for its own certificates; check the OCSP responder');
@@ -155,7 +157,7 @@ export async function exchange(
     };
     const encoded = encodeManifest(manifest);
     requestLeaf = manifestLeaf(encoded.bytes);
-    const signed = await ctx.signer.sign(requestLeaf);
+    const signed = await signer.sign(requestLeaf);
     endWithSignature(upstream, encoded.text, signed);
     outcome.request = {
       manifest: encoded.text,
@@ -164,7 +166,7 @@ export async function exchange(
       signature: signed.signature,
       signatureHash: signed.signatureHash,
       batchSize: signed.batchSize,
-      signerDer: ctx.keys.signing.cert.raw,
+      signerDer: signer.certificate.raw,
       ocspDer: signingOcsp,
     };
   } catch (err) {

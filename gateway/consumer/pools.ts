@@ -82,4 +82,17 @@ export class ProviderPools {
     for (const { agent } of this.agents.values()) agent.destroy();
     this.agents.clear();
   }
+
+  /**
+   * After a key renewal: later calls get new pools (with the new authentication key), idle
+   * connections close now, and busy ones close once their exchange ends — never mid-exchange.
+   */
+  retire(): void {
+    for (const { agent } of this.agents.values()) {
+      // Node's Agent reads keepAlive when a socket comes free: false closes it instead of pooling it.
+      (agent as unknown as { keepAlive: boolean }).keepAlive = false;
+      for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+    }
+    this.agents.clear();
+  }
 }

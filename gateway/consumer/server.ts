@@ -14,6 +14,7 @@ import { parseCall, parseClientHeaders, type ClientHeaders } from './parse.js';
 import type { ProviderPools } from './pools.js';
 import type { ExchangeRecord } from '../messagelog/log.js';
 import { answerRefusals, gatewayListenerOptions } from '../transport/listeners.js';
+import { sendLandingPage, type LandingPage } from '../../common/landing-page.js';
 
 const SIDE = 'Server.ClientProxy' as const;
 
@@ -37,6 +38,19 @@ function checkClient(ctx: GatewayContext, view: ConfView, headers: ClientHeaders
   }
 }
 
+function consumerLandingPage(ctx: GatewayContext): LandingPage {
+  const clients = Object.keys(ctx.config.clients);
+  return {
+    title: `CamDX security server ${ctx.config.serverId}: consumer port`,
+    about: [
+      "The entry point of this member's information systems into CamDX. A system calls another member's service here as `METHOD /r1/{instance}/{memberClass}/{memberCode}/{subsystemCode}/{serviceCode}/{path}` with the header `X-Road-Client: {instance}/{memberClass}/{memberCode}/{subsystemCode}` naming its own subsystem; this server signs the request, sends it over mutual TLS to the provider's security server, and checks and logs the answer.",
+      clients.length ? `Clients configured here: ${clients.map((c) => `\`${c}\` (${ctx.config.clients[c]!.connection})`).join(', ')}.` : 'No clients are configured here yet (`clients:` in gateway.yaml).',
+      `Metrics and health are on the admin port (${ctx.config.listen.admin.port}): \`/metrics\`, \`/health\`.`,
+    ],
+    links: [{ href: '/listClients', text: 'listClients', note: "the instance's members and subsystems (an X-Road metaservice, JSON)" }],
+  };
+}
+
 /**
  * The consumer side: the information systems' own entry point. Parses and checks the X-Road
  * request, answers metaservices, and hands service calls to `exchange`; records one log entry
@@ -46,6 +60,8 @@ export function consumerHandler(ctx: GatewayContext, pools: ProviderPools) {
   const pinned = new Map(Object.entries(ctx.config.clients).map(([id, c]) => [id, new Set(c.certificates.map((f) => new X509Certificate(readFileSync(f)).fingerprint256))]));
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // A person opening the consumer URL in a browser: no X-Road request, no log entry or metric.
+    if (req.method === 'GET' && req.url === '/') return sendLandingPage(res, consumerLandingPage(ctx));
     const requestInTs = ctx.clock();
     let headers: ClientHeaders | undefined;
     let serviceId = '';

@@ -46,6 +46,7 @@ export class GlobalConfClient extends EventEmitter {
   private lastDownloadAt: number | null = null;
   private lastError: GlobalConfStatus['lastError'] = null;
   private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
 
   constructor(private readonly options: GlobalConfClientOptions) {
     super();
@@ -66,12 +67,25 @@ export class GlobalConfClient extends EventEmitter {
   async start(): Promise<void> {
     await this.loadCache();
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.options.intervalMs ?? 60_000);
-    this.timer.unref();
+    this.stopped = false;
+    this.scheduleNext();
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /**
+   * The next poll: after `intervalMs`, or an eighth of the configuration's validity if that is
+   * shorter, so a short-lived configuration (the simulation's 40 s) is renewed long before it
+   * expires even by a gateway left at the default minute.
+   */
+  private scheduleNext(): void {
+    const validity = this.conf ? Date.parse(this.conf.expiresAt) - Date.parse(this.conf.generatedAt) : Infinity;
+    const delay = Math.min(this.options.intervalMs ?? 60_000, Math.max(1000, validity / 8));
+    this.timer = setTimeout(() => void this.refresh().finally(() => this.stopped || this.scheduleNext()), delay);
+    this.timer.unref();
   }
 
   status(): GlobalConfStatus {

@@ -191,6 +191,8 @@ export function providerHandler(ctx: GatewayContext) {
 
       // 5. The answer, streamed back with its signature as trailers.
       const freshness = view.conf.ocspFreshnessSeconds;
+      // Taken in the same turn as the OCSP response: a key renewal mid-answer must not pair a new signature with the old certificate's status.
+      const signer = ctx.signer;
       const signingOcsp = ctx.ownOcsp.freshDer('signing', freshness);
       if (!signingOcsp) {
         upstream.destroy();
@@ -226,7 +228,7 @@ export function providerHandler(ctx: GatewayContext) {
       };
       const encoded = encodeManifest(answer);
       const leaf = manifestLeaf(encoded.bytes);
-      const signed = await ctx.signer.sign(leaf);
+      const signed = await signer.sign(leaf);
       response = {
         manifest: encoded.text,
         chain: signed.chain,
@@ -234,7 +236,7 @@ export function providerHandler(ctx: GatewayContext) {
         signature: signed.signature,
         signatureHash: signed.signatureHash,
         batchSize: signed.batchSize,
-        signerDer: ctx.keys.signing.cert.raw,
+        signerDer: signer.certificate.raw,
         ocspDer: signingOcsp,
       };
       // The record is durable (and, for synchronously stamped services, timestamped) before the answer completes.

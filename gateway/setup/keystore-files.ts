@@ -9,11 +9,17 @@ import { createKeystore, readKeystore } from '../../certs/pkcs12.js';
  * mode 0600), as its configuration names them.
  */
 export function writeKeystoreFile(file: string, privateKey: KeyObject, chainPem: readonly string[]): void {
+  const { password, der } = newKeystore(file, privateKey, chainPem);
+  writeSecretFile(`${file}.password`, password);
+  writeSecretFile(file, der);
+}
+
+/** A PKCS#12 keystore of the key and its chain under a fresh random password (file contents: `password` ends in a newline). */
+export function newKeystore(file: string, privateKey: KeyObject, chainPem: readonly string[]): { password: string; der: Buffer } {
   const password = randomBytes(18).toString('base64url');
   const certificates = chainPem.flatMap((pem) => certificatesFromPem(pem));
   if (certificates.length === 0) throw new Error(`no certificate for ${file}`);
-  writeSecretFile(`${file}.password`, `${password}\n`);
-  writeSecretFile(file, createKeystore({ privateKey, certificates, password }));
+  return { password: `${password}\n`, der: createKeystore({ privateKey, certificates, password }) };
 }
 
 export function readKeystoreFile(file: string): { key: KeyObject; cert: X509Certificate } {

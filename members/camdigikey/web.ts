@@ -6,7 +6,7 @@ import { escapeHtml as escape } from '../../common/html.js';
 import { PROJECT_ROOT } from '../../common/paths.js';
 import type { PopulationStore } from '../population/store.js';
 import { CDK_ERRORS, CdkError } from './errors.js';
-import type { CamdigikeyService } from './service.js';
+import { API_PREFIX, type CamdigikeyService } from './service.js';
 
 /**
  * The browser side of a login: the page a relying party sends its user to (a QR code of the
@@ -63,6 +63,20 @@ export function webRouter(service: CamdigikeyService, people: PopulationStore): 
   });
   router.get('/static/login.js', (_req, res) => void res.type('text/javascript').send(FILES.script));
   router.get('/static/page.css', (_req, res) => void res.type('text/css').send(FILES.style));
+
+  // What a browser opening the printed URL sees (plain HTTP and HTTPS share this router).
+  router.get('/', (_req: Request, res: Response) => {
+    res.type('html').send(
+      page(
+        'CamDigiKey (simulated)',
+        `<h1>CamDigiKey (simulated)</h1>
+<p>Techo Startup Center's digital identity, simulated: a relying party asks the API for a login token and sends its user to the login page here (<code>/login?loginToken=…</code>), which shows a QR code for the CamDigiKey app; the simulated app (<code>/app</code>) lets a test user approve.</p>
+<p>The v3 API (<code>${escape(API_PREFIX)}…</code>): relying parties call it over HTTPS with their CamDigiKey client certificate; over plain HTTP it answers only CamDigiKey's own CamDX security server, for members calling the service <code>CAMDX/GOV/TSC/CAMDIGIKEY/camdigikey</code> through CamDX.</p>
+<p>Try a whole login from a relying party's side: the Demo Bank site that <code>npm start</code> prints ("Log in with CamDigiKey").</p>
+<ul><li><a href="/health">Health</a> — JSON</li></ul>`,
+      ),
+    );
+  });
 
   router.get('/login', async (req: Request, res: Response) => {
     const token = loginTokenOf(req);

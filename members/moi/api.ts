@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { sendLandingPage, type LandingPage } from '../../common/landing-page.js';
 import type { Logger } from '../../common/log.js';
 import { KYC_ERRORS, KycError } from './errors.js';
 import type { KycService } from './kyc.js';
@@ -23,6 +24,26 @@ function fail(res: Response, err: unknown, log: Logger): void {
   if (err instanceof KycError) return send(res, err.status, err.code, err.message, err.data);
   log.error({ err: { message: (err as Error)?.message } }, 'unexpected error');
   send(res, KYC_ERRORS.internal.status, KYC_ERRORS.internal.code, KYC_ERRORS.internal.title, null);
+}
+
+const KYC_POSTS = ['info', 'info-face', 'info-face-idcard', 'info-idcard-liveness', 'ocr-idcard'];
+const SAMPLE_GETS = ['GET /sim/registry-photo/{idNumber}', 'GET /sim/sample-card/{idNumber}?format=png|jpeg&quality=1-100', 'GET /sim/liveness-sample/{idNumber}?actions=1,2,3'];
+
+function kycLandingPage(sampleId: string | undefined): LandingPage {
+  const samples = sampleId
+    ? [
+        { href: `/sim/sample-card/${sampleId}?format=png`, text: `Sample ID card of ${sampleId}`, note: 'PNG, for `ocr-idcard` and the face checks' },
+        { href: `/sim/registry-photo/${sampleId}`, text: `Registry photo of ${sampleId}` },
+      ]
+    : [];
+  return {
+    title: 'MOI Open KYC (simulated)',
+    about: [
+      "The Ministry of Interior's Open KYC API, the provider system behind the CamDX service `CAMDX/GOV/MOI/KYC/kyc`: members call it through their own security server and MOI's (`/r1/CAMDX/GOV/MOI/KYC/kyc/api/2.0/kyc/…` on their consumer port), as the access rights allow.",
+      `Endpoints (POST, JSON): ${KYC_POSTS.map((e) => `\`${API_PREFIX}/${e}\``).join(', ')}. Answers are \`{error, message, data}\`. The people are a synthetic civil registry (\`npx camdx moi people\` lists ID numbers); the sample images below come from the simulator itself.`,
+    ],
+    links: [...samples, { href: '/health', text: 'Health', note: 'JSON' }],
+  };
 }
 
 export function createKycApp(kyc: KycService, log: Logger): express.Express {
@@ -77,10 +98,11 @@ export function createKycApp(kyc: KycService, log: Logger): express.Express {
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', registrySize: kyc.registry.size });
   });
+  // A browser gets a page; a program asking for JSON (Accept: application/json) the endpoint list.
   app.get('/', (_req, res) => {
-    res.json({
-      service: 'camdx-sim MOI Open KYC',
-      endpoints: [...['info', 'info-face', 'info-face-idcard', 'info-idcard-liveness', 'ocr-idcard'].map((e) => `POST ${API_PREFIX}/${e}`), 'GET /sim/registry-photo/{idNumber}', 'GET /sim/sample-card/{idNumber}?format=png|jpeg&quality=1-100', 'GET /sim/liveness-sample/{idNumber}?actions=1,2,3'],
+    res.format({
+      html: () => sendLandingPage(res, kycLandingPage(kyc.registry.at(0)?.idNumber)),
+      json: () => res.json({ service: 'camdx-sim MOI Open KYC', endpoints: [...KYC_POSTS.map((e) => `POST ${API_PREFIX}/${e}`), ...SAMPLE_GETS] }),
     });
   });
 

@@ -120,9 +120,15 @@ export interface MatrixOptions {
   readonly timeoutMs?: number;
   /** The default network runs with `camdx start --port-offset`: its gateways moved by as much. */
   readonly portOffset?: number;
+  /**
+   * Where the members' gateways are when neither the matrix nor `gateways` says (default: the
+   * default network's ports, moved by `portOffset`). Asked only then, so a matrix that names
+   * every gateway itself needs no running network; what it throws reaches the caller.
+   */
+  readonly defaultGateways?: () => Readonly<Record<string, string>>;
 }
 
-/** Validates a parsed matrix and resolves each case's gateway: topology ← matrix ← options. */
+/** Validates a parsed matrix and resolves each case's gateway: defaults ← matrix ← options. */
 export function checkMatrix(raw: unknown, options: MatrixOptions = {}): AclMatrix {
   if (raw === null || raw === undefined) throw new MatrixError('(root)', "the matrix is empty; expected a mapping with a 'cases:' list");
   const parsed = Schema.safeParse(raw, { error: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : undefined) });
@@ -137,9 +143,12 @@ export function checkMatrix(raw: unknown, options: MatrixOptions = {}): AclMatri
     }
     if (!GatewayUrl.safeParse(url).success) throw new MatrixError(`--gateway ${member}`, `'${url}' must be an http:// or https:// URL`);
   }
-  const gateways: Record<string, string> = { ...topologyGateways(options.portOffset), ...m.gateways, ...Object.fromEntries(overrides) };
+  const given: Record<string, string> = { ...m.gateways, ...Object.fromEntries(overrides) };
+  const needsDefaults = m.cases.some((c) => !given[memberOf(c.client)]);
+  const defaults = needsDefaults ? (options.defaultGateways ?? (() => topologyGateways(options.portOffset)))() : {};
+  const gateways: Record<string, string> = { ...defaults, ...given };
   const cases = m.cases.map((c, index): AclCase => {
-    const member = c.client.split('/').slice(0, 3).join('/');
+    const member = memberOf(c.client);
     const gateway = gateways[member];
     if (!gateway) throw new MatrixError(`cases.${index}.client`, `no consumer gateway for member ${member}; add it under 'gateways:' or pass --gateway ${member}=URL`);
     const body = c.body !== undefined ? c.body : BODY_METHODS.has(c.method) ? (m.defaults.body ?? {}) : undefined;
@@ -159,6 +168,9 @@ export function checkMatrix(raw: unknown, options: MatrixOptions = {}): AclMatri
   });
   return { gateways, cases };
 }
+
+/** The member a client subsystem belongs to: its gateway sends the client's calls. */
+const memberOf = (client: string) => client.split('/').slice(0, 3).join('/');
 
 /**
  * The one issue worth reporting. An unknown key goes first: `expected: deny` is a typo of

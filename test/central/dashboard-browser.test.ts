@@ -5,6 +5,7 @@ import { silentLogger } from '../../common/log.js';
 import { launchChromium } from '../support/browser.js';
 import { call } from '../support/http.js';
 import { CLIENT, SERVICE, startTestNetwork, type TestNetwork } from '../support/network.js';
+import { requireTool } from '../support/tools.js';
 
 /** Central's dashboard in headless Chromium, over a real network: PKI, central, two gateway processes. */
 let n: TestNetwork;
@@ -15,31 +16,31 @@ const CONSUMER = 'CAMDX/COM/DEMOBANK/SS1';
 const PROVIDER = 'CAMDX/GOV/MOI/SS1';
 const HOSTILE = 'Demo <b>Bank</b> <img src=x onerror="document.title=\'pwned\'">';
 
-beforeAll(async () => {
-  n = await startTestNetwork();
-  // Central again on the same port and state, polling every 500 ms so the charts fill in seconds.
-  const port = n.central.running.port;
-  await n.central.stop();
-  n.central.running = await startCentral({ stateDir: n.central.stateDir, host: '127.0.0.1', port, log: silentLogger, monitoring: { intervalMs: 500, timeoutMs: 1000 } });
-  // What sim/provision.ts would pass: each server's admin port.
-  await n.central.admin.call('PATCH', `/servers/${CONSUMER}`, { monitoringUrl: n.consumer.adminUrl });
-  await n.central.admin.call('PATCH', `/servers/${PROVIDER}`, { monitoringUrl: n.provider.adminUrl });
-  await n.central.admin.call('PATCH', '/members/CAMDX/COM/DEMOBANK', { name: HOSTILE });
-  browser = await launchChromium();
-  page = await browser.newPage();
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') pageErrors.push(msg.text());
-  });
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await n?.close();
-});
-
 const attr = (selector: string, name: string) => page.locator(selector).getAttribute(name);
 
-describe('central /dashboard', () => {
+describe('central /dashboard', requireTool('chromium'), () => {
+  beforeAll(async () => {
+    n = await startTestNetwork();
+    // Central again on the same port and state, polling every 500 ms so the charts fill in seconds.
+    const port = n.central.running.port;
+    await n.central.stop();
+    n.central.running = await startCentral({ stateDir: n.central.stateDir, host: '127.0.0.1', port, log: silentLogger, monitoring: { intervalMs: 500, timeoutMs: 1000 } });
+    // What sim/provision.ts would pass: each server's admin port.
+    await n.central.admin.call('PATCH', `/servers/${CONSUMER}`, { monitoringUrl: n.consumer.adminUrl });
+    await n.central.admin.call('PATCH', `/servers/${PROVIDER}`, { monitoringUrl: n.provider.adminUrl });
+    await n.central.admin.call('PATCH', '/members/CAMDX/COM/DEMOBANK', { name: HOSTILE });
+    browser = await launchChromium();
+    page = await browser.newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') pageErrors.push(msg.text());
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await n?.close();
+  });
+
   it('shows members, servers with their health and the access-rights matrix, rendering names only as text', async () => {
     const res = await page.goto(`${n.central.running.url}/dashboard`);
     expect(res!.status()).toBe(200);

@@ -5,6 +5,7 @@ import { managementRequestType, routeGroup } from '../../central/metrics.js';
 import { signManagementRequest } from '../../protocol/management.js';
 import { startTestCentral, type TestCentral } from '../support/central.js';
 import { promtoolCheckMetrics } from '../support/prometheus.js';
+import { requireTool } from '../support/tools.js';
 
 let t: TestCentral;
 beforeAll(async () => {
@@ -83,7 +84,7 @@ describe('central /metrics', () => {
     expect(samples.filter((s) => s.name === 'camdx_central_management_requests' && s.value > 0)).toEqual([]);
   });
 
-  it('follows Prometheus naming conventions (promtool check metrics), with every name prefixed camdx_central_', async () => {
+  it('follows Prometheus naming conventions (promtool check metrics), with every name prefixed camdx_central_', requireTool('promtool'), async () => {
     const { text } = await scrape();
     const check = promtoolCheckMetrics(text);
     expect(check.code, check.output).toBe(0);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToIp, ipToBytes } from '../../certs/extensions.js';
 import { openssl } from '../support/run.js';
 import { MOI, startTestPki, type TestPki } from '../support/pki.js';
+import { requireTool } from '../support/tools.js';
 
 let t: TestPki;
 beforeAll(async () => {
@@ -33,7 +34,7 @@ describe('IP addresses in subject alternative names', () => {
     expect(() => ipToBytes(bad)).toThrow(/is not an IP address/);
   });
 
-  it('openssl x509 reads ::ffff:127.0.0.1 in a certificate issued with that SAN', async () => {
+  it('openssl x509 reads ::ffff:127.0.0.1 in a certificate issued with that SAN', requireTool('openssl'), async () => {
     const issued = t.issue('server-auth', { ...MOI, serverCode: 'SS1', dns: ['ss1.moi.example'], ip: ['::ffff:127.0.0.1', '2001:DB8:0:0:1:0:0:1', '10.1.2.3'] });
     const text = await openssl(['x509', '-in', issued.certFile, '-noout', '-text']);
     expect(text.code, text.stderr).toBe(0);

@@ -13,6 +13,7 @@ import { readTimestampResponse, timestampQueryFor } from '../../certs/tsa/client
 import { openssl } from '../support/run.js';
 import { capturingLogger, MOI } from '../support/pki.js';
 import { tempDir } from '../support/tmp.js';
+import { requireTool } from '../support/tools.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -23,7 +24,7 @@ function freshState() {
 }
 
 describe('CA hierarchy', () => {
-  it('creates an offline root whose key is encrypted at rest and a 0600 passphrase file', async () => {
+  it('creates an offline root whose key is encrypted at rest and a 0600 passphrase file', requireTool('openssl'), async () => {
     const stateDir = freshState();
     const { created, layout } = initPki({ stateDir, log: capturingLogger().log });
     expect(created).toEqual(['settings', 'root-ca', 'camdx-ca', 'camdigikey-ca', 'camdx-ca ocsp-signer', 'camdigikey-ca ocsp-signer', 'tsa', 'admin-token']);
@@ -37,7 +38,7 @@ describe('CA hierarchy', () => {
     expect(right.code, right.stderr).toBe(0);
   });
 
-  it('uses a passphrase from the caller instead of writing one', async () => {
+  it('uses a passphrase from the caller instead of writing one', requireTool('openssl'), async () => {
     const stateDir = freshState();
     const { layout } = initPki({ stateDir, rootPassphrase: 'from-the-environment', log: capturingLogger().log });
     expect(existsSync(layout.rootPassphrase)).toBe(false);
@@ -53,7 +54,7 @@ describe('CA hierarchy', () => {
     expect(readFileSync(layout.caCert('camdx-ca'), 'utf8')).toBe(before);
   });
 
-  it('chains every CA and service certificate to the root, with the right profile extensions', async () => {
+  it('chains every CA and service certificate to the root, with the right profile extensions', requireTool('openssl'), async () => {
     const stateDir = freshState();
     const { layout } = initPki({ stateDir, log: capturingLogger().log });
     const root = layout.caCert('root-ca');

@@ -5,6 +5,7 @@ import { buildOcspRequest, readOcspResponse } from '../../certs/ocsp/client.js';
 import { OcspStatus } from '../../certs/ocsp/responder.js';
 import { openssl } from '../support/run.js';
 import { MOI, startTestPki, type TestPki } from '../support/pki.js';
+import { requireTool } from '../support/tools.js';
 
 let t: TestPki;
 beforeAll(async () => {
@@ -24,7 +25,7 @@ const revoke = (serial: string, reason: string) =>
   });
 
 describe('OCSP responder', () => {
-  it('openssl ocsp says good, with a verified delegated signature and the nonce echoed', async () => {
+  it('openssl ocsp says good, with a verified delegated signature and the nonce echoed', requireTool('openssl'), async () => {
     const { certFile } = t.issue('member-signing', MOI);
     const res = await ocsp(certFile);
     expect(res.code, res.stderr).toBe(0);
@@ -34,7 +35,7 @@ describe('OCSP responder', () => {
     expect(`${res.stdout}${res.stderr}`).not.toMatch(/nonce/i);
   });
 
-  it('says revoked, with reason and time, once the certificate is revoked', async () => {
+  it('says revoked, with reason and time, once the certificate is revoked', requireTool('openssl'), async () => {
     const { certFile, serial } = t.issue('member-signing', MOI);
     expect((await revoke(serial, 'keyCompromise')).status).toBe(200);
     const res = await ocsp(certFile);
@@ -46,7 +47,7 @@ describe('OCSP responder', () => {
     expect(again.status).toBe(409);
   });
 
-  it('answers for the CamDigiKey CA with its own delegated signer', async () => {
+  it('answers for the CamDigiKey CA with its own delegated signer', requireTool('openssl'), async () => {
     const { certFile } = t.issue('user', { personalCode: '123456789', commonName: 'Chan Sophea' });
     const res = await ocsp(certFile, 'camdigikey-ca');
     expect(res.stderr).toContain('Response verify OK');
@@ -56,13 +57,13 @@ describe('OCSP responder', () => {
     expect(wrongIssuer.stdout).toContain('Responder Error: unauthorized (6)');
   });
 
-  it('says unknown for a serial the CA never issued', async () => {
+  it('says unknown for a serial the CA never issued', requireTool('openssl'), async () => {
     const res = await openssl(['ocsp', '-url', `${t.url}/ocsp`, '-issuer', t.issuerFile('camdx-ca'), '-serial', '0x1234567890ABCDEF', '-CAfile', t.caFile]);
     expect(res.stderr).toContain('Response verify OK');
     expect(res.stdout).toMatch(/0x1234567890ABCDEF: unknown/);
   });
 
-  it('answers GET requests (RFC 6960 appendix A) too', async () => {
+  it('answers GET requests (RFC 6960 appendix A) too', requireTool('openssl'), async () => {
     const { certFile } = t.issue('member-signing', MOI);
     const reqFile = join(t.dir, 'get.req');
     const respFile = join(t.dir, 'get.resp');
@@ -77,7 +78,7 @@ describe('OCSP responder', () => {
     expect(check.stdout).toContain(`${certFile}: good`);
   });
 
-  it('answers malformed requests with malformedRequest and keeps serving', async () => {
+  it('answers malformed requests with malformedRequest and keeps serving', requireTool('openssl'), async () => {
     for (const body of [Buffer.from('not DER at all'), Buffer.from([0x30, 0x03, 0x02, 0x01, 0x00]), Buffer.alloc(0)]) {
       const res = await fetch(`${t.url}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body });
       expect(res.status).toBe(200);
@@ -103,7 +104,7 @@ describe('OCSP responder', () => {
     }
   });
 
-  it('matches CertIDs hashed with SHA-256 as well as SHA-1', async () => {
+  it('matches CertIDs hashed with SHA-256 as well as SHA-1', requireTool('openssl'), async () => {
     const { certFile } = t.issue('member-signing', MOI);
     const res = await ocsp(certFile, 'camdx-ca', ['-sha256']);
     expect(res.stderr).toContain('Response verify OK');

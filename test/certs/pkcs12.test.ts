@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeystore, readKeystore } from '../../certs/pkcs12.js';
 import { openssl } from '../support/run.js';
 import { MOI, startTestPki, type TestPki } from '../support/pki.js';
+import { requireTool } from '../support/tools.js';
 
 let t: TestPki;
 beforeAll(async () => {
@@ -23,7 +24,7 @@ function keystoreFor(profile: 'server-auth' | 'member-signing', keyType?: 'P-256
 }
 
 describe('PKCS#12 keystores', () => {
-  it.each(['P-256', 'P-384', 'RSA-2048'] as const)('openssl pkcs12 reads a %s keystore with its key and chain', async (keyType) => {
+  it.each(['P-256', 'P-384', 'RSA-2048'] as const)('openssl pkcs12 reads a %s keystore with its key and chain', requireTool('openssl'), async (keyType) => {
     const { issued, p12 } = keystoreFor('member-signing', keyType);
     const file = join(t.dir, `ks-${keyType}.p12`);
     writeFileSync(file, p12);
@@ -63,7 +64,7 @@ describe('PKCS#12 keystores', () => {
     expect(reply).toBe('SS1');
   });
 
-  it('reads keystores made by openssl, and refuses a wrong password', async () => {
+  it('reads keystores made by openssl, and refuses a wrong password', requireTool('openssl'), async () => {
     const { issued } = keystoreFor('member-signing');
     const keyFile = join(t.dir, 'k.pem');
     const certFile = join(t.dir, 'c.pem');

@@ -14,6 +14,7 @@ import { RegistrationAuthority, RaRejection } from '../../certs/ra.js';
 import { ocspUrlOf } from '../../certs/settings.js';
 import { openssl } from '../support/run.js';
 import { MOI, startTestPki, type TestPki } from '../support/pki.js';
+import { requireTool } from '../support/tools.js';
 
 let t: TestPki;
 beforeAll(async () => {
@@ -45,7 +46,7 @@ const csrFor = (profile: ProfileName, identity: Identity, keyType: KeyType = 'P-
   createCsr(getProfile(profile).subject(identity), generateKeyPair(keyType).privateKey, extensions);
 
 describe('registration authority: good requests', () => {
-  it.each(Object.keys(IDENTITIES))('issues a %s certificate whose chain openssl verify accepts', async (profile) => {
+  it.each(Object.keys(IDENTITIES))('issues a %s certificate whose chain openssl verify accepts', requireTool('openssl'), async (profile) => {
     const p = getProfile(profile as ProfileName);
     const identity = IDENTITIES[profile]!;
     const res = await submit(toPem(csrFor(p.name, identity, p.defaultKeyType), 'CERTIFICATE REQUEST'), enrol(p.name, identity));
@@ -59,7 +60,7 @@ describe('registration authority: good requests', () => {
     expect(new X509Certificate(chain[1]!).subject).toContain(p.issuer === 'camdx-ca' ? 'CamDX CA' : 'CamDigiKey CA');
   });
 
-  it('accepts a DER CSR made by openssl req, and fills the profile extensions', async () => {
+  it('accepts a DER CSR made by openssl req, and fills the profile extensions', requireTool('openssl'), async () => {
     const keyFile = join(t.dir, 'openssl-key.pem');
     const csrFile = join(t.dir, 'openssl.csr');
     writeFileSync(keyFile, privateKeyToPem(generateKeyPair('P-256').privateKey));
@@ -75,7 +76,7 @@ describe('registration authority: good requests', () => {
     expect(text).toMatch(/OCSP - URI:http:\/\/127\.0\.0\.1:4100\/ocsp/);
   });
 
-  it('gives authentication and signing certificates distinct key usages', async () => {
+  it('gives authentication and signing certificates distinct key usages', requireTool('openssl'), async () => {
     const auth = await submit(csrFor('server-auth', SERVER), enrol('server-auth', SERVER));
     const text = (await openssl(['x509', '-noout', '-ext', 'keyUsage,extendedKeyUsage,subjectAltName,basicConstraints'], { input: auth.body.certificate as string })).stdout;
     expect(text).toMatch(/Key Usage: critical\s+Digital Signature\n/);

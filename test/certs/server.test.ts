@@ -16,7 +16,7 @@ const admin = (path: string, body: unknown, token = t.pki.adminToken) =>
 
 describe('PKI HTTP service', () => {
   it('lists its endpoints and serves the CA certificates', async () => {
-    const index = (await (await fetch(t.url)).json()) as { endpoints: Record<string, string> };
+    const index = (await (await fetch(t.url, { headers: { accept: 'application/json' } })).json()) as { endpoints: Record<string, string> };
     expect(Object.keys(index.endpoints)).toEqual(['caCertificates', 'enrol', 'ocsp', 'tsa']);
     const cas = (await (await fetch(`${t.url}/ca`)).json()) as Array<{ name: string }>;
     expect(cas.map((c) => c.name)).toEqual(['root-ca', 'camdx-ca', 'camdigikey-ca']);

@@ -7,6 +7,7 @@ import { TsaFailure } from '../../certs/tsa/authority.js';
 import { buildTimestampQuery, readTimestampResponse, timestampQueryFor } from '../../certs/tsa/client.js';
 import { openssl } from '../support/run.js';
 import { startTestPki, type TestPki } from '../support/pki.js';
+import { requireTool } from '../support/tools.js';
 
 let t: TestPki;
 let dataFile: string;
@@ -25,7 +26,7 @@ async function stamp(query: Buffer): Promise<Buffer> {
 }
 
 describe('timestamping authority (RFC 3161)', () => {
-  it.each(['sha256', 'sha512'])('openssl ts -query → TSA → openssl ts -verify passes for %s', async (digest) => {
+  it.each(['sha256', 'sha512'])('openssl ts -query → TSA → openssl ts -verify passes for %s', requireTool('openssl'), async (digest) => {
     const queryFile = join(t.dir, `${digest}.tsq`);
     const replyFile = join(t.dir, `${digest}.tsr`);
     expect((await openssl(['ts', '-query', '-data', dataFile, `-${digest}`, '-cert', '-out', queryFile])).code).toBe(0);
@@ -42,7 +43,7 @@ describe('timestamping authority (RFC 3161)', () => {
     expect(againstQuery.stdout + againstQuery.stderr).toContain('Verification: OK');
   });
 
-  it('omits the certificate when not asked (certReq false); the token then verifies with -untrusted', async () => {
+  it('omits the certificate when not asked (certReq false); the token then verifies with -untrusted', requireTool('openssl'), async () => {
     const queryFile = join(t.dir, 'nocert.tsq');
     const replyFile = join(t.dir, 'nocert.tsr');
     await openssl(['ts', '-query', '-data', dataFile, '-sha256', '-no_nonce', '-out', queryFile]);
@@ -53,12 +54,12 @@ describe('timestamping authority (RFC 3161)', () => {
     expect(withSigner.stdout + withSigner.stderr).toContain('Verification: OK');
   });
 
-  it('signs with a certificate whose only extended key usage is a critical id-kp-timeStamping', async () => {
+  it('signs with a certificate whose only extended key usage is a critical id-kp-timeStamping', requireTool('openssl'), async () => {
     const text = (await openssl(['x509', '-in', t.pki.layout.tsaCert, '-noout', '-ext', 'extendedKeyUsage'])).stdout;
     expect(text).toMatch(/X509v3 Extended Key Usage: critical\s+Time Stamping\s*$/);
   });
 
-  it('refuses what it cannot stamp, with the protocol failure status', async () => {
+  it('refuses what it cannot stamp, with the protocol failure status', requireTool('openssl'), async () => {
     const sha1 = readTimestampResponse(await stamp(buildTimestampQuery(Buffer.alloc(20, 1), 'sha256')));
     expect(sha1.status).toBe(2);
     expect(sha1.failBits).toEqual([TsaFailure.badDataFormat]);

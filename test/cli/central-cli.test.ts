@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCentral, type TestCentral } from '../support/central.js';
@@ -22,9 +22,15 @@ describe('camdx central', () => {
   it('manages members, subsystems, servers, services, rights and groups', async () => {
     const added = await camdx('member', 'add', 'CAMDX/GOV/MOI', '--name', 'Ministry of Interior');
     expect(added.code, added.stderr).toBe(0);
-    expect(added.stdout).toMatch(/added member CAMDX\/GOV\/MOI\nsigning certificate enrolment token \(until .*\): \S{40,}/);
+    // The token alone on stdout (`… > sign.token`), what happened on stderr.
+    expect(added.stdout).toMatch(/^[A-Za-z0-9_-]{40,}\n$/);
+    expect(added.stderr).toMatch(/^added member CAMDX\/GOV\/MOI\nsigning certificate enrolment token \(until \S+\) follows on stdout\n$/);
     expect((await camdx('subsystem', 'add', 'CAMDX/GOV/MOI/KYC')).code).toBe(0);
-    expect((await camdx('server', 'add', 'CAMDX/GOV/MOI/SS1', '--address', '127.0.0.1:5502')).stdout).toMatch(/authentication certificate enrolment token/);
+    const tokenFile = join(t.stateDir, 'auth.token');
+    const server = await camdx('server', 'add', 'CAMDX/GOV/MOI/SS1', '--address', '127.0.0.1:5502', '--out', tokenFile);
+    expect(server.stdout).toMatch(new RegExp(`^added security server CAMDX/GOV/MOI/SS1\nauthentication certificate enrolment token \\(until \\S+\\) written to ${tokenFile}\n$`));
+    expect(readFileSync(tokenFile, 'utf8')).toMatch(/^[A-Za-z0-9_-]{40,}\n$/);
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
     expect((await camdx('client', 'add', 'CAMDX/GOV/MOI/SS1', 'CAMDX/GOV/MOI/KYC')).code).toBe(0);
     const openapi = join(t.stateDir, 'kyc.json');
     writeFileSync(openapi, '{"openapi":"3.0.3","info":{"title":"KYC","version":"2.0"},"paths":{}}');

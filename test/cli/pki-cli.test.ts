@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openssl, run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
+import { requireTool } from '../support/tools.js';
 
 const BIN = join(import.meta.dirname, '../../bin/camdx.js');
 let dir: { path: string; cleanup(): void };
@@ -28,7 +29,7 @@ describe('camdx CLI', () => {
     expect(res.stderr).toMatch(/unknown command/);
   });
 
-  it('takes a member from keygen to a PKCS#12 keystore', async () => {
+  it('takes a member from keygen to a PKCS#12 keystore', requireTool('openssl'), async () => {
     expect((await camdx('pki', 'init')).code).toBe(0);
     expect((await camdx('pki', 'init')).stdout).toMatch(/already initialised/);
 

@@ -1,9 +1,32 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, type Mode, type OpenMode, type PathLike } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { writeSecretFile } from '../../common/files.js';
-import { run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
+
+/**
+ * The real node:fs, with fsync and rename also written to `fsCalls.log` (descriptors named by the
+ * path they were opened on), so the order of the durable-write steps can be read back. Every
+ * call still reaches the disk.
+ */
+const fsCalls = vi.hoisted(() => ({ log: [] as string[], opened: new Map<number, string>() }));
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  const openSync = (path: PathLike, flags: OpenMode, mode?: Mode | null) => {
+    const fd = fs.openSync(path, flags, mode);
+    fsCalls.opened.set(fd, String(path));
+    return fd;
+  };
+  const fsyncSync = (fd: number) => {
+    fsCalls.log.push(`fsync ${fsCalls.opened.get(fd) ?? `fd ${fd}`}`);
+    fs.fsyncSync(fd);
+  };
+  const renameSync = (from: PathLike, to: PathLike) => {
+    fsCalls.log.push(`rename ${String(from)} → ${String(to)}`);
+    fs.renameSync(from, to);
+  };
+  return { ...fs, openSync, fsyncSync, renameSync };
+});
 
 const dir = tempDir();
 afterAll(() => dir.cleanup());
@@ -18,24 +41,16 @@ describe('writeSecretFile', () => {
     expect(statSync(join(dir.path, 'keys')).mode & 0o777).toBe(0o700);
   });
 
-  it('fsyncs the file before renaming it into place, then its directory (seen by strace)', async () => {
-    const target = join(dir.path, 'durable', 'secret');
-    const script = join(dir.path, 'write.ts');
-    writeFileSync(script, `import { writeSecretFile } from ${JSON.stringify(join(import.meta.dirname, '../../common/files.ts'))};\nwriteSecretFile(${JSON.stringify(target)}, 'x');\n`);
-    const trace = join(dir.path, 'strace.txt');
-    // -y names each descriptor's file, so the order of events can be read by path.
-    const res = await run('strace', ['-f', '-qq', '-y', '-e', 'trace=fsync,rename,renameat,renameat2', '-o', trace, process.execPath, '--import', 'tsx', script]);
-    expect(res.code, res.stderr).toBe(0);
+  it('fsyncs the file before renaming it into place, then its directory', () => {
+    const durable = join(dir.path, 'durable');
+    const target = join(durable, 'secret');
+    fsCalls.log.length = 0;
+    writeSecretFile(target, 'x');
     expect(readFileSync(target, 'utf8')).toBe('x');
-    const lines = readFileSync(trace, 'utf8').split('\n');
-    const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
-    // Another thread's event can split a call into "fsync(…) <unfinished ...>" and "<... fsync resumed>".
-    const fileSync = at(new RegExp(`fsync\\(\\d+<${esc(target)}\\.[0-9a-f]{12}\\.tmp>(\\)\\s+= 0| <unfinished)`));
-    const rename = at(new RegExp(`rename(at2?)?\\(.*${esc(target)}\\.[0-9a-f]{12}\\.tmp".*"${esc(target)}"`));
-    const dirSync = at(new RegExp(`fsync\\(\\d+<${esc(join(dir.path, 'durable'))}>(\\)\\s+= 0| <unfinished)`));
-    expect(fileSync, lines.join('\n')).toBeGreaterThanOrEqual(0);
-    expect(rename).toBeGreaterThan(fileSync);
-    expect(dirSync).toBeGreaterThan(rename);
-  }, 30_000);
+    // The temp file is the target's sibling: `<target>.<12 hex digits>.tmp`.
+    const tmp = /^fsync (.+)$/.exec(fsCalls.log[0] ?? '')?.[1] ?? '';
+    expect(tmp.slice(0, target.length), fsCalls.log.join('\n')).toBe(target);
+    expect(tmp.slice(target.length)).toMatch(/^\.[0-9a-f]{12}\.tmp$/);
+    expect(fsCalls.log).toEqual([`fsync ${tmp}`, `rename ${tmp} → ${target}`, `fsync ${durable}`]);
+  });
 });

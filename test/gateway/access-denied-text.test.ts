@@ -69,7 +69,8 @@ describe('an AccessDenied names the endpoint, never the path', () => {
     const found: string[] = [];
     for (const g of [n.consumer, n.provider]) {
       const archive = join(n.central.stateDir, `denied-${g.spec.ports.admin}.zip`);
-      const exported = await run(process.execPath, [bin, 'log', 'export', '--config', g.config, '--out', archive]);
+      // Every record, stamped or not: the refusals were just made.
+      const exported = await run(process.execPath, [bin, 'log', 'export', '--config', g.config, '--include-pending', '--out', archive]);
       expect(exported.code, exported.stderr).toBe(0);
       const entries = unzipSync(readFileSync(archive));
       expect(Buffer.from(entries['records.jsonl']!).toString()).toContain('(no endpoint)');

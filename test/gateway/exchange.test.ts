@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, errorOf } from '../support/http.js';
 import { CLIENT, SERVICE, startTestNetwork, type TestGateway, type TestNetwork } from '../support/network.js';
 import { run } from '../support/run.js';
+import { requireTool } from '../support/tools.js';
 
 let n: TestNetwork;
 beforeAll(async () => {
@@ -100,12 +101,13 @@ describe('an allowed call', () => {
     }
     expect(found).toEqual([]);
     const { tmpdir } = await import('node:os');
-    const spoolRoot = join(tmpdir(), 'camdx-spool');
-    const spooled = readdirSync(spoolRoot).flatMap((d) => readdirSync(join(spoolRoot, d)).map((f) => join(d, f)));
+    // Each gateway process spools under its own tmpdir()/camdx-spool-<pid>-XXXXXX (gateway/transport/spool.ts).
+    const spoolDirs = readdirSync(tmpdir()).filter((d) => d.startsWith('camdx-spool-')).map((d) => join(tmpdir(), d));
+    const spooled = spoolDirs.flatMap((d) => readdirSync(d, { recursive: true, encoding: 'utf8' }).map((f) => join(d, f)));
     expect(spooled.filter((f) => f.includes('CAMDX_GOV_MOI') || f.includes('CAMDX_COM_DEMOBANK'))).toEqual([]);
   });
 
-  it('keeps what `camdx verify` needs: a signature document xmlsec1 verifies against the CA chain', async () => {
+  it('keeps what `camdx verify` needs: a signature document xmlsec1 verifies against the CA chain', requireTool('xmlsec1'), async () => {
     await call(`${n.serviceUrl}/echo/sig`, { method: 'POST', headers: client([['X-Road-Id', 'msg-xmlsec']]), body: 'x' });
     await new Promise((r) => setTimeout(r, 300));
     const db = new Database(join(n.provider.dir, 'messagelog.db'), { readonly: true });
@@ -180,7 +182,7 @@ describe('metaservices', () => {
 });
 
 describe('metrics', () => {
-  it('are accepted by promtool, and the request counter rises by exactly N with the right labels', async () => {
+  it('are accepted by promtool, and the request counter rises by exactly N with the right labels', requireTool('promtool'), async () => {
     const counter = async () => {
       const text = await (await fetch(`${n.provider.adminUrl}/metrics`)).text();
       const line = text.split('\n').find((l) => l.startsWith('camdx_gateway_requests_total{') && l.includes('side="Producer"') && l.includes(`client="${CLIENT}"`) && l.includes(`service="${SERVICE}"`) && l.includes('status="200"'));

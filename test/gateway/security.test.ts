@@ -13,6 +13,7 @@ import { CLIENT, SERVICE, startTestNetwork, type TestNetwork } from '../support/
 import { fetchOcsp } from '../support/ocsp.js';
 import { craftRequest, sendToPeer, type WireMessage } from '../support/peer.js';
 import { openssl } from '../support/run.js';
+import { requireTool } from '../support/tools.js';
 
 let n: TestNetwork;
 let mitm: Mitm;
@@ -146,7 +147,7 @@ describe('forged messages sent straight to the provider', () => {
     expect(JSON.parse(res.body.toString())).toMatchObject({ type: 'Server.ServerProxy.CertValidation', message: expect.stringMatching(/not a signing certificate/) });
   });
 
-  it('refuses a self-signed certificate in KeyInfo, whatever it names', async () => {
+  it('refuses a self-signed certificate in KeyInfo, whatever it names', requireTool('openssl'), async () => {
     const dir = n.central.stateDir;
     await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'rogue.key'), '-out', join(dir, 'rogue.pem'), '-subj', '/C=KH/O=Demo Bank Plc/serialNumber=CAMDX\\/COM\\/DEMOBANK/CN=DEMOBANK', '-days', '30', '-addext', 'keyUsage=critical,nonRepudiation']);
     const rogue = new X509Certificate(readFileSync(join(dir, 'rogue.pem')));

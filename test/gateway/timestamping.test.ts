@@ -11,6 +11,7 @@ import type { GlobalConf } from '../../protocol/globalconf.js';
 import { call, errorOf } from '../support/http.js';
 import { CLIENT, runGateway, SERVICE, startTestNetwork, type TestGateway, type TestNetwork } from '../support/network.js';
 import { run } from '../support/run.js';
+import { requireTool } from '../support/tools.js';
 
 const INTERVAL = 2;
 const SYNC = 'CAMDX/GOV/MOI/KYC/sync';
@@ -88,7 +89,7 @@ describe('batch timestamping', () => {
     }
   }, 180_000);
 
-  it('produces tokens that openssl ts -verify accepts against their batch roots, over documents xmlsec1 accepts', async () => {
+  it('produces tokens that openssl ts -verify accepts against their batch roots, over documents xmlsec1 accepts', requireTool('openssl', 'xmlsec1'), async () => {
     const dir = mkdtempSync(join(tmpdir(), 'camdx-stamps-'));
     const layout = n.central.pki.pki.layout;
     const d = db(n.provider);
@@ -157,7 +158,7 @@ describe('archives', () => {
     expect(cli.stdout).toMatch(/^openssl ts -verify -digest [0-9a-f]{128} -token_in -in timestamps\/\d+\.tst/m);
   });
 
-  it('refuse a root the archive was not made under', async () => {
+  it('refuse a root the archive was not made under', requireTool('openssl'), async () => {
     const other = execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=someone else', '-days', '1']);
     const { X509Certificate } = await import('node:crypto');
     const report = verifyArchive(readFileSync(archive), { trustedRoots: [new X509Certificate(other)] });

@@ -7,6 +7,7 @@ import { buildTree, leafHash } from '../../gateway/message/merkle.js';
 import { claimedSigner, SIGNATURE_NS, SignatureDocumentError, verifySignatureDocument, XmlBatchSigner } from '../../gateway/message/xmldsig.js';
 import { openssl, run } from '../support/run.js';
 import { MOI, startTestPki, type TestPki } from '../support/pki.js';
+import { requireTool } from '../support/tools.js';
 
 let t: TestPki;
 beforeAll(async () => {
@@ -19,7 +20,7 @@ const xmlsec = (file: string) =>
   run('xmlsec1', ['--verify', '--trusted-pem', t.pki.layout.caCert('root-ca'), '--untrusted-pem', t.pki.layout.caCert('camdx-ca'), '--enabled-reference-uris', 'empty', '--enabled-key-data', 'x509', file]);
 
 describe('signature documents', () => {
-  it.each(['P-256', 'P-384', 'RSA-2048'] as const)('a %s signature verifies with xml-crypto and with xmlsec1 against the CA chain', async (keyType) => {
+  it.each(['P-256', 'P-384', 'RSA-2048'] as const)('a %s signature verifies with xml-crypto and with xmlsec1 against the CA chain', requireTool('xmlsec1'), async (keyType) => {
     const signer = t.issue('member-signing', MOI, keyType);
     const tree = buildTree([Buffer.from('a'), Buffer.from('b'), Buffer.from('c')].map(leafHash));
     const xml = new XmlBatchSigner(signer.key.privateKey, signer.cert).sign({ root: tree.root, count: 3, signedAt: new Date('2026-11-25T10:00:00.123Z') });
@@ -36,7 +37,7 @@ describe('signature documents', () => {
     expect(ok.stderr).toContain('OK');
   });
 
-  it('fails for tampered content, a tampered signature value, or another key — with both verifiers', async () => {
+  it('fails for tampered content, a tampered signature value, or another key — with both verifiers', requireTool('xmlsec1'), async () => {
     const signer = t.issue('member-signing', MOI);
     const other = t.issue('member-signing', MOI);
     const xml = new XmlBatchSigner(signer.key.privateKey, signer.cert).sign({ root: leafHash(Buffer.from('x')), count: 1, signedAt: new Date() });
@@ -54,7 +55,7 @@ describe('signature documents', () => {
     expect(() => verifySignatureDocument(xml, other.cert.publicKey)).toThrow(/does not verify/);
   });
 
-  it('a self-signed rogue certificate in KeyInfo passes xml-crypto only with its own key, and xmlsec1 refuses it', async () => {
+  it('a self-signed rogue certificate in KeyInfo passes xml-crypto only with its own key, and xmlsec1 refuses it', requireTool('openssl', 'xmlsec1'), async () => {
     const keyFile = join(t.dir, 'rogue.key');
     const certFile = join(t.dir, 'rogue.pem');
     await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-subj', '/C=KH/O=Ministry of Interior/serialNumber=CAMDX\\/GOV\\/MOI/CN=MOI', '-days', '30']);

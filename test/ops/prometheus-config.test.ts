@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { MEMBERS, PORTS } from '../../sim/topology.js';
+import { prometheusConfig, RULES_FILE, writePrometheusFile } from '../../sim/prometheus-file.js';
+import { MEMBERS, PORTS, simPorts } from '../../sim/topology.js';
 import { grafanaQueries, OPS, promtool, readGrafanaDashboard } from '../support/prometheus.js';
+import { tempDir } from '../support/tmp.js';
+import { requireTool } from '../support/tools.js';
 
 interface PromConfig {
   rule_files: string[];
@@ -11,17 +14,37 @@ interface PromConfig {
 }
 
 const config = (name: string) => parseYaml(readFileSync(join(OPS, 'prometheus', name), 'utf8')) as PromConfig;
+/** What `npm start` writes for the network at `offset` on 127.0.0.1 (sim/prometheus-file.ts). */
+const loopbackTargets = (offset = 0) => {
+  const ports = simPorts(offset);
+  return { centralUrl: `http://127.0.0.1:${ports.central}`, gateways: MEMBERS.map((m) => ({ member: m.member, adminUrl: `http://127.0.0.1:${ports.members[m.key].admin}` })) };
+};
+const loopback = (offset = 0) => parseYaml(prometheusConfig(loopbackTargets(offset))) as PromConfig;
 const targetsOf = (c: PromConfig, job: string) =>
   c.scrape_configs.find((s) => s.job_name === job)!.static_configs.flatMap((s) => s.targets.map((target) => ({ target, member: s.labels?.member })));
 
 describe('ops/prometheus', () => {
-  it.each(['prometheus.yml', 'prometheus.local.yml'])('%s passes promtool check config (with its rules)', (name) => {
-    const r = promtool('check', 'config', join(OPS, 'prometheus', name));
+  it('prometheus.yml passes promtool check config (with its rules)', requireTool('promtool'), () => {
+    const r = promtool('check', 'config', join(OPS, 'prometheus', 'prometheus.yml'));
     expect(r.code, r.output).toBe(0);
     expect(r.output).toMatch(/SUCCESS: 1 rule files found/);
   });
 
-  it('rules.yml passes promtool check rules, and every alert behaves as its unit tests say', () => {
+  it('the file npm start writes into its state directory passes promtool check config there (rules by absolute path)', requireTool('promtool'), () => {
+    const dir = tempDir('camdx-prometheus-file-');
+    try {
+      const file = writePrometheusFile(dir.path, loopbackTargets(500));
+      expect(file).toBe(join(dir.path, 'prometheus.yml'));
+      const r = promtool('check', 'config', file);
+      expect(r.code, r.output).toBe(0);
+      expect(r.output).toMatch(/SUCCESS: 1 rule files found/);
+      expect(r.output).toContain(RULES_FILE);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('rules.yml passes promtool check rules, and every alert behaves as its unit tests say', requireTool('promtool'), () => {
     const check = promtool('check', 'rules', join(OPS, 'prometheus/rules.yml'));
     expect(check.code, check.output).toBe(0);
     const test = promtool('test', 'rules', join(OPS, 'prometheus/rules.test.yml'));
@@ -37,20 +60,23 @@ describe('ops/prometheus', () => {
     for (const a of alerts) expect(tested, a.alert).toContain(`alertname: ${a.alert}`);
   });
 
-  it('the loopback configuration scrapes the ports of sim/topology.ts on 127.0.0.1', () => {
-    const c = config('prometheus.local.yml');
+  it('the loopback configuration scrapes the ports of sim/topology.ts on 127.0.0.1, moved by the offset', () => {
+    const c = loopback();
     expect(targetsOf(c, 'camdx-central').map((t) => t.target)).toEqual([`127.0.0.1:${PORTS.central}`]);
     expect(targetsOf(c, 'camdx-gateway')).toEqual(MEMBERS.map((m) => ({ target: `127.0.0.1:${m.ports.admin}`, member: m.member })));
+    const moved = loopback(2000);
+    expect(targetsOf(moved, 'camdx-central').map((t) => t.target)).toEqual([`127.0.0.1:${PORTS.central + 2000}`]);
+    expect(targetsOf(moved, 'camdx-gateway').map((t) => t.target)).toEqual(MEMBERS.map((m) => `127.0.0.1:${m.ports.admin + 2000}`));
   });
 
   it('the docker-compose configuration scrapes the same ports by container name', () => {
     const c = config('prometheus.yml');
     expect(targetsOf(c, 'camdx-central').map((t) => t.target)).toEqual([`central:${PORTS.central}`]);
     expect(targetsOf(c, 'camdx-gateway')).toEqual(MEMBERS.map((m) => ({ target: `gw-${m.key}:${m.ports.admin}`, member: m.member })));
-    // Same jobs and rules in both, only the addresses differ.
-    const local = config('prometheus.local.yml');
+    // Same jobs and rules in both, only the addresses differ (npm start's names its rule file by absolute path).
+    const local = loopback();
     expect(c.scrape_configs.map((s) => s.job_name)).toEqual(local.scrape_configs.map((s) => s.job_name));
-    expect(c.rule_files).toEqual(local.rule_files);
+    expect(c.rule_files.map((f) => join(OPS, 'prometheus', f))).toEqual(local.rule_files);
   });
 });
 

@@ -6,6 +6,7 @@ import { call } from '../support/http.js';
 import { CLIENT, SERVICE, startTestNetwork, type TestNetwork } from '../support/network.js';
 import { grafanaQueries, OPS, startPrometheus, waitFor, type PromSample, type RunningPrometheus } from '../support/prometheus.js';
 import { tempDir } from '../support/tmp.js';
+import { requireTool } from '../support/tools.js';
 
 /**
  * The real Prometheus scraping a real network (central in process, two gateway processes)
@@ -17,26 +18,26 @@ let dir: ReturnType<typeof tempDir>;
 const host = (url: string) => new URL(url).host;
 const ALLOWED = 5;
 
-beforeAll(async () => {
-  n = await startTestNetwork();
-  dir = tempDir('camdx-prometheus-');
-  prom = await startPrometheus({
-    dir: dir.path,
-    // The job names of ops/prometheus, which the rules and the dashboard select on.
-    jobs: { 'camdx-central': [host(n.central.running.url)], 'camdx-gateway': [host(n.consumer.adminUrl), host(n.provider.adminUrl)] },
-    scrapeInterval: '1s',
-    ruleFiles: [join(OPS, 'prometheus/rules.yml')],
-  });
-}, 120_000);
-afterAll(async () => {
-  await prom?.stop();
-  await n?.close();
-  dir?.cleanup();
-});
-
 const value = (s: PromSample | undefined) => (s ? Number(s.value[1]) : undefined);
 
-describe('Prometheus against a running network', () => {
+describe('Prometheus against a running network', requireTool('prometheus'), () => {
+  beforeAll(async () => {
+    n = await startTestNetwork();
+    dir = tempDir('camdx-prometheus-');
+    prom = await startPrometheus({
+      dir: dir.path,
+      // The job names of ops/prometheus, which the rules and the dashboard select on.
+      jobs: { 'camdx-central': [host(n.central.running.url)], 'camdx-gateway': [host(n.consumer.adminUrl), host(n.provider.adminUrl)] },
+      scrapeInterval: '1s',
+      ruleFiles: [join(OPS, 'prometheus/rules.yml')],
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await prom?.stop();
+    await n?.close();
+    dir?.cleanup();
+  });
+
   it('scrapes central and both gateways', async () => {
     const targets = await waitFor('all three targets to be up', async () => {
       const t = await prom.targets();

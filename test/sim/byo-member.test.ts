@@ -1,20 +1,27 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCamdx, type ChildService } from '../../common/child.js';
 import { freePort } from '../../common/ports.js';
+import { readmeCommand, readmeSteps } from '../support/readme.js';
 import { run } from '../support/run.js';
 import { freePortOffset, startSim, type RunningSim } from '../support/sim.js';
 import { tempDir } from '../support/tmp.js';
+import { requireTool } from '../support/tools.js';
 
 const BIN = join(import.meta.dirname, '../../bin/camdx.js');
 let dir: { path: string; cleanup(): void };
 let sim: RunningSim;
 const services: ChildService[] = [];
+/** The README's fixed ports (Acme's consumer, peer, admin and API ports; MOC's gateway), and the free ones this test uses instead. */
+let ports: Map<string, string>;
 
 beforeAll(async () => {
   dir = tempDir();
+  // The project directory of the walk-through: the network's state is ./var, as under npm start.
   sim = await startSim(join(dir.path, 'var'), await freePortOffset());
+  const [consumer, peer, admin, api] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  ports = new Map([['8090', consumer], ['5510', peer], ['9190', admin], ['7000', api], ['8081', Number(new URL(sim.url('MOC gateway')).port)]].map(([k, v]) => [String(k), String(v)]));
 }, 120_000);
 afterAll(async () => {
   await Promise.all(services.map((s) => s.stop()));
@@ -22,92 +29,134 @@ afterAll(async () => {
   dir?.cleanup();
 });
 
-/** `npx camdx …` in the integrator's working directory, against the running network's state. */
-async function camdx(...args: string[]): Promise<string> {
-  const res = await run(process.execPath, [BIN, ...args], { cwd: dir.path, env: { ...process.env, CAMDX_STATE_DIR: join(dir.path, 'var') } });
-  if (res.code !== 0) throw new Error(`camdx ${args.join(' ')} failed (${res.code}): ${res.stderr}${res.stdout}`);
-  return res.stdout;
+/** A README command line as this test runs it: our `camdx` for `npx camdx`, free ports for the README's. */
+const localised = (line: string) => line.replace(/\bnpx camdx\b/g, `${process.execPath} ${BIN}`).replace(/\b(8090|5510|9190|7000|8081)\b/g, (p) => ports.get(p)!);
+const acme = () => join(dir.path, 'acme');
+const env = () => ({ ...process.env, CAMDX_STATE_DIR: join(dir.path, 'var') });
+
+/**
+ * Runs README lines in one shell, stopping at the first that fails: from the project directory
+ * with no CAMDX_STATE_DIR (the walk-through exports it), or in Acme's directory after it.
+ */
+async function shell(lines: readonly string[], cwd = dir.path): Promise<string> {
+  const { CAMDX_STATE_DIR: _unset, ...outside } = process.env;
+  const res = await run('bash', ['-c', `set -euo pipefail\n${lines.map(localised).join('\n')}`], { cwd, env: cwd === dir.path ? outside : env() });
+  if (res.code !== 0) throw new Error(`README lines failed (${res.code}):\n${lines.join('\n')}\n${res.stderr}${res.stdout}`);
+  return `${res.stdout}\n${res.stderr}`;
+}
+
+/** Runs a long-lived README command (`camdx echo`, `camdx gateway run`) in Acme's directory until it is ready. */
+async function serve(line: string, ready: RegExp): Promise<void> {
+  const args = localised(line.replace(/\s*&$/, '')).split(/\s+/).slice(2);
+  services.push(await spawnCamdx(args, ready, { cwd: acme(), env: env() }));
 }
 
 /**
  * Calls through a gateway, retrying while the new global configuration is still spreading
  * (gateways poll it every few seconds): unknown parties, and rights not yet seen when `allowed`.
  */
-async function callUntilKnown(url: string, client: string, init: { method: string; body?: string }, allowed = true): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
+async function curlUntilKnown(line: string, allowed = true): Promise<Record<string, unknown>> {
   for (let i = 0; ; i++) {
-    const res = await fetch(url, { ...init, headers: { 'x-road-client': client, 'content-type': 'application/json' } });
-    const text = await res.text();
-    const json = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+    const out = (await run('bash', ['-c', `${localised(line)} -s`])).stdout;
+    const json = (out ? JSON.parse(out) : {}) as Record<string, unknown>;
     const spreading = typeof json.type === 'string' && (/Unknown|ClientNotRegistered|SslAuthenticationFailed|CertValidation/.test(json.type) || (allowed && /AccessDenied/.test(json.type)));
-    if (!spreading || i >= 40) return { status: res.status, json, headers: res.headers };
+    if (!spreading || i >= 40) return json;
     await new Promise((r) => setTimeout(r, 500));
   }
 }
 
-describe('bring your own member (the README walk-through)', () => {
+describe('bring your own member (the README walk-through, as written)', () => {
   it('adds Acme with its own keys and gateway, serves MOC, and calls MOI', async () => {
-    const pkiUrl = sim.url('PKI (CAs, RA, OCSP, TSA)');
-    const [consumer, peer, admin, api] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-
-    // 1. Central's operator registers the organisation, its subsystem and its security server.
-    const member = await camdx('central', 'member', 'add', 'CAMDX/COM/ACME', '--name', 'Acme Trading');
-    writeFileSync(join(dir.path, 'sign.token'), /enrolment token \(until [^)]*\): (\S+)/.exec(member)![1]!);
-    await camdx('central', 'subsystem', 'add', 'CAMDX/COM/ACME/SHOP');
-    const server = await camdx('central', 'server', 'add', 'CAMDX/COM/ACME/SS1', '--address', `127.0.0.1:${peer}`);
-    writeFileSync(join(dir.path, 'auth.token'), /enrolment token \(until [^)]*\): (\S+)/.exec(server)![1]!);
-
-    // 2. Acme makes its keys and CSRs, and gets its certificates from the RA.
-    await camdx('pki', 'keygen', '--out', 'sign.key');
-    await camdx('pki', 'keygen', '--out', 'auth.key');
-    await camdx('pki', 'csr', '--key', 'sign.key', '--profile', 'member-signing', '--member', 'CAMDX/COM/ACME', '--member-name', 'Acme Trading', '--out', 'sign.csr');
-    await camdx('pki', 'csr', '--key', 'auth.key', '--profile', 'server-auth', '--member', 'CAMDX/COM/ACME', '--member-name', 'Acme Trading', '--server-code', 'SS1', '--ip', '127.0.0.1', '--out', 'auth.csr');
-    await camdx('pki', 'issue', '--csr', 'sign.csr', '--token-file', 'sign.token', '--url', pkiUrl, '--out', 'sign.pem');
-    await camdx('pki', 'issue', '--csr', 'auth.csr', '--token-file', 'auth.token', '--url', pkiUrl, '--out', 'auth.pem');
-
-    // 3. Its gateway: configured, registered with central by signed requests.
-    await camdx('central', 'anchor', '--out', 'anchor.json');
-    const init = await camdx('gateway', 'init', '--dir', 'acme-gw', '--owner', 'CAMDX/COM/ACME', '--sign-key', 'sign.key', '--sign-cert', 'sign.pem', '--auth-key', 'auth.key', '--auth-cert', 'auth.pem', '--anchor', 'anchor.json',
-      '--consumer-port', String(consumer), '--peer-port', String(peer), '--admin-port', String(admin), '--service', `CAMDX/COM/ACME/SHOP/orders=http://127.0.0.1:${api}`, '--http-client', 'CAMDX/COM/ACME/SHOP');
-    expect(init).toMatch(/gateway configuration written to .*acme-gw\/gateway\.yaml/);
+    // Steps 1-4, from `export CAMDX_STATE_DIR=…` to the last right, in one shell as a reader pastes them.
+    const setup = readmeSteps(/^export CAMDX_STATE_DIR=/, /^npx camdx central right add CAMDX\/COM\/ACME\/SHOP /);
+    expect(setup[1]).toBe('mkdir acme && cd acme');
+    const out = await shell(setup);
+    // Tokens alone on stdout, so `> sign.token` captured just them; every file written is named.
+    for (const token of ['sign.token', 'auth.token']) expect(readFileSync(join(acme(), token), 'utf8')).toMatch(/^[A-Za-z0-9_-]{40,}\n$/);
+    expect(out).toMatch(/signing certificate enrolment token \(until \S+\) follows on stdout/);
+    expect(out).toMatch(/member-signing certificate request for the key in sign\.key written to sign\.csr/);
+    expect(out).toMatch(/certificate written to sign\.pem with its chain: .*CN=ACME.*; serial [0-9A-F]+; valid until/);
+    expect(out).toMatch(/configuration anchor written to anchor\.json: instance CAMDX, central http:\/\/127\.0\.0\.1:\d+/);
+    expect(out).toMatch(/gateway configuration written to .*acme-gw\/gateway\.yaml/);
+    expect(out).toMatch(/authentication certificate of CAMDX\/COM\/ACME\/SS1: approved\nclient CAMDX\/COM\/ACME\/SHOP: approved/);
     // Its admin token: random, owner-only; the admin port's records need it.
-    expect(statSync(join(dir.path, 'acme-gw/admin-token')).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(dir.path, 'acme-gw/admin-token'), 'utf8').trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(readFileSync(join(dir.path, 'acme-gw/gateway.yaml'), 'utf8')).toMatch(/clients:\n\s+CAMDX\/COM\/ACME\/SHOP:\n\s+connection: HTTP/);
-    const registered = await camdx('gateway', 'register', '--config', 'acme-gw/gateway.yaml', '--client', 'CAMDX/COM/ACME/SHOP');
-    expect(registered).toMatch(/authentication certificate of CAMDX\/COM\/ACME\/SS1: approved\nclient CAMDX\/COM\/ACME\/SHOP: approved/);
-    expect(await camdx('gateway', 'register', '--config', 'acme-gw/gateway.yaml', '--client', 'CAMDX/COM/ACME/SHOP')).toMatch(/already registered/);
-    // 4. Before it starts (gateways read the global configuration every minute): its service and the rights: MOC may read orders; Acme may check people with MOI.
-    await camdx('central', 'service', 'add', 'CAMDX/COM/ACME/SHOP/orders', '--endpoint', 'GET /orders/**');
-    await camdx('central', 'right', 'add', 'CAMDX/GOV/MOC/BIZREG', 'CAMDX/COM/ACME/SHOP/orders');
-    await camdx('central', 'right', 'add', 'CAMDX/COM/ACME/SHOP', 'CAMDX/GOV/MOI/KYC/kyc', '--method', 'POST', '--path', '/api/2.0/kyc/info');
+    expect(statSync(join(acme(), 'acme-gw/admin-token')).mode & 0o777).toBe(0o600);
+    // Git keeps none of what the walk-through wrote.
+    const ignored = await run('git', ['check-ignore', 'acme/sign.key', 'acme/sign.token', 'acme/auth.pem', 'acme/acme-gw/auth.p12.password'], { cwd: join(import.meta.dirname, '../..') });
+    expect(ignored.stdout.trim().split('\n')).toHaveLength(4);
 
-    // 5. Its API (an echo service stands in) and its gateway run.
-    services.push(await spawnCamdx(['echo', '--port', String(api)], /echo service listening/));
-    services.push(await spawnCamdx(['gateway', 'run', '--config', join(dir.path, 'acme-gw/gateway.yaml')], /gateway \S+ ready/));
+    // Step 5: its API (camdx echo) and its gateway run.
+    await serve(readmeCommand(/^npx camdx echo --port 7000/), /echo service listening/);
+    await serve(readmeCommand(/^npx camdx gateway run --config acme-gw/), /gateway \S+ ready/);
 
-    // 6. MOC calls Acme through both gateways; Acme calls MOI.
-    const order = await callUntilKnown(`${sim.url('MOC gateway')}/r1/CAMDX/COM/ACME/SHOP/orders/orders/42`, 'CAMDX/GOV/MOC/BIZREG', { method: 'GET' });
-    expect(order.json).toEqual({});
-    expect(order.status).toBe(200);
-    // The echo service saw MOC's call, as Acme's own API would.
-    expect([order.headers.get('x-echo-method'), order.headers.get('x-echo-url'), order.headers.get('x-echo-client')]).toEqual(['GET', '/orders/42', 'CAMDX/GOV/MOC/BIZREG']);
-    const acmeGateway = `http://127.0.0.1:${consumer}`;
-    const kyc = await callUntilKnown(`${acmeGateway}/r1/CAMDX/GOV/MOI/KYC/kyc/api/2.0/kyc/info`, 'CAMDX/COM/ACME/SHOP', { method: 'POST', body: JSON.stringify({ idNumber: '010000019', lastNameEn: 'HENG' }) });
-    expect(kyc.json).toMatchObject({ error: 0, data: { idNumber: '010000019' } });
-    const denied = await callUntilKnown(`${acmeGateway}/r1/CAMDX/GOV/MOI/KYC/kyc/api/2.0/kyc/ocr-idcard`, 'CAMDX/COM/ACME/SHOP', { method: 'POST', body: '{}' }, false);
-    expect(denied.json.type).toBe('Server.ServerProxy.AccessDenied');
+    // Step 6: MOC calls Acme through both gateways; the echo shows what Acme's API got.
+    const order = await curlUntilKnown(readmeCommand(/^curl http:\/\/127\.0\.0\.1:8081\/r1\/CAMDX\/COM\/ACME/));
+    expect(order).toMatchObject({ method: 'GET', path: '/orders/42', headers: { 'x-road-client': 'CAMDX/GOV/MOC/BIZREG' }, bodyBytes: 0 });
+    const kyc = await curlUntilKnown(readmeCommand(/^curl -X POST http:\/\/127\.0\.0\.1:8090\/r1\/CAMDX\/GOV\/MOI/));
+    expect(kyc).toMatchObject({ error: 0, data: { idNumber: '010000019' } });
+    const denied = await curlUntilKnown(`curl -X POST http://127.0.0.1:8090/r1/CAMDX/GOV/MOI/KYC/kyc/api/2.0/kyc/ocr-idcard -H 'X-Road-Client: CAMDX/COM/ACME/SHOP' -d '{}'`, false);
+    expect(denied.type).toBe('Server.ServerProxy.AccessDenied');
     // Its operational records: with the admin token only.
-    expect((await fetch(`http://127.0.0.1:${admin}/records`)).status).toBe(401);
-    const token = readFileSync(join(dir.path, 'acme-gw/admin-token'), 'utf8').trim();
-    expect((await fetch(`http://127.0.0.1:${admin}/records`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    const records = `http://127.0.0.1:${ports.get('9190')}/records`;
+    expect((await fetch(records)).status).toBe(401);
+    const token = readFileSync(join(acme(), 'acme-gw/admin-token'), 'utf8').trim();
+    expect((await fetch(records, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
   }, 180_000);
 
+  it('after its certificate is revoked, renews it with one command, and the next call passes', async () => {
+    const moc = readmeCommand(/^curl http:\/\/127\.0\.0\.1:8081\/r1\/CAMDX\/COM\/ACME/);
+    const revoked = await shell([readmeCommand(/^npx camdx fault revoke acme-gw\/gateway\.yaml --certificate auth/)], acme());
+    expect(revoked).toMatch(/revoked the auth certificate of CAMDX\/COM\/ACME\/SS1/);
+    expect(revoked).toMatch(/to recover: camdx gateway renew --config \S+ --certificate auth/);
+    const refused = JSON.parse((await run('bash', ['-c', `${localised(moc)} -s`])).stdout) as { type: string; message: string };
+    expect(refused.type).toBe('Server.ClientProxy.SslAuthenticationFailed');
+    const renewed = await shell([readmeCommand(/^npx camdx gateway renew --config acme-gw\/gateway\.yaml --certificate auth/)], acme());
+    expect(renewed).toMatch(/registration: central approved the new authentication certificate of CAMDX\/COM\/ACME\/SS1/);
+    expect(renewed).toMatch(/renewed: the auth certificate of CAMDX\/COM\/ACME\/SS1 is serial [0-9A-F]+ \(was [0-9A-F]+\)/);
+    // Once MOC's gateway has polled the configuration that lists the new certificate.
+    expect(await curlUntilKnown(moc)).toMatchObject({ method: 'GET', path: '/orders/42' });
+  }, 60_000);
+
   it('refuses a gateway set-up whose certificate is not for its key, writing nothing', async () => {
-    const res = await run(process.execPath, [BIN, 'gateway', 'init', '--dir', 'bad-gw', '--owner', 'CAMDX/COM/ACME', '--sign-key', 'auth.key', '--sign-cert', 'sign.pem', '--auth-key', 'auth.key', '--auth-cert', 'auth.pem', '--anchor', 'anchor.json', '--consumer-port', '1', '--peer-port', '2', '--admin-port', '3'], { cwd: dir.path });
+    const res = await run(process.execPath, [BIN, 'gateway', 'init', '--dir', 'bad-gw', '--owner', 'CAMDX/COM/ACME', '--sign-key', 'auth.key', '--sign-cert', 'sign.pem', '--auth-key', 'auth.key', '--auth-cert', 'auth.pem', '--anchor', 'anchor.json', '--consumer-port', '1', '--peer-port', '2', '--admin-port', '3'], { cwd: acme() });
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('signing: the certificate in sign.pem is not for the key in auth.key');
-    const swapped = await run(process.execPath, [BIN, 'gateway', 'init', '--dir', 'bad-gw', '--owner', 'CAMDX/COM/ACME', '--sign-key', 'auth.key', '--sign-cert', 'auth.pem', '--auth-key', 'sign.key', '--auth-cert', 'sign.pem', '--anchor', 'anchor.json', '--consumer-port', '1', '--peer-port', '2', '--admin-port', '3'], { cwd: dir.path });
+    const swapped = await run(process.execPath, [BIN, 'gateway', 'init', '--dir', 'bad-gw', '--owner', 'CAMDX/COM/ACME', '--sign-key', 'auth.key', '--sign-cert', 'auth.pem', '--auth-key', 'sign.key', '--auth-cert', 'sign.pem', '--anchor', 'anchor.json', '--consumer-port', '1', '--peer-port', '2', '--admin-port', '3'], { cwd: acme() });
     expect(swapped.stderr).toMatch(/not an authentication certificate/);
-    expect((await run('ls', [dir.path])).stdout).not.toContain('bad-gw');
+    expect((await run('ls', [acme()])).stdout).not.toContain('bad-gw');
+  });
+
+  it('reads a sample ID card through MOC and MOI, with the body in a file as the README sends it', requireTool('khmer-font'), async () => {
+    const lines = readmeSteps(/^npx camdx moi sample-card 010000019 --format jpeg --out card\.jpg$/, /-d @ocr\.json$/);
+    const demo = join(dir.path, 'ocr-demo');
+    mkdirSync(demo);
+    const out = await shell(lines, demo);
+    const answer = JSON.parse(out.split('\n').find((l) => l.startsWith('{"error"'))!) as Record<string, unknown>;
+    expect(answer).toMatchObject({ error: 0, data: { idNumber: '010000019', lastNameEn: 'HENG' } });
+  });
+
+  it('refuses commands that need a network where there is none, naming the state directory', async () => {
+    const empty = join(dir.path, 'elsewhere');
+    const env = { ...process.env, CAMDX_STATE_DIR: empty };
+    const member = await run(process.execPath, [BIN, 'central', 'member', 'add', 'CAMDX/COM/X', '--name', 'X'], { env });
+    expect(member.code).toBe(1);
+    expect(member.stderr).toContain(`no central server in the state directory ${empty}`);
+    const issue = await run(process.execPath, [BIN, 'pki', 'issue', '--csr', join(acme(), 'sign.csr'), '--token-file', join(acme(), 'sign.token')], { env });
+    expect(issue.stderr).toContain(`no running network and no PKI in the state directory ${empty}`);
+    const fault = await run(process.execPath, [BIN, 'fault', 'status'], { env });
+    expect(fault.stderr).toContain(`no simulated network in ${empty}`);
+    // None of them made the state directory they did not find.
+    expect((await run('ls', [dir.path])).stdout).not.toContain('elsewhere');
+    const unreachable = await run(process.execPath, [BIN, 'pki', 'issue', '--csr', join(acme(), 'sign.csr'), '--token-file', join(acme(), 'sign.token'), '--url', 'http://127.0.0.1:1']);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toBe('camdx: cannot reach the PKI at http://127.0.0.1:1 (ECONNREFUSED 127.0.0.1:1); is the network running? (npm start)\n');
+  });
+
+  it('accepts an enrolment token piped from central into pki issue', async () => {
+    const csr = await run(process.execPath, [BIN, 'pki', 'csr', '--key', 'sign.key', '--profile', 'member-signing', '--member', 'CAMDX/COM/PIPE', '--member-name', 'Pipe Co', '--out', 'pipe.csr'], { cwd: acme() });
+    expect(csr.code, csr.stderr).toBe(0);
+    const piped = await shell([`npx camdx central member add CAMDX/COM/PIPE --name "Pipe Co" | npx camdx pki issue --csr pipe.csr --token-file - --out pipe.pem`], acme());
+    expect(piped).toMatch(/added member CAMDX\/COM\/PIPE\nsigning certificate enrolment token \(until \S+\) follows on stdout/);
+    expect(piped).toMatch(/certificate written to pipe\.pem with its chain: .*CN=PIPE/);
   });
 });

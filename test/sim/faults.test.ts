@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, errorOf } from '../support/http.js';
+import { call, errorOf, untilOutcome } from '../support/http.js';
 import { CLIENT, startTestNetwork, type TestNetwork } from '../support/network.js';
 import { run } from '../support/run.js';
 
@@ -19,18 +19,7 @@ const fault = async (...args: string[]) => {
 };
 const exchange = () => call(`${net.serviceUrl}/echo/fault`, { method: 'POST', headers: [['X-Road-Client', CLIENT], ['Content-Type', 'text/plain']], body: 'hello' });
 
-/** Calls until the answer's X-Road error type (or 'ok') is `want`, for at most `ms`. */
-async function until(want: string, ms = 30_000): Promise<string> {
-  const end = Date.now() + ms;
-  let got = '';
-  while (Date.now() < end) {
-    const res = await exchange();
-    got = res.status === 200 ? 'ok' : errorOf(res).type;
-    if (got === want) return got;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  return got;
-}
+const until = (want: string, ms = 30_000) => untilOutcome(exchange, want, ms);
 
 describe('camdx fault', () => {
   it('takes central down and up: the global configuration stops being served, traffic carries on meanwhile', async () => {

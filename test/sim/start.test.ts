@@ -1,10 +1,22 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { get as httpGet, type IncomingMessage } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, relative } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pkiLayout } from '../../certs/layout.js';
+import { claimPort } from '../../common/ports.js';
+import type { NetworkFile } from '../../sim/network-file.js';
+import { portPlan } from '../../sim/port-plan.js';
+import { MEMBERS, simPorts } from '../../sim/topology.js';
+import { promtool } from '../support/prometheus.js';
+import { readmeCommand } from '../support/readme.js';
 import { run } from '../support/run.js';
 import { freePortOffset, startSim, type RunningSim } from '../support/sim.js';
 import { tempDir } from '../support/tmp.js';
+import { requireTool } from '../support/tools.js';
 
 const BIN = join(import.meta.dirname, '../../bin/camdx.js');
 let dir: { path: string; cleanup(): void };
@@ -39,6 +51,27 @@ const examples = (out: string) =>
     .map((l) => l.trim())
     .filter((l) => l.startsWith('curl '));
 
+/** The URLs of the banner's endpoint lines (from the line after "is up" to the next blank one). */
+function bannerUrls(out: string): string[] {
+  const lines = out.slice(out.indexOf('camdx-sim is up')).split('\n').slice(2);
+  return lines.slice(0, lines.indexOf('')).flatMap((l) => l.match(/https?:\/\/\S+/g) ?? []);
+}
+
+/** A plain GET, trusting the network's root CA for https (CamDigiKey's mTLS port asks for, but does not need, a client certificate). */
+function fetchPage(url: string, ca: Buffer): Promise<{ status: number; type: string; csp: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const onResponse = (res: IncomingMessage) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), csp: String(res.headers['content-security-policy'] ?? ''), body }));
+    };
+    (url.startsWith('https:') ? httpsGet(url, { ca }, onResponse) : httpGet(url, onResponse)).on('error', reject);
+  });
+}
+
+/** A `npx camdx …` line of the README as arguments for this checkout's bin/camdx.js. */
+const readmeCamdx = (pattern: RegExp) => [BIN, ...readmeCommand(pattern).replace(/^npx camdx /, '').split(/\s+/)];
+
 /** Follows a chain of redirects by hand, carrying cookies, the way a browser would. */
 async function browse(url: string, init: RequestInit = {}, cookies: string[] = []): Promise<{ url: string; body: string }> {
   let res = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie: cookies.join('; ') } });
@@ -51,8 +84,51 @@ async function browse(url: string, init: RequestInit = {}, cookies: string[] = [
   return { url, body: await res.text() };
 }
 
+describe('npm start and acl-test refuse before doing anything', () => {
+  it('a planned port already bound: exit 1 naming the port and its part, no process started, nothing written', async () => {
+    const state = tempDir();
+    const at = await freePortOffset();
+    const held = simPorts(at).members.demobank.admin;
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(held, '127.0.0.1', resolve));
+    try {
+      const started = Date.now();
+      const res = await run(process.execPath, [BIN, 'start', '--port-offset', String(at)], { env: { ...process.env, CAMDX_STATE_DIR: state.path } });
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain(`camdx: ${held} (DEMOBANK gateway admin) is in use on 127.0.0.1; nothing was started`);
+      expect(res.stderr).not.toMatch(/EADDRINUSE|\n\s+at /);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      // No PKI, central or gateway state, no network.json, and no log of any child process.
+      expect(readdirSync(state.path)).toEqual(['logs']);
+      expect(readdirSync(join(state.path, 'logs')).filter((f) => f !== 'sim.log')).toEqual([]);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+      state.cleanup();
+    }
+  });
+
+  it('acl-test acl/default-matrix.yaml in an empty directory: refused, naming the state directory it looked in', async () => {
+    const empty = tempDir();
+    try {
+      // The README's command, run where no network was ever started (the matrix copied along).
+      mkdirSync(join(empty.path, 'acl'));
+      cpSync(join(import.meta.dirname, '../../acl/default-matrix.yaml'), join(empty.path, 'acl/default-matrix.yaml'));
+      const env = { ...process.env };
+      delete env.CAMDX_STATE_DIR;
+      const res = await run(process.execPath, readmeCamdx(/^npx camdx acl-test acl\/default-matrix\.yaml$/), { cwd: empty.path, env });
+      expect(res.code).toBe(1);
+      const stateDir = join(empty.path, 'var');
+      expect(res.stderr).toContain(`camdx: no running network in the state directory ${stateDir} (no ${join(stateDir, 'network.json')})`);
+      expect(res.stdout + res.stderr).not.toContain('ECONNREFUSED');
+      expect(existsSync(stateDir)).toBe(false);
+    } finally {
+      empty.cleanup();
+    }
+  });
+});
+
 describe('npm start: the default network on loopback', () => {
-  it('provisions and starts every member, prints working examples, and stops without leaving processes', async () => {
+  it('provisions and starts every member and prints working examples', async () => {
     sim = await startSim(dir.path, offset);
     const banner = sim.out();
     for (const name of ['Central server', 'DEMOBANK gateway', 'MOC gateway', 'MOI gateway', 'TSC gateway', 'CamDigiKey (mTLS API)', 'MOI Open KYC', 'Demo Bank']) expect(banner).toContain(name);
@@ -85,14 +161,74 @@ describe('npm start: the default network on loopback', () => {
     const envFile = /demo CamDigiKey service account \(CAMDIGIKEY_\* env\): (\S+)/.exec(banner)![1]!;
     expect(readFileSync(envFile, 'utf8')).toMatch(/^CAMDIGIKEY_CLIENT_ID=demo-bank-web$/m);
 
-    const pids = childPids();
-    expect(pids.length).toBe(6);
-    expect(await sim.stop()).toBe(0);
-    expect(sim.out()).toContain('camdx-sim stopped.');
-    expect(childPids()).toEqual([]);
   }, 180_000);
 
-  it('starts again from the same state, and runs the QR-login demo through Demo Bank', async () => {
+  it('answers / with an HTML page at every URL the banner prints', async () => {
+    const urls = bannerUrls(sim!.out());
+    // 14 endpoint lines, the metrics line holding one URL per gateway.
+    expect(urls.length).toBe(17);
+    const origins = [...new Set(urls.map((u) => new URL(u).origin))];
+    expect(origins.length).toBe(14);
+    const ca = readFileSync(pkiLayout(dir.path).caCert('root-ca'));
+    for (const origin of origins) {
+      const page = await fetchPage(`${origin}/`, ca);
+      expect({ origin, status: page.status, type: page.type }).toEqual({ origin, status: 200, type: expect.stringMatching(/^text\/html/) });
+      expect(page.body, origin).toMatch(/<title>[^<]+<\/title>/);
+      // Each page camdx-sim added says no scripts, no framing; Demo Bank's own pages have inline style.
+      if (origin !== new URL(sim!.url('Demo Bank')).origin) expect(page.csp, origin).toMatch(/default-src 'none'/);
+    }
+  });
+
+  it('writes network.json for the commands that read it, and a Prometheus file promtool accepts', requireTool('promtool'), () => {
+    const file = JSON.parse(readFileSync(join(dir.path, 'network.json'), 'utf8')) as NetworkFile;
+    expect(file).toMatchObject({ version: 1, pid: sim!.child.pid, host: '127.0.0.1', portOffset: offset, urls: { central: sim!.url('Central server'), pki: sim!.url('PKI') } });
+    expect(file.gateways.demobank).toMatchObject({ member: 'CAMDX/COM/DEMOBANK', consumerUrl: sim!.url('DEMOBANK gateway') });
+    expect(sim!.out()).toContain(join(dir.path, 'network.json'));
+
+    // The README's Prometheus command, its var/ being this network's state directory.
+    const command = readmeCommand(/^prometheus --config\.file=/);
+    expect(command).toContain('--web.listen-address=127.0.0.1:9090');
+    const configFile = join(dir.path, relative('var', /--config\.file=(\S+)/.exec(command)![1]!));
+    expect(sim!.out()).toContain(`Prometheus configuration for these ports: ${configFile}`);
+    const check = promtool('check', 'config', configFile);
+    expect(check.code, check.output).toBe(0);
+    expect(check.output).toMatch(/SUCCESS: 1 rule files found/);
+    type Job = { job_name: string; static_configs: Array<{ targets: string[]; labels?: { member: string } }> };
+    const jobs = (parseYaml(readFileSync(configFile, 'utf8')) as { scrape_configs: Job[] }).scrape_configs;
+    const targets = (name: string) => jobs.find((j) => j.job_name === name)!.static_configs.flatMap((c) => c.targets);
+    expect(targets('camdx-central')).toEqual([new URL(sim!.url('Central server')).host]);
+    expect(targets('camdx-gateway')).toEqual(bannerUrls(sim!.out()).filter((u) => u.endsWith('/metrics')).map((u) => new URL(u).host));
+  });
+
+  it('refuses a second network on the same state directory, or on ports the running one holds', async () => {
+    const second = tempDir();
+    try {
+      const same = await run(process.execPath, [BIN, 'start', '--port-offset', String(offset + 500)], { env: { ...process.env, CAMDX_STATE_DIR: dir.path } });
+      expect(same.code).toBe(1);
+      expect(same.stderr).toContain(`camdx: a network is already running from the state directory ${dir.path} (pid ${sim!.child.pid}`);
+      // --port-offset 1000 beside this network: its consumer ports are this one's admin ports.
+      const moved = offset + 1000;
+      // Claimed, as every port a test binds: the check binds each port of the plan for a moment.
+      portPlan(simPorts(moved)).forEach((p) => claimPort(p.port));
+      const beside = await run(process.execPath, [BIN, 'start', '--port-offset', String(moved)], { env: { ...process.env, CAMDX_STATE_DIR: second.path } });
+      expect(beside.code).toBe(1);
+      for (const m of MEMBERS) expect(beside.stderr).toContain(`${m.ports.admin + offset} (${m.key.toUpperCase()} gateway consumer) is in use`);
+      expect(readdirSync(second.path)).not.toContain('pki');
+      expect(childPids().length).toBe(6);
+    } finally {
+      second.cleanup();
+    }
+  }, 60_000);
+
+  it('stops without leaving processes, and removes network.json', async () => {
+    expect(childPids().length).toBe(6);
+    expect(await sim!.stop()).toBe(0);
+    expect(sim!.out()).toContain('camdx-sim stopped.');
+    expect(childPids()).toEqual([]);
+    expect(existsSync(join(dir.path, 'network.json'))).toBe(false);
+  });
+
+  it('starts again from the same state, and runs the QR-login demo through Demo Bank', { ...requireTool('khmer-font'), timeout: 180_000 }, async () => {
     await stopIfRunning();
     sim = await startSim(dir.path, offset);
     expect(sim.out()).toMatch(/camdx-sim is up in \d+\.\d s/);
@@ -114,7 +250,8 @@ describe('npm start: the default network on loopback', () => {
 
     // The shipped access-control matrix holds for the running network.
     const junit = `${dir.path}/acl.xml`;
-    const acl = await run(process.execPath, [BIN, 'acl-test', 'acl/default-matrix.yaml', '--port-offset', String(offset), '--junit', junit]);
+    // As the README says it, no --port-offset: the gateways come from the state directory's network.json.
+    const acl = await run(process.execPath, [...readmeCamdx(/^npx camdx acl-test acl\/default-matrix\.yaml$/), '--junit', junit], { env: { ...process.env, CAMDX_STATE_DIR: dir.path } });
     expect(acl.code, acl.stdout + acl.stderr).toBe(0);
     expect(acl.stdout).toMatch(/(\d+) cases: \1 passed, 0 failed/);
     expect(readFileSync(junit, 'utf8')).toMatch(/<testsuite [^>]*failures="0"/);
@@ -138,7 +275,8 @@ describe('npm start: the default network on loopback', () => {
     }
     expect(answer.message).toBe('a required field is missing: idImage');
     // …and the shipped matrix now names the case that no longer holds.
-    const changed = await run(process.execPath, [BIN, 'acl-test', 'acl/default-matrix.yaml', '--port-offset', String(offset)]);
+    const changed = await run(process.execPath, readmeCamdx(/^npx camdx acl-test acl\/default-matrix\.yaml$/), { env: { ...process.env, CAMDX_STATE_DIR: dir.path } });
+    expect(changed.stdout).not.toContain('ECONNREFUSED');
     expect(changed.code).toBe(1);
     expect(changed.stdout).toContain('ocr-idcard');
     expect(changed.stdout).toContain('expected deny, got allow');
@@ -148,5 +286,5 @@ describe('npm start: the default network on loopback', () => {
     await sim.stop('SIGKILL');
     for (let i = 0; i < 50 && childPids().length > 0; i++) await new Promise((r) => setTimeout(r, 200));
     expect(childPids()).toEqual([]);
-  }, 180_000);
+  });
 });

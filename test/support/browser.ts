@@ -1,18 +1,17 @@
-import { existsSync } from 'node:fs';
 import jsqrModule from 'jsqr';
 import { chromium, type Browser } from 'playwright-core';
 import { PNG } from 'pngjs';
+import { chromiumPath } from './tools.js';
 
 // jsqr is CommonJS whose types declare an ES default export; at runtime the module is the function.
 const jsQR = ((jsqrModule as unknown as { default?: unknown }).default ?? jsqrModule) as typeof jsqrModule.default;
 
-/** Debian's chromium (installed by .ci/run); playwright-core drives it, it downloads nothing. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
+/** Debian's chromium (CHROMIUM_PATH, or on PATH; `npm test`'s pretest installs it): playwright-core drives it, it downloads nothing. */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
+  const executablePath = chromiumPath();
+  if (!executablePath) throw new Error(`no Chromium at ${process.env.CHROMIUM_PATH ?? 'chromium on PATH'}: apt-get install -y chromium, or set CHROMIUM_PATH`);
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run', '--disable-extensions'],
   });
 }

@@ -35,3 +35,18 @@ export function errorOf(res: RawResponse): { type: string; message: string; head
   const body = JSON.parse(res.body.toString()) as { type: string; message: string };
   return { ...body, header: res.headers['x-road-error'] as string | undefined };
 }
+
+/** What an exchange came to: 'ok' for 200, else its X-Road error type. */
+export const outcomeOf = (res: RawResponse) => (res.status === 200 ? 'ok' : errorOf(res).type);
+
+/** Repeats `exchange` until its outcome is `want`, for at most `ms`; returns the last outcome seen. */
+export async function untilOutcome(exchange: () => Promise<RawResponse>, want: string, ms: number): Promise<string> {
+  const end = Date.now() + ms;
+  let got = '';
+  while (Date.now() < end) {
+    got = outcomeOf(await exchange());
+    if (got === want) return got;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return got;
+}

@@ -4,7 +4,8 @@
  *
  *   mimetype                      application/vnd.camdx.messagelog+zip
  *   README.txt                    how to verify, by hand or with `camdx verify`
- *   META-INF/manifest.json        what the archive holds (server, time range, counts, settings)
+ *   META-INF/manifest.json        what the archive holds (server, time range, counts, settings), and
+ *                                 which records are pending: exported before their batch was timestamped
  *   records.jsonl                 one exchange record per line: metadata, manifests, hash chains,
  *                                 and references (SHA-256) to the files below
  *   signatures/<sha256>.xml       signature documents (XMLDSig; xmlsec1 verifies them)
@@ -46,6 +47,13 @@ export interface ArchiveManifest {
   readonly signatures: number;
   readonly timestamps: number;
   readonly ocspFreshnessSeconds: number;
+  /**
+   * Ids of the records written before their signatures were timestamped (`log export
+   * --include-pending`). Only the missing timestamp is excused: `verify` still checks everything
+   * else of them, and fails a record that lacks a timestamp without being listed here. Absent in
+   * archives of stamped records only.
+   */
+  readonly pending?: readonly number[];
   readonly trust: { readonly cas: readonly string[]; readonly roots: readonly string[]; readonly tsas: readonly string[] };
 }
 
@@ -56,6 +64,10 @@ no bodies, query strings or header values). For each signed message the archive 
 manifest (salted digests of the request line, headers and body), its hash chain to the signed
 batch root, the signature document, the signer certificate and its OCSP response, and the RFC
 3161 timestamp covering the signature document.
+
+Records listed under "pending" in META-INF/manifest.json were exported before their batch was
+timestamped: their signatures, certificates, OCSP responses and hash chains can be checked, but
+nothing independent of the signer proves when they were signed. Export them again once stamped.
 
 The roots in trust/ are copies for reference, written by whoever made this file: trust a root
 you obtained yourself (your network's, or one its operator gave you), never the archive's.

@@ -15,12 +15,23 @@ export interface Failure {
   readonly reason: string;
 }
 
+/** A record whose every check passed except the timestamp, which its batch had not received at export. */
+export type Pending = Failure;
+
 export interface VerifyReport {
   readonly manifest: ArchiveManifest;
   readonly records: number;
   readonly verifiedParts: number;
   readonly timestamps: ReadonlyArray<{ id: string; root: string; genTime: string; tsa: string }>;
   readonly failures: readonly Failure[];
+  readonly pending: readonly Pending[];
+}
+
+export interface VerifyOptions {
+  readonly trustedRoots: readonly X509Certificate[];
+  readonly messageId?: string;
+  /** The security server whose archive this must be (`INSTANCE/CLASS/CODE/SERVER`). */
+  readonly server?: string;
 }
 
 export class ArchiveError extends Error {}
@@ -33,6 +44,31 @@ const must = (ok: unknown, reason: string): void => {
   if (!ok) throw new Check(reason);
 };
 
+/** The unzipped archive: its files, read as text on demand, and its manifest. */
+class ArchiveFiles {
+  readonly manifest: ArchiveManifest;
+
+  constructor(readonly files: Record<string, Uint8Array>) {
+    if (files.mimetype === undefined || strFromU8(files.mimetype) !== ARCHIVE_MIME) throw new ArchiveError('not a CamDX message-log archive (mimetype)');
+    try {
+      this.manifest = JSON.parse(this.text('META-INF/manifest.json')) as ArchiveManifest;
+    } catch {
+      throw new ArchiveError('META-INF/manifest.json is missing or not JSON');
+    }
+    if (this.manifest.format !== ARCHIVE_FORMAT) throw new ArchiveError(`unknown archive format ${String(this.manifest.format)}`);
+  }
+
+  text(name: string): string {
+    const f = this.files[name];
+    if (!f) throw new Check(`${name} is missing from the archive`);
+    return strFromU8(f);
+  }
+
+  certificates(names: readonly string[]): X509Certificate[] {
+    return names.flatMap((f) => certificatesFromPem(this.text(f))).map((d) => new X509Certificate(d));
+  }
+}
+
 /**
  * Verifies an archive offline, without the gateway's database: for every record and each of
  * its signed messages, the manifest's leaf through its hash chain to the signed root, the
@@ -44,8 +80,17 @@ const must = (ok: unknown, reason: string): void => {
  * The roots are always the caller's: the archive's own `trust/root-*.pem` are what its writer
  * claims, so a forger would simply ship the root he signed with. Its CA and TSA certificates
  * are only candidates, believed once they chain to one of `trustedRoots`.
+ *
+ * A record the manifest lists as pending may lack its timestamp, and nothing else: it is
+ * reported pending, not failed, once every other check passed. The list is the writer's
+ * claim, as unprotected as the rest of the archive's layout, so it can excuse only what it
+ * names: an editor who marks a record pending (or strips a record's timestamp and marks it)
+ * still needs a signature by the member's key over the record's manifest, a certificate valid
+ * then and a good OCSP response. What a pending record lacks is the independent proof of
+ * *when* it was signed: its `signedAt` is the signer's word, so it cannot show the signature was
+ * made before a later compromise or revocation of the key.
  */
-export function verifyArchive(zip: Uint8Array, options: { trustedRoots: readonly X509Certificate[]; messageId?: string }): VerifyReport {
+export function verifyArchive(zip: Uint8Array, options: VerifyOptions): VerifyReport {
   if (options.trustedRoots.length === 0) throw new ArchiveError('no trusted root certificate given');
   let files: Record<string, Uint8Array>;
   try {
@@ -53,57 +98,95 @@ export function verifyArchive(zip: Uint8Array, options: { trustedRoots: readonly
   } catch (err) {
     throw new ArchiveError(`not a readable zip archive (${(err as Error).message})`);
   }
-  if (files.mimetype === undefined || strFromU8(files.mimetype) !== ARCHIVE_MIME) throw new ArchiveError('not a CamDX message-log archive (mimetype)');
-  const text = (name: string) => {
-    const f = files[name];
-    if (!f) throw new Check(`${name} is missing from the archive`);
-    return strFromU8(f);
-  };
-  let manifest: ArchiveManifest;
-  try {
-    manifest = JSON.parse(text('META-INF/manifest.json')) as ArchiveManifest;
-  } catch {
-    throw new ArchiveError('META-INF/manifest.json is missing or not JSON');
+  const archive = new ArchiveFiles(files);
+  const checker = archiveLevel(() => new RecordChecker(archive, options.trustedRoots));
+  const failures: Failure[] = [];
+  const pending: Pending[] = [];
+  if (options.server !== undefined && archive.manifest.server !== options.server) {
+    failures.push({ record: 'archive', reason: `it says it is the message log of ${archive.manifest.server}, not of ${options.server}` });
   }
-  if (manifest.format !== ARCHIVE_FORMAT) throw new ArchiveError(`unknown archive format ${String(manifest.format)}`);
+  const listedPending = new Set(archive.manifest.pending ?? []);
+  let records = 0;
+  let verifiedParts = 0;
+  archiveLevel(() => archive.text('records.jsonl'))
+    .split('\n')
+    .filter(Boolean)
+    .forEach((line, i) => {
+      let record: ArchivedRecord;
+      try {
+        record = JSON.parse(line) as ArchivedRecord;
+      } catch {
+        failures.push({ record: `records.jsonl line ${i + 1}`, reason: 'not JSON' });
+        return;
+      }
+      if (options.messageId && record.messageId !== options.messageId) return;
+      records++;
+      const name = `${record.messageId} (${record.side}, record ${record.id})`;
+      try {
+        const outcome = checker.checkRecord(record, listedPending.has(record.id));
+        verifiedParts += outcome.parts;
+        if (outcome.pending) pending.push({ record: name, reason: 'not yet timestamped' });
+      } catch (err) {
+        failures.push({ record: name, reason: err instanceof Check ? err.message : `cannot be checked: ${(err as Error).message}` });
+      }
+    });
+  if (options.messageId && records === 0) failures.push({ record: options.messageId, reason: 'no record with this X-Road-Id in the archive' });
+  return { manifest: archive.manifest, records, verifiedParts, timestamps: timestampsOf(files), failures, pending };
+}
 
-  const roots = options.trustedRoots;
-  const cas = manifest.trust.cas.flatMap((f) => certificatesFromPem(text(f))).map((d) => new X509Certificate(d));
-  const anchors: TrustAnchor[] = cas.flatMap((c) => roots.filter((r) => c.checkIssued(r) && c.verify(r.publicKey)).map((root) => ({ certificate: c, root })));
-  const tsas = manifest.trust.tsas.flatMap((f) => certificatesFromPem(text(f))).map((d) => new X509Certificate(d));
-  const trustedTsas = tsas.filter((t) => issuingAnchor(t, anchors, Date.parse(t.validFrom)) !== undefined);
+/** What the whole archive needs (its trust candidates, its records): missing, nothing can be checked. */
+function archiveLevel<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof Check) throw new ArchiveError(err.message);
+    throw err;
+  }
+}
 
-  const tokenCache = new Map<string, { root: Buffer; genTime: number }>();
+function timestampsOf(files: Record<string, Uint8Array>): VerifyReport['timestamps'] {
+  return Object.keys(files)
+    .filter((f) => /^timestamps\/\d+\.json$/.test(f))
+    .map((f) => {
+      const meta = JSON.parse(strFromU8(files[f]!)) as { root: string; genTime: string; tsa: string };
+      return { id: f.slice('timestamps/'.length, -'.json'.length), root: meta.root, genTime: meta.genTime, tsa: meta.tsa };
+    });
+}
+
+/** The checks of one record's signed messages, with what many records share (documents, tokens) checked once. */
+class RecordChecker {
+  private readonly anchors: TrustAnchor[];
+  private readonly trustedTsas: X509Certificate[];
+  private readonly tokens = new Map<string, { root: Buffer; genTime: number }>();
   // Batch-signed documents are shared by many messages: their XML maths is done once.
-  const documentRoots = new Map<string, Buffer>();
-  const documentRoot = (hash: string, xml: string, key: X509Certificate['publicKey']) => {
-    let root = documentRoots.get(hash);
-    if (!root) {
-      root = verifySignatureDocument(xml, key).root;
-      documentRoots.set(hash, root);
-    }
-    return root;
-  };
-  const timestamp = (id: string) => {
-    const known = tokenCache.get(id);
-    if (known) return known;
-    const meta = JSON.parse(text(`timestamps/${id}.json`)) as { root: string };
-    const token = files[`timestamps/${id}.tst`];
-    must(token, `timestamps/${id}.tst is missing`);
-    const root = Buffer.from(meta.root, 'hex');
-    let genTime: number;
-    try {
-      genTime = verifyTimestampToken(token!, root, trustedTsas).genTime.getTime();
-    } catch (err) {
-      if (err instanceof TimestampError) throw new Check(`timestamp ${id}: ${err.message}`);
-      throw err;
-    }
-    const entry = { root, genTime };
-    tokenCache.set(id, entry);
-    return entry;
-  };
+  private readonly documentRoots = new Map<string, Buffer>();
 
-  const checkPart = (record: ArchivedRecord, which: 'request' | 'response', p: ArchivedPart) => {
+  constructor(
+    private readonly archive: ArchiveFiles,
+    roots: readonly X509Certificate[],
+  ) {
+    const cas = archive.certificates(archive.manifest.trust.cas);
+    this.anchors = cas.flatMap((c) => roots.filter((r) => c.checkIssued(r) && c.verify(r.publicKey)).map((root) => ({ certificate: c, root })));
+    this.trustedTsas = archive.certificates(archive.manifest.trust.tsas).filter((t) => issuingAnchor(t, this.anchors, Date.parse(t.validFrom)) !== undefined);
+  }
+
+  /** Throws Check with the first reason it fails; `pending` when a part listed as pending has no timestamp yet. */
+  checkRecord(record: ArchivedRecord, listedPending: boolean): { parts: number; pending: boolean } {
+    if (record.succeeded) must(record.request && record.response, 'a successful exchange must have a signed request and response');
+    let parts = 0;
+    let pending = false;
+    for (const which of ['request', 'response'] as const) {
+      const p = record[which];
+      if (!p) continue;
+      const { xml, signedAt } = this.checkSignedMessage(record, which, p);
+      if (!this.checkStamp(which, p, xml, signedAt, listedPending)) pending = true;
+      parts++;
+    }
+    return { parts, pending };
+  }
+
+  /** Everything but the timestamp: manifest, hash chain, signature document, signer, OCSP. */
+  private checkSignedMessage(record: ArchivedRecord, which: 'request' | 'response', p: ArchivedPart): { xml: string; signedAt: number } {
     let m;
     try {
       m = decodeManifest(p.manifest);
@@ -119,82 +202,83 @@ export function verifyArchive(zip: Uint8Array, options: { trustedRoots: readonly
     } catch {
       throw new Check(`${which} hash chain is malformed`);
     }
-    const xml = text(`signatures/${p.signature}.xml`);
+    const xml = this.archive.text(`signatures/${p.signature}.xml`);
     must(createHash('sha256').update(xml).digest('hex') === p.signature, `${which} signature document does not match its reference`);
     const signer = claimedSigner(xml);
-    const listed = certificatesFromPem(text(`certificates/${p.signer}.pem`))[0];
+    const listed = certificatesFromPem(this.archive.text(`certificates/${p.signer}.pem`))[0];
     must(listed && Buffer.from(listed).equals(signer.raw), `${which} signer certificate does not match its reference`);
     const signedAt = Date.parse(m.manifest.signedAt);
-    const ca = issuingAnchor(signer, anchors, signedAt);
+    const ca = issuingAnchor(signer, this.anchors, signedAt);
     must(ca, `${which} signer certificate does not chain to a trusted root, or was not valid at ${m.manifest.signedAt}`);
     const facts = certificateFacts(signer);
     must(isSigningCertificate(facts), `${which} is signed with a certificate that is not a signing certificate`);
     const expected = (which === 'request' ? record.client : record.service).split('/').slice(0, 3).join('/');
     must(facts.subject.serialNumber === expected, `${which} signer certificate belongs to ${facts.subject.serialNumber}, not ${expected}`);
     try {
-      must(documentRoot(`${p.signature}:${signer.fingerprint256}`, xml, signer.publicKey).equals(root), `${which} hash chain does not lead to the signed root`);
+      must(this.documentRoot(`${p.signature}:${signer.fingerprint256}`, xml, signer.publicKey).equals(root), `${which} hash chain does not lead to the signed root`);
     } catch (err) {
       if (err instanceof SignatureDocumentError) throw new Check(`${which} signature: ${err.message}`);
       throw err;
     }
-    const ocspDer = files[`ocsp/${p.ocsp}.der`];
+    this.checkOcsp(which, p, signer, ca!.certificate, signedAt);
+    return { xml, signedAt };
+  }
+
+  private checkOcsp(which: string, p: ArchivedPart, signer: X509Certificate, issuer: X509Certificate, signedAt: number): void {
+    const ocspDer = this.archive.files[`ocsp/${p.ocsp}.der`];
     must(ocspDer, `${which} OCSP response is missing`);
     try {
-      const status = verifyOcspResponse(Buffer.from(ocspDer!), signer, ca!.certificate);
+      const status = verifyOcspResponse(Buffer.from(ocspDer!), signer, issuer);
       must(status.status === 'good', `${which} signer certificate was ${status.status} at signing time`);
-      must(status.thisUpdate <= signedAt + SKEW_MS && signedAt - status.thisUpdate <= manifest.ocspFreshnessSeconds * 1000, `${which} OCSP response was not fresh when the message was signed`);
+      must(status.thisUpdate <= signedAt + SKEW_MS && signedAt - status.thisUpdate <= this.archive.manifest.ocspFreshnessSeconds * 1000, `${which} OCSP response was not fresh when the message was signed`);
     } catch (err) {
       if (err instanceof OcspError) throw new Check(`${which} OCSP: ${err.message}`);
       throw err;
     }
-    const stamp = JSON.parse(text(`signatures/${p.signature}.json`)) as { timestamp: number | null; chain: string | null };
-    must(stamp.timestamp !== null && stamp.chain !== null, `${which} signature is not timestamped`);
+  }
+
+  /** The timestamp covering the signature document; false when there is none and the record is listed as pending. */
+  private checkStamp(which: string, p: ArchivedPart, xml: string, signedAt: number, listedPending: boolean): boolean {
+    const stamp = JSON.parse(this.archive.text(`signatures/${p.signature}.json`)) as { timestamp: number | null; chain: string | null };
+    if (stamp.timestamp === null && stamp.chain === null && listedPending) return false;
+    must(stamp.timestamp !== null && stamp.chain !== null, `${which} signature is not timestamped${listedPending ? '' : ', and the archive does not list the record as pending'}`);
     let stampRoot: Buffer;
     try {
       stampRoot = rootFromProof(stampLeaf(xml), decodeProof(stamp.chain!));
     } catch {
       throw new Check(`${which} timestamp hash chain is malformed`);
     }
-    const token = timestamp(String(stamp.timestamp));
+    const token = this.timestamp(String(stamp.timestamp));
     must(token.root.equals(stampRoot), `${which} timestamp hash chain does not lead to the stamped root`);
     must(token.genTime >= signedAt - SKEW_MS, `${which} timestamp predates the signature`);
-  };
+    return true;
+  }
 
-  const lines = text('records.jsonl').split('\n').filter(Boolean);
-  const failures: Failure[] = [];
-  let records = 0;
-  let verifiedParts = 0;
-  lines.forEach((line, i) => {
-    let record: ArchivedRecord;
-    try {
-      record = JSON.parse(line) as ArchivedRecord;
-    } catch {
-      failures.push({ record: `records.jsonl line ${i + 1}`, reason: 'not JSON' });
-      return;
+  private documentRoot(key: string, xml: string, publicKey: X509Certificate['publicKey']): Buffer {
+    let root = this.documentRoots.get(key);
+    if (!root) {
+      root = verifySignatureDocument(xml, publicKey).root;
+      this.documentRoots.set(key, root);
     }
-    if (options.messageId && record.messageId !== options.messageId) return;
-    records++;
-    const name = `${record.messageId} (${record.side}, record ${record.id})`;
+    return root;
+  }
+
+  private timestamp(id: string): { root: Buffer; genTime: number } {
+    const known = this.tokens.get(id);
+    if (known) return known;
+    const meta = JSON.parse(this.archive.text(`timestamps/${id}.json`)) as { root: string };
+    const token = this.archive.files[`timestamps/${id}.tst`];
+    must(token, `timestamps/${id}.tst is missing`);
+    const root = Buffer.from(meta.root, 'hex');
+    let genTime: number;
     try {
-      if (record.succeeded) must(record.request && record.response, 'a successful exchange must have a signed request and response');
-      for (const which of ['request', 'response'] as const) {
-        const p = record[which];
-        if (p) {
-          checkPart(record, which, p);
-          verifiedParts++;
-        }
-      }
+      genTime = verifyTimestampToken(token!, root, this.trustedTsas).genTime.getTime();
     } catch (err) {
-      if (err instanceof Check) failures.push({ record: name, reason: err.message });
-      else failures.push({ record: name, reason: `cannot be checked: ${(err as Error).message}` });
+      if (err instanceof TimestampError) throw new Check(`timestamp ${id}: ${err.message}`);
+      throw err;
     }
-  });
-  if (options.messageId && records === 0) failures.push({ record: options.messageId, reason: 'no record with this X-Road-Id in the archive' });
-  const timestamps = Object.keys(files)
-    .filter((f) => /^timestamps\/\d+\.json$/.test(f))
-    .map((f) => {
-      const meta = JSON.parse(strFromU8(files[f]!)) as { root: string; genTime: string; tsa: string };
-      return { id: f.slice('timestamps/'.length, -'.json'.length), root: meta.root, genTime: meta.genTime, tsa: meta.tsa };
-    });
-  return { manifest, records, verifiedParts, timestamps, failures };
+    const entry = { root, genTime };
+    this.tokens.set(id, entry);
+    return entry;
+  }
 }

@@ -3,24 +3,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCamdigikey, type TestCamdigikey } from '../../support/camdigikey.js';
 import { decodeQr, launchChromium } from '../../support/browser.js';
 import { startTestPki, type TestPki } from '../../support/pki.js';
+import { requireTool } from '../../support/tools.js';
 
 let pki: TestPki;
 let cdk: TestCamdigikey;
 let browser: Browser;
 
-beforeAll(async () => {
-  pki = await startTestPki();
-  cdk = await startTestCamdigikey(pki.stateDir, { url: pki.url, adminTokenFile: pki.pki.layout.adminToken });
-  browser = await launchChromium();
-}, 60_000);
+describe('CamDigiKey login page in headless Chromium', requireTool('chromium'), () => {
+  beforeAll(async () => {
+    pki = await startTestPki();
+    cdk = await startTestCamdigikey(pki.stateDir, { url: pki.url, adminTokenFile: pki.pki.layout.adminToken });
+    browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await cdk?.close();
+    await pki?.close();
+  });
 
-afterAll(async () => {
-  await browser?.close();
-  await cdk?.close();
-  await pki?.close();
-});
-
-describe('CamDigiKey login page in headless Chromium', () => {
   it('shows a QR code that decodes to the login link, and follows the approval made in the app to the relying party', async () => {
     const { data } = (await cdk.client().getLoginToken({ callbackVars: { order: 7 } })) as { data: { loginToken: string; loginUrl: string } };
     const context = await browser.newContext();

@@ -6,25 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCamdigikey, type TestCamdigikey } from '../../support/camdigikey.js';
 import { launchChromium } from '../../support/browser.js';
 import { startTestPki, type TestPki } from '../../support/pki.js';
+import { requireTool } from '../../support/tools.js';
 
 let pki: TestPki;
 let cdk: TestCamdigikey;
 let browser: Browser;
 /** Screenshots of the pages, for a person to look at (CAMDX_SCREENSHOTS=dir keeps them somewhere known). */
 const shots = process.env.CAMDX_SCREENSHOTS ?? join(tmpdir(), 'camdx-login-screenshots');
-
-beforeAll(async () => {
-  pki = await startTestPki();
-  cdk = await startTestCamdigikey(pki.stateDir, { url: pki.url, adminTokenFile: pki.pki.layout.adminToken });
-  browser = await launchChromium();
-  mkdirSync(shots, { recursive: true });
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await cdk?.close();
-  await pki?.close();
-});
 
 /**
  * Markup after a valid token. Node's base64 stops at `=`, so the old page still found such a
@@ -50,7 +38,19 @@ async function watchedPage(): Promise<{ page: Page; dialogs: string[] }> {
 
 const pwned = (page: Page) => page.evaluate(() => (window as unknown as { pwned?: unknown }).pwned);
 
-describe('CamDigiKey /login in Chromium runs no injected script', () => {
+describe('CamDigiKey /login in Chromium runs no injected script', requireTool('chromium'), () => {
+  beforeAll(async () => {
+    pki = await startTestPki();
+    cdk = await startTestCamdigikey(pki.stateDir, { url: pki.url, adminTokenFile: pki.pki.layout.adminToken });
+    browser = await launchChromium();
+    mkdirSync(shots, { recursive: true });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await cdk?.close();
+    await pki?.close();
+  });
+
   it('answers a token carrying a script breakout with its named error page, under the CSP, and runs nothing', async () => {
     const token = await loginToken();
     for (const [i, tail] of BREAKOUTS.entries()) {

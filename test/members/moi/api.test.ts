@@ -10,6 +10,7 @@ import { renderFace } from '../../../members/population/face.js';
 import { call } from '../../support/http.js';
 import { userInfo } from '../../support/kyc.js';
 import { tempDir } from '../../support/tmp.js';
+import { requireTool } from '../../support/tools.js';
 
 const dir = tempDir();
 const logged: string[] = [];
@@ -92,7 +93,7 @@ describe('face endpoints', () => {
     expect(other.data!.faceMoiScore).toBeLessThan(0.5);
   });
 
-  it('info-face-idcard compares the photo on the card (and an optional selfie)', async () => {
+  it('info-face-idcard compares the photo on the card (and an optional selfie)', requireTool('khmer-font'), async () => {
     const r = await post('info-face-idcard', { userInfo: userInfo(alice), idImage: card(alice) });
     expect(r.error).toBe(0);
     expect(r.data!.faceDocumentScore).toBeGreaterThan(0.9);
@@ -102,7 +103,7 @@ describe('face endpoints', () => {
     expect(forged.data!.faceMoiScore).toBeGreaterThan(0.9);
   });
 
-  it('info-idcard-liveness scores the actions and both faces', async () => {
+  it('info-idcard-liveness scores the actions and both faces', requireTool('khmer-font'), async () => {
     const recording = (await call(`${moi.url}/sim/liveness-sample/${alice.idNumber}?actions=2,3`)).body;
     const r = await post('info-idcard-liveness', { actions: ['2', '3'], userInfo: userInfo(alice), idImage: card(alice), liveness: b64(recording) });
     expect(r.error).toBe(0);
@@ -114,7 +115,7 @@ describe('face endpoints', () => {
   });
 });
 
-describe('POST /api/2.0/kyc/ocr-idcard', () => {
+describe('POST /api/2.0/kyc/ocr-idcard', requireTool('khmer-font'), () => {
   it('reads a sample card fetched from the service', async () => {
     const scan = (await call(`${moi.url}/sim/sample-card/${alice.idNumber}?format=jpeg&quality=60`)).body;
     const r = await post('ocr-idcard', { idImage: b64(scan) });
@@ -152,7 +153,7 @@ describe('bad uploads', () => {
     return png;
   };
 
-  it('answers each with its code, never a crash', async () => {
+  it('answers each with its code, never a crash', { ...requireTool('khmer-font'), timeout: 30_000 }, async () => {
     const info = userInfo(alice);
     const cases: Array<[string, unknown, number, number]> = [
       ['info-face', { faceImg: b64(renderFace(alice)) }, 400, 1001],
@@ -180,7 +181,7 @@ describe('bad uploads', () => {
       expect({ endpoint, status: r.status, error: r.error }).toEqual({ endpoint, status, error });
       expect(r.message.length).toBeGreaterThan(10);
     }
-  }, 30_000);
+  });
 
   it('refuses a body over the size limit with 413 and keeps serving', async () => {
     const huge = JSON.stringify({ userInfo: userInfo(alice), faceImg: 'A'.repeat(17 * 1024 * 1024) });

@@ -7,6 +7,7 @@ import { registerMoi } from '../../../cli/moi.js';
 import { splitFrames } from '../../../members/moi/liveness/recording.js';
 import { DEFAULT_POPULATION, personAt } from '../../../members/population/population.js';
 import { tempDir } from '../../support/tmp.js';
+import { requireTool } from '../../support/tools.js';
 
 /** The `camdx` program with only the moi group, as cli/main.ts builds it. */
 function camdx(stateDir: string, ...args: string[]) {
@@ -16,7 +17,7 @@ function camdx(stateDir: string, ...args: string[]) {
 }
 
 describe('camdx moi', () => {
-  it('writes a sample card, a liveness recording and a photo for a registry person', async () => {
+  it('writes a sample card, a liveness recording and a photo for a registry person', requireTool('khmer-font'), async () => {
     const dir = tempDir();
     try {
       const p = personAt(DEFAULT_POPULATION.seed, 77);

@@ -7,6 +7,7 @@ import { call } from '../../support/http.js';
 import { CLIENT, startTestNetwork, type TestNetwork } from '../../support/network.js';
 import { userInfo } from '../../support/kyc.js';
 import { tempDir } from '../../support/tmp.js';
+import { requireTool } from '../../support/tools.js';
 
 const KYC = 'CAMDX/GOV/MOI/KYC/kyc';
 const dir = tempDir();
@@ -54,9 +55,9 @@ describe('Open KYC through the CamDX gateways', () => {
     expect(r.message).toMatch(/civil registry/);
   });
 
-  it('reads an ID card sent through the exchange', async () => {
+  it('reads an ID card sent through the exchange', { ...requireTool('khmer-font'), timeout: 30_000 }, async () => {
     const r = await viaCamdx('ocr-idcard', { idImage: renderSampleCard(holderOf(person), 'jpeg', 70).toString('base64') });
     expect(r.error).toBe(0);
     expect(r.data).toMatchObject({ ...userInfo(person), unreadableFields: [], mrzMismatchFields: [] });
-  }, 30_000);
+  });
 });

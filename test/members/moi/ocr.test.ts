@@ -9,6 +9,7 @@ import { CivilRegistry, holderOf } from '../../../members/moi/registry.js';
 import { DEFAULT_POPULATION, personAt } from '../../../members/population/population.js';
 import { asJpeg, pngChunks, rewrittenPng, rotatedScan, sampleIndices } from '../../support/moi-images.js';
 import { tempDir } from '../../support/tmp.js';
+import { requireTool } from '../../support/tools.js';
 
 // One worker for the whole file: starting one costs ~1 s and ~150 MB.
 let engine: OcrEngine;
@@ -59,7 +60,7 @@ async function survey(holders: CardHolder[], variant: (h: CardHolder) => Promise
 
 const people = () => sampleIndices(100, DEFAULT_POPULATION.size, 0x5eed).map((i) => holderOf(registry.at(i)!));
 
-describe('OCR of sample cards of 100 random registry people', () => {
+describe('OCR of sample cards of 100 random registry people', requireTool('khmer-font'), () => {
   it('clean PNG: MRZ valid ≥ 98, every field right ≥ 95', async () => {
     const r = await survey(people(), async (h) => renderSampleCard(h, 'png'));
     expect(r.mrzValid, r.misses.join('\n')).toBeGreaterThanOrEqual(98);
@@ -83,7 +84,7 @@ describe('OCR of sample cards of 100 random registry people', () => {
   }, 300_000);
 });
 
-describe('OCR without the registry', () => {
+describe('OCR without the registry', requireTool('khmer-font'), () => {
   it('reads cards of people who are not in the registry, re-encoded with their metadata stripped', async () => {
     // Same population rules, indices past the registry's end: ID numbers the registry has never seen.
     const strangers = Array.from({ length: 12 }, (_, i) => personAt('someone-else', DEFAULT_POPULATION.size + 17 + i * 101));
@@ -98,7 +99,7 @@ describe('OCR without the registry', () => {
   }, 60_000);
 });
 
-describe('cards that must not read as valid', () => {
+describe('cards that must not read as valid', requireTool('khmer-font'), () => {
   const holder = () => holderOf(registry.at(321)!);
   const expectError = async (png: Buffer, kind: KycError['kind']) => {
     const err = await readCard(engine, await loadImage(png)).then(

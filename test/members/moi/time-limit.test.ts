@@ -10,6 +10,7 @@ import { call } from '../../support/http.js';
 import { userInfo } from '../../support/kyc.js';
 import { capturingLogger } from '../../support/pki.js';
 import { tempDir } from '../../support/tmp.js';
+import { requireTool } from '../../support/tools.js';
 
 const LIMIT_MS = 150;
 const dir = tempDir();
@@ -29,7 +30,7 @@ const post = async (endpoint: string, body: unknown) => {
   return { status: res.status, took: Date.now() - started, ...(JSON.parse(res.body.toString()) as { error: number; message: string }) };
 };
 
-describe('image checks past their time limit', () => {
+describe('image checks past their time limit', requireTool('khmer-font'), () => {
   it('answer 503 with a clear message within the limit + 1 s (OCR, liveness)', async () => {
     const person = moi.kyc.registry.at(3)!;
     const card = renderSampleCard(holderOf(person), 'jpeg', 80).toString('base64');
