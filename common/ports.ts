@@ -12,7 +12,9 @@ import { join } from 'node:path';
  */
 const LOWEST = 20_000;
 const HIGHEST = 32_767;
-const LOCK_DIR = join(tmpdir(), 'camdx-ports');
+// One directory per user: another user's locks can be neither taken over nor removed (a sticky
+// tmpdir), and their services are still kept off by the bind check in freePort.
+export const LOCK_DIR = join(tmpdir(), `camdx-ports-${process.getuid?.() ?? 'user'}`);
 const held = new Set<string>();
 process.once('exit', () => held.forEach((f) => rmSync(f, { force: true })));
 
@@ -27,7 +29,7 @@ const alive = (pid: number) => {
 
 /** Claims `port` for this process; false if a live process holds it. A dead claimant's lock is taken over. */
 export function claimPort(port: number): boolean {
-  mkdirSync(LOCK_DIR, { recursive: true });
+  mkdirSync(LOCK_DIR, { recursive: true, mode: 0o700 });
   const file = join(LOCK_DIR, `${port}.lock`);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -42,7 +44,11 @@ export function claimPort(port: number): boolean {
         continue; // released meanwhile
       }
       if (owner === process.pid || alive(owner)) return false;
-      rmSync(file, { force: true });
+      try {
+        rmSync(file, { force: true });
+      } catch {
+        return false; // not ours to remove: leave the port alone
+      }
     }
   }
   return false;

@@ -1,9 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { claimPort, freePort, portFree, releasePort } from '../../common/ports.js';
+import { claimPort, freePort, LOCK_DIR, portFree, releasePort } from '../../common/ports.js';
 
 describe('port claims', () => {
   it('hands out free ports below the ephemeral range, each claimed once', async () => {
@@ -25,14 +24,14 @@ describe('port claims', () => {
 
   it('takes over the claim of a process that has exited, and respects a live one', () => {
     const port = 65_001; // never handed out, so no other test's claim is touched
-    mkdirSync(join(tmpdir(), 'camdx-ports'), { recursive: true });
+    mkdirSync(LOCK_DIR, { recursive: true });
     releasePort(port);
-    writeFileSync(join(tmpdir(), 'camdx-ports', `${port}.lock`), '2147483646'); // no such process
+    writeFileSync(join(LOCK_DIR, `${port}.lock`), '2147483646'); // no such process
     expect(claimPort(port)).toBe(true);
     releasePort(port);
-    writeFileSync(join(tmpdir(), 'camdx-ports', `${port}.lock`), String(process.ppid)); // alive: the test runner
+    writeFileSync(join(LOCK_DIR, `${port}.lock`), String(process.ppid)); // alive: the test runner
     expect(claimPort(port)).toBe(false);
-    writeFileSync(join(tmpdir(), 'camdx-ports', `${port}.lock`), '2147483646');
+    writeFileSync(join(LOCK_DIR, `${port}.lock`), '2147483646');
     expect(claimPort(port)).toBe(true);
     releasePort(port);
   });
