@@ -102,7 +102,8 @@ describe('an allowed call', () => {
     expect(found).toEqual([]);
     const { tmpdir } = await import('node:os');
     // Each gateway process spools under its own tmpdir()/camdx-spool-<pid>-XXXXXX (gateway/transport/spool.ts).
-    const spoolDirs = readdirSync(tmpdir()).filter((d) => d.startsWith('camdx-spool-')).map((d) => join(tmpdir(), d));
+    // Only this user's: another user's spool directories are 0700 (and none of our gateways').
+    const spoolDirs = readdirSync(tmpdir()).filter((d) => d.startsWith('camdx-spool-')).map((d) => join(tmpdir(), d)).filter((d) => statSync(d).uid === process.getuid?.());
     const spooled = spoolDirs.flatMap((d) => readdirSync(d, { recursive: true, encoding: 'utf8' }).map((f) => join(d, f)));
     expect(spooled.filter((f) => f.includes('CAMDX_GOV_MOI') || f.includes('CAMDX_COM_DEMOBANK'))).toEqual([]);
   });

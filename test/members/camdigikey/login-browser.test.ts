@@ -12,7 +12,8 @@ let pki: TestPki;
 let cdk: TestCamdigikey;
 let browser: Browser;
 /** Screenshots of the pages, for a person to look at (CAMDX_SCREENSHOTS=dir keeps them somewhere known). */
-const shots = process.env.CAMDX_SCREENSHOTS ?? join(tmpdir(), 'camdx-login-screenshots');
+// Per user: a directory another user made in the shared tmpdir is not ours to write.
+const shots = process.env.CAMDX_SCREENSHOTS ?? join(tmpdir(), `camdx-login-screenshots-${process.getuid?.() ?? 'user'}`);
 
 /**
  * Markup after a valid token. Node's base64 stops at `=`, so the old page still found such a
