@@ -131,7 +131,9 @@ describe('bring your own member (the README walk-through, as written)', () => {
     const demo = join(dir.path, 'ocr-demo');
     mkdirSync(demo);
     const out = await shell(lines, demo);
-    const answer = JSON.parse(out.split('\n').find((l) => l.startsWith('{"error"'))!) as Record<string, unknown>;
+    const line = out.split('\n').find((l) => l.startsWith('{"error"'));
+    expect(line, out).toBeDefined();
+    const answer = JSON.parse(line!) as Record<string, unknown>;
     expect(answer).toMatchObject({ error: 0, data: { idNumber: '010000019', lastNameEn: 'HENG' } });
   });
 
