@@ -76,6 +76,9 @@ export class OcrEngine {
   recognize(job: OcrJob): Promise<OcrLine[]> {
     const recognise = async () => {
       await this.worker.setParameters({ tessedit_char_whitelist: job.whitelist, tessedit_pageseg_mode: job.pageMode as Tesseract.PSM });
+      // A worker ended meanwhile must not be called: tesseract.js would reject a promise of its own
+      // that nobody holds (an unhandled rejection), not the one returned here.
+      if (this.stopped) throw new Error('the OCR worker was ended');
       const { data } = await this.worker.recognize(job.image, {}, { blocks: true, text: false });
       const lines: OcrLine[] = [];
       for (const block of data.blocks ?? []) {
