@@ -32,6 +32,31 @@ async function call(url: string, token: string, method: string, body?: unknown):
   return answer;
 }
 
+/**
+ * Asks each gateway of the running simulation (network.json) to fetch its OCSP responses now
+ * (`POST /ocsp/refresh` with its admin token), rather than at its next retry (up to 30 s away
+ * after a long outage). One line per gateway; a gateway that fails is named, not fatal.
+ */
+async function refreshGatewaysOcsp(stateDir: string): Promise<string[]> {
+  const { readNetworkFile } = await import('../sim/network-file.js');
+  const { loadGatewayConfig } = await import('../gateway/config.js');
+  const { readAdminToken } = await import('../gateway/admin/token.js');
+  const network = readNetworkFile(stateDir);
+  if (!network) return ['no running simulation in this state directory: gateways fetch fresh OCSP responses at their next retry (within 30 s)'];
+  return Promise.all(
+    Object.entries(network.gateways).map(async ([key, g]) => {
+      try {
+        const token = readAdminToken(loadGatewayConfig(g.config).stateDir);
+        const res = await fetch(`${g.adminUrl}/ocsp/refresh`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(15_000) });
+        const answer = (await res.json().catch(() => ({}))) as { message?: string };
+        return res.ok ? `gateway ${key}: fresh OCSP responses` : `gateway ${key}: no fresh OCSP responses yet (HTTP ${res.status}: ${answer.message ?? ''}); it keeps retrying`;
+      } catch (err) {
+        return `gateway ${key}: not asked to refresh (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); it fetches fresh OCSP responses at its next retry`;
+      }
+    }),
+  );
+}
+
 function onOff(value: string): boolean {
   if (!(SWITCH as readonly string[]).includes(value)) failCommand(`'${value}': say down or up`, 2);
   return value === 'down';
@@ -48,8 +73,9 @@ What gateways do (the times are npm start's; the README's Faults section lists i
   tsa down        traffic continues; signatures wait unstamped; services marked timestampSynchronously
                   fail at once, all traffic once a record has waited timestamping.acceptableFailureSeconds
                   (30 s) (TimestampingFailed); after 'up', the next batch (every 10 s) lets traffic through
-  ocsp down       gateways keep their last OCSP responses; once older than ocspFreshnessSeconds (30 s),
-                  exchanges fail with CertValidation; after 'up', fresh responses within 8 s
+  ocsp down       gateways keep their last OCSP responses (on disk too, so a restart keeps them); once
+                  older than ocspFreshnessSeconds (30 s), exchanges fail with CertValidation; 'up' asks
+                  each running gateway to refresh at once (they also retry on their own, within 30 s)
   central down    gateways keep their global configuration until it expires (within 40 s), then
                   OutdatedGlobalConf; after 'up', a fresh one at their next poll (5 s)
   expire-conf     central signs a configuration valid only --in seconds, serves it briefly, then goes
@@ -77,8 +103,10 @@ What gateways do (the times are npm start's; the README's Faults section lists i
     .description('stop or restart the OCSP responder')
     .action(async (state: string) => {
       const s = await services(ctx().stateDir);
-      await call(`${s.pki.url}/admin/faults/ocsp`, s.pki.token, 'PUT', { down: onOff(state) });
+      const down = onOff(state);
+      await call(`${s.pki.url}/admin/faults/ocsp`, s.pki.token, 'PUT', { down });
       process.stdout.write(`OCSP responder is ${state}\n`);
+      if (!down) for (const line of await refreshGatewaysOcsp(ctx().stateDir)) process.stdout.write(`${line}\n`);
     });
 
   fault

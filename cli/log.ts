@@ -128,7 +128,8 @@ async function verifyFile(file: string, rootFile: string, options: { messageId?:
   try {
     const trustedRoots = certificatesFromPem(readFileSync(rootFile, 'utf8')).map((d) => new X509Certificate(d));
     if (trustedRoots.length === 0) failCommand(`${rootFile} holds no PEM certificate`, 2);
-    return verifyArchive(readFileSync(file), { trustedRoots, ...options });
+    // Read from the file entry by entry: an archive of a busy period is larger than memory should be.
+    return await verifyArchive(file, { trustedRoots, ...options });
   } catch (err) {
     if (err instanceof ArchiveError) failCommand(`${file}: ${err.message}`, 2);
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') failCommand(`cannot read ${(err as NodeJS.ErrnoException).path ?? file}`, 2);

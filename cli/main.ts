@@ -3,6 +3,7 @@ import { registerAclTest } from './acl-test.js';
 import { registerBench, registerReferenceProxy } from './bench.js';
 import { registerCamdigikey } from './camdigikey.js';
 import { registerCentral } from './central.js';
+import { registerChaos } from './chaos.js';
 import { registerEcho } from './echo.js';
 import { registerFault } from './fault.js';
 import { registerGateway } from './gateway.js';
@@ -38,6 +39,7 @@ registerLog(program);
 registerBench(program);
 registerReferenceProxy(program);
 registerAclTest(program);
+registerChaos(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -55,3 +55,48 @@ export function describeNetworkError(err: unknown): string {
   if (!e.code) return (err as Error).message;
   return e.address ? `${e.code} ${e.address}${e.port ? `:${e.port}` : ''}` : e.code;
 }
+
+/** A GET answer, read whole (within `maxBodyBytes`). */
+export interface GetAnswer {
+  readonly status: number;
+  readonly text: string;
+}
+
+/**
+ * One bounded GET with node:http(s), for pollers (central's monitor): like postBuffer it reaches
+ * any port, where fetch refuses WHATWG "bad ports" (10080 among them: DEMOBANK's admin port at
+ * `--port-offset 1000`). Redirects are not followed; the whole exchange is bounded by `timeoutMs`
+ * (an error named TimeoutError, code ETIMEDOUT) and the body by `maxBodyBytes`; `signal` aborts it
+ * (an AbortError).
+ */
+export function getText(url: string, o: { timeoutMs: number; maxBodyBytes: number; headers?: Record<string, string>; signal?: AbortSignal }): Promise<GetAnswer> {
+  const target = new URL(url);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    // The first outcome wins: destroying the request also errors the response, with a vaguer reason.
+    const settle = (err: Error | undefined, answer?: GetAnswer) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) {
+        req.destroy();
+        reject(err);
+      } else resolve(answer!);
+    };
+    const req = send(target, { method: 'GET', headers: o.headers ?? {}, ...(o.signal ? { signal: o.signal } : {}) }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (d: Buffer) => {
+        size += d.length;
+        if (size > o.maxBodyBytes) return settle(new Error(`answer larger than ${o.maxBodyBytes} bytes`));
+        chunks.push(d);
+      });
+      res.on('end', () => settle(undefined, { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', (err) => settle(err));
+    });
+    const timer = setTimeout(() => settle(Object.assign(new Error(`no answer within ${o.timeoutMs} ms`), { name: 'TimeoutError', code: 'ETIMEDOUT' })), o.timeoutMs);
+    req.on('error', (err) => settle(err));
+    req.end();
+  });
+}

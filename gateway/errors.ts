@@ -5,6 +5,7 @@ import { XRoadError, type ErrorCode, type ErrorSide } from '../protocol/errors.j
 import { PathError } from '../protocol/paths.js';
 import { MessageFormatError } from './message/format.js';
 import { VerificationError } from './message/verifier.js';
+import { SourceClosed } from './transport/carry.js';
 import { SpoolQuotaExceeded } from './transport/spool.js';
 
 /** Any failure as an X-Road error of `side`; unknown errors become InternalError without details. */
@@ -13,6 +14,8 @@ export function asXRoadError(err: unknown, side: ErrorSide): XRoadError {
   if (err instanceof VerificationError) return new XRoadError(side, err.code, err.message);
   if (err instanceof MessageFormatError) return new XRoadError(side, 'InvalidRequest', err.message);
   if (err instanceof SpoolQuotaExceeded) return new XRoadError(side, 'MaxRequestSizeExceeded', err.message);
+  // The other gateway's connection ended mid-message: nothing of ours failed.
+  if (err instanceof SourceClosed) return new XRoadError(side, 'NetworkError', "the other security server's connection closed before the message ended");
   if (err instanceof PathError) return new XRoadError(side === 'Server.ClientProxy' ? 'Client' : side, 'InvalidRequest', err.message);
   if (err instanceof IdentifierError) return new XRoadError('Client', 'InvalidClientIdentifier', err.message);
   return new XRoadError(side, 'InternalError', 'the security server failed to process the message');

@@ -24,7 +24,7 @@ import { Timestamper } from './messagelog/timestamper.js';
 import { OwnOcsp } from './ocsp/own.js';
 import { GatewayMetrics } from './opmon/metrics.js';
 import { createProviderServer } from './provider/server.js';
-import { approvedCaPems, chainPem, MIN_TLS } from './transport/tls.js';
+import { chainPem, MIN_TLS, peerChainPems, refuseUnapprovedPeers } from './transport/tls.js';
 import { SpoolDirectory } from './transport/spool.js';
 
 export interface RunningGateway {
@@ -77,11 +77,12 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
     ],
     log,
     clock,
+    join(config.stateDir, 'ocsp'),
   );
   const timestamper = new Timestamper(messageLog, { acceptableFailureSeconds: config.timestamping.acceptableFailureSeconds }, log, metrics, clock);
   const replay = new ReplayGuard(10 * 60_000, clock);
   for (const { leaf, at } of messageLog.recentRequestLeaves(replay.windowMilliseconds)) replay.remember(leaf, at);
-  const providerTls = () => ({ key: keyring.keys.auth.key.export({ type: 'pkcs8', format: 'pem' }) as string, cert: chainPem(keyring.keys.auth), ca: current ? approvedCaPems(current) : [], minVersion: MIN_TLS });
+  const providerTls = () => ({ key: keyring.keys.auth.key.export({ type: 'pkcs8', format: 'pem' }) as string, cert: chainPem(keyring.keys.auth), ca: current ? peerChainPems(current) : [], minVersion: MIN_TLS });
   const keyring = new Keyring(keys, {
     config,
     ownOcsp,
@@ -158,7 +159,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
   const retention = setInterval(prune, 3_600_000);
   retention.unref();
 
-  provider = createProviderServer(ctx, current ? approvedCaPems(current) : []);
+  provider = createProviderServer(ctx, current ? peerChainPems(current) : []);
+  refuseUnapprovedPeers(provider, () => current, clock, log);
   const consumer = createConsumerServers(ctx, pools, config.listen.consumerTls ? internalTls(config.stateDir, config.serverId) : undefined);
   const admin = createAdminServer(ctx, adminToken, () => keyring.reload(), () => {
     const s = globalConf.status();

@@ -1,3 +1,4 @@
+import { getText, type GetAnswer } from '../../common/http.js';
 import type { Logger } from '../../common/log.js';
 import type { Registry } from '../registry/registry.js';
 import { parseSamples, type Sample } from './prom-text.js';
@@ -248,24 +249,11 @@ export class ServerMonitor {
     return metricsProblem ? { state: 'degraded', reason: metricsProblem, samples, confVersion } : { state: 'up', reason: null, samples, confVersion };
   }
 
-  private async get(url: string): Promise<{ status: number; text: string }> {
-    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.timeoutMs)]);
-    // No redirects: the registered address is the one polled, nowhere else.
-    const res = await fetch(url, { signal, redirect: 'manual', headers: { accept: 'text/plain, application/json' } });
-    const reader = res.body?.getReader();
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      const chunk = await reader?.read();
-      if (!chunk || chunk.done) break;
-      size += chunk.value.length;
-      if (size > this.options.maxBodyBytes) {
-        await reader!.cancel();
-        throw new Error(`answer larger than ${this.options.maxBodyBytes} bytes`);
-      }
-      chunks.push(chunk.value);
-    }
-    return { status: res.status, text: Buffer.concat(chunks).toString('utf8') };
+  private get(url: string): Promise<GetAnswer> {
+    // node:http, not fetch: fetch refuses WHATWG "bad ports" (10080 is DEMOBANK's admin port at
+    // --port-offset 1000), which would show a healthy server as down for good. No redirects are
+    // followed: the registered address is the one polled, nowhere else.
+    return getText(url, { timeoutMs: this.options.timeoutMs, maxBodyBytes: this.options.maxBodyBytes, signal: this.abort.signal, headers: { accept: 'text/plain, application/json' } });
   }
 }
 
@@ -285,10 +273,10 @@ function counters(samples: readonly Sample[]): Map<string, number> {
 
 /** A short reason for a failed request, naming no address or body. */
 function problem(err: unknown, timeoutMs: number): string {
-  const e = err as Error & { cause?: { code?: unknown } };
+  const e = err as Error & { code?: unknown };
   if (e?.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
   if (e?.name === 'AbortError') return 'polling stopped';
-  const code = typeof e?.cause?.code === 'string' && /^[A-Z_]{2,40}$/.test(e.cause.code) ? e.cause.code : undefined;
+  const code = typeof e?.code === 'string' && /^[A-Z_]{2,40}$/.test(e.code) ? e.code : undefined;
   if (code) return `unreachable (${code})`;
   return /^answer larger than/.test(e?.message ?? '') ? e.message : 'unreachable';
 }

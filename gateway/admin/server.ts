@@ -9,7 +9,8 @@ import { sendLandingPage, type LandingPage } from '../../common/landing-page.js'
  * The admin port: `/metrics` (Prometheus text), `/health`, and the operational records
  * (`/records?from=&to=&client=&service=&limit=`, times in ms since the epoch) as JSON.
  * `POST /ocsp/refresh` fetches fresh OCSP responses for the own certificates now (after a
- * revocation, say) instead of at the next scheduled refresh. `POST /keys/reload` reads the
+ * revocation, or when the responder is back) instead of at the next scheduled refresh: 200 with
+ * their ages, 502 naming each certificate that got none. `POST /keys/reload` reads the
  * keystores again and switches to renewed certificates without a restart (gateway/keyring.ts;
  * `camdx gateway renew` calls it). These three need the admin token
  * (`Authorization: Bearer`, from `<stateDir>/admin-token`) from every caller, loopback too:
@@ -50,7 +51,8 @@ export function createAdminServer(ctx: GatewayContext, adminToken: string, reloa
       req.resume();
       void ctx.ownOcsp.refresh().then(
         () => json(200, { ocspAgeSeconds: ctx.ownOcsp.ages() }),
-        (err: Error) => json(502, { error: 'ocsp-unavailable', message: err.message }),
+        // The previous responses (if any) stay in use; the ages say how long they last.
+        (err: Error) => json(502, { error: 'ocsp-unavailable', message: `OCSP refresh failed: ${err.message}`, ocspAgeSeconds: ctx.ownOcsp.ages() }),
       );
       return;
     }

@@ -9,7 +9,8 @@ import { fail } from '../errors.js';
 import type { ConfView } from '../globalconf/view.js';
 import { decodeResponseHead, encodeHead, encodeManifest, H, manifestLeaf, MESSAGE_PATH, newSalt, saltedDigest, TRAILERS, type Manifest } from '../message/format.js';
 import type { SignedPart } from '../messagelog/log.js';
-import { BodyTooLarge, carry, endWithSignature } from '../transport/carry.js';
+import { BodyTooLarge, carry, endWithSignature, SourceClosed } from '../transport/carry.js';
+import { checkPeerHeadSize } from './limits.js';
 import type { ProviderPools } from './pools.js';
 import type { ClientHeaders } from './parse.js';
 import { serviceText } from './parse.js';
@@ -49,7 +50,7 @@ function targetsFor(view: ConfView, service: ServiceId, pinned: string | undefin
 }
 
 /** Opens the message request to the first provider server that completes a verified TLS handshake. */
-async function connect(ctx: GatewayContext, pools: ProviderPools, view: ConfView, targets: Target[], headers: Record<string, string>): Promise<{ upstream: ClientRequest; target: Target }> {
+async function connect(ctx: GatewayContext, pools: ProviderPools, view: ConfView, targets: Target[], headers: Record<string, string>, watch: ClientWatch): Promise<{ upstream: ClientRequest; target: Target }> {
   let last: Error | undefined;
   for (const target of targets) {
     const upstream = https.request({
@@ -62,6 +63,7 @@ async function connect(ctx: GatewayContext, pools: ProviderPools, view: ConfView
       timeout: ctx.config.limits.connectTimeoutMs,
     });
     upstream.on('timeout', () => upstream.destroy(new Error('connection timed out')));
+    watch.hold(upstream);
     try {
       await new Promise<void>((resolve, reject) => {
         upstream.once('error', reject);
@@ -75,14 +77,56 @@ async function connect(ctx: GatewayContext, pools: ProviderPools, view: ConfView
       upstream.setTimeout(0);
       return { upstream, target };
     } catch (err) {
+      upstream.destroy();
+      if (watch.gone) throw err;
       last = err as Error;
       ctx.log.warn({ server: target.id, reason: (err as Error).message }, 'provider security server unreachable; trying the next');
-      upstream.destroy();
     }
   }
   const rejected = (last as { code?: string } | undefined)?.code === 'CAMDX_PEER_REJECTED';
-  throw fail(SIDE, rejected ? 'SslAuthenticationFailed' : 'NetworkError', rejected ? last!.message : `cannot reach a security server serving the provider: ${last?.message ?? 'none tried'}`);
+  if (!rejected) throw fail(SIDE, 'NetworkError', `cannot reach a security server serving the provider: ${last?.message ?? 'none tried'}`);
+  throw fail(SIDE, WITHOUT_FRESH_OCSP.test(last!.message) ? 'CertValidation' : 'SslAuthenticationFailed', last!.message);
 }
+
+/**
+ * The refusals of a provider's TLS certificate (transport/tls.ts `checkPeerAuthCert`) that mean
+ * it has no fresh OCSP response, as after an OCSP outage: `CertValidation` (README), like the
+ * provider side. Any other refusal, a revoked status included, says the peer is not the server
+ * it should be: `SslAuthenticationFailed`.
+ */
+const WITHOUT_FRESH_OCSP = /: (no OCSP response for the certificate|OCSP: the OCSP response is (older than|past its nextUpdate))/;
+
+/**
+ * Ends the provider side of an exchange whose client has gone, at whatever stage: the request
+ * to the provider (queued for a pooled connection, uploading, or waiting for the answer) and
+ * the answer are destroyed, so the pooled connection is closed — the provider's gateway sees
+ * it end — instead of staying taken until an answer nobody reads, or its idle timeout.
+ */
+class ClientWatch {
+  gone = false;
+  private readonly held: Array<{ destroy(): unknown }> = [];
+  private readonly onClose = () => {
+    if (this.res.writableFinished) return;
+    this.gone = true;
+    for (const stream of this.held) stream.destroy();
+  };
+
+  constructor(private readonly res: ServerResponse) {
+    res.once('close', this.onClose);
+  }
+
+  hold(stream: { destroy(): unknown }): void {
+    if (this.gone) stream.destroy();
+    else this.held.push(stream);
+  }
+
+  stop(): void {
+    this.res.off('close', this.onClose);
+  }
+}
+
+/** The client closed its connection (or half-closed it mid-body) before its answer. */
+const clientLeft = () => new XRoadError('Client', 'InvalidRequest', 'the client closed its connection before the exchange ended');
 
 /**
  * Carries one client request to the provider's gateway and the verified answer back: the body
@@ -100,6 +144,28 @@ export async function exchange(
   /** Called once the answer has verified, before it is returned: the record must be durable first. */
   complete: () => Promise<void>,
 ): Promise<void> {
+  const watch = new ClientWatch(res);
+  try {
+    await carryExchange(ctx, pools, req, res, call, headers, outcome, complete, watch);
+  } catch (err) {
+    if (watch.gone) throw clientLeft();
+    throw err;
+  } finally {
+    watch.stop();
+  }
+}
+
+async function carryExchange(
+  ctx: GatewayContext,
+  pools: ProviderPools,
+  req: IncomingMessage,
+  res: ServerResponse,
+  call: { service: ServiceId; path: string; query: string },
+  headers: ClientHeaders,
+  outcome: ExchangeOutcome,
+  complete: () => Promise<void>,
+  watch: ClientWatch,
+): Promise<void> {
   const view = ctx.view(SIDE);
   ctx.timestamper.check(SIDE);
   const freshness = view.conf.ocspFreshnessSeconds;
@@ -115,7 +181,7 @@ export async function exchange(
   const headText = encodeHead({ method: req.method!, path: call.path, query: call.query, headers: [...headers.endToEnd] });
   const headBytes = Buffer.from(headText, 'base64url');
 
-  const { upstream, target } = await connect(ctx, pools, view, targetsFor(view, call.service, headers.securityServer), {
+  const peerHeaders = {
     'content-type': 'application/octet-stream',
     trailer: TRAILERS,
     [H.head]: headText,
@@ -125,7 +191,9 @@ export async function exchange(
     [H.client]: headers.clientId,
     [H.service]: service,
     [H.id]: headers.messageId,
-  });
+  };
+  checkPeerHeadSize(peerHeaders, ctx.config.limits.maxHeaderBytes);
+  const { upstream, target } = await connect(ctx, pools, view, targetsFor(view, call.service, headers.securityServer), peerHeaders, watch);
   outcome.peerServer = target.id;
   outcome.requestOutTs = ctx.clock();
   const responded = new Promise<IncomingMessage>((resolve, reject) => {
@@ -171,7 +239,8 @@ export async function exchange(
     };
   } catch (err) {
     upstream.destroy();
-    if (err instanceof BodyTooLarge) throw new XRoadError('Client', 'MaxRequestSizeExceeded', `the request body is larger than ${err.limit} bytes`);
+    if (err instanceof BodyTooLarge) throw new XRoadError('Client', 'MaxRequestSizeExceeded', `the request body is larger than ${err.limit} bytes (limits.maxBodyBytes)`);
+    if (err instanceof SourceClosed) throw clientLeft();
     throw fail(SIDE, 'NetworkError', `the request could not be sent: ${(err as Error).message}`);
   }
 
@@ -186,6 +255,7 @@ export async function exchange(
     throw fail(SIDE, 'NetworkError', `the provider security server closed the connection: ${(err as Error).message}`);
   }
   outcome.responseInTs = ctx.clock();
+  watch.hold(response);
   if (!response.headers[H.head]) {
     clearTimeout(timer);
     throw await providerError(response);

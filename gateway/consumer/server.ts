@@ -10,10 +10,11 @@ import { asXRoadError, fail, logFault, sendXRoadError } from '../errors.js';
 import type { ConfView } from '../globalconf/view.js';
 import { exchange, type ExchangeOutcome } from './exchange.js';
 import { listClients, metaservice } from './metaservices.js';
-import { parseCall, parseClientHeaders, type ClientHeaders } from './parse.js';
+import { checkCarriable, checkDeclaredLength, worthDraining } from './limits.js';
+import { parseCall, parseClientHeaders, serviceText, type ClientHeaders } from './parse.js';
 import type { ProviderPools } from './pools.js';
 import type { ExchangeRecord } from '../messagelog/log.js';
-import { answerRefusals, gatewayListenerOptions } from '../transport/listeners.js';
+import { answerRefusals, closeWithRefusal, gatewayListenerOptions, refusalAnswered } from '../transport/listeners.js';
 import { sendLandingPage, type LandingPage } from '../../common/landing-page.js';
 
 const SIDE = 'Server.ClientProxy' as const;
@@ -51,31 +52,36 @@ function consumerLandingPage(ctx: GatewayContext): LandingPage {
   };
 }
 
+/** A label value or record field not resolved when a request was refused: callers cannot add label values at will. */
+const UNRESOLVED = 'unresolved';
+
 /**
  * The consumer side: the information systems' own entry point. Parses and checks the X-Road
  * request, answers metaservices, and hands service calls to `exchange`; records one log entry
- * and the metrics for every request.
+ * and the metrics for every service call and every refusal, with what was known by then.
  */
 export function consumerHandler(ctx: GatewayContext, pools: ProviderPools) {
   const pinned = new Map(Object.entries(ctx.config.clients).map(([id, c]) => [id, new Set(c.certificates.map((f) => new X509Certificate(readFileSync(f)).fingerprint256))]));
+  const { limits } = ctx.config;
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // A person opening the consumer URL in a browser: no X-Road request, no log entry or metric.
     if (req.method === 'GET' && req.url === '/') return sendLandingPage(res, consumerLandingPage(ctx));
     const requestInTs = ctx.clock();
     let headers: ClientHeaders | undefined;
-    let serviceId = '';
-    // The metric label: a registered service id, else 'unregistered' — callers cannot add label values at will.
-    let serviceLabel = 'unregistered';
+    // For the record: the service as parsed, once it is.
+    let serviceId = UNRESOLVED;
+    // Metric labels: registered ids only; 'unregistered' once looked up and not found.
+    const labels = { client: UNRESOLVED, service: UNRESOLVED };
     const outcome: ExchangeOutcome = { status: 0, requestId: 'none', requestOutTs: null, responseInTs: null, requestBytes: 0, responseBytes: 0, peerServer: null, request: null, response: null };
     let endpoint = '*';
     let fault: XRoadError | undefined;
     let recorded = false;
     const entry = (): ExchangeRecord => ({
-      messageId: headers!.messageId,
+      messageId: headers?.messageId ?? 'none',
       requestId: outcome.requestId,
       side: 'Client',
-      client: headers!.clientId,
+      client: headers?.clientId ?? UNRESOLVED,
       service: serviceId,
       endpoint,
       peerServer: outcome.peerServer,
@@ -99,22 +105,26 @@ export function consumerHandler(ctx: GatewayContext, pools: ProviderPools) {
         listClients(res, ctx.view(SIDE));
         return;
       }
+      if (call.kind === 'service') serviceId = serviceText(call.service);
       headers = parseClientHeaders(req);
+      checkDeclaredLength(req, limits.maxBodyBytes);
+      if (call.kind === 'service') checkCarriable(req.method ?? '', call.path, call.query, headers.endToEnd);
       const view = ctx.view(SIDE);
+      labels.client = view.hasSubsystem(headers.clientId) ? headers.clientId : 'unregistered';
       checkClient(ctx, view, headers, req, pinned);
       if (call.kind === 'metaservice') {
         metaservice(res, view, call.name, call.provider, headers.clientId, call.query);
         return;
       }
-      serviceId = `${call.service.instance}/${call.service.memberClass}/${call.service.memberCode}/${call.service.subsystemCode}/${call.service.serviceCode}`;
       const providerMember = serviceId.split('/').slice(0, 3).join('/');
       const providerSubsystem = serviceId.split('/').slice(0, 4).join('/');
+      labels.service = 'unregistered';
       if (call.service.instance !== view.conf.instance) throw new XRoadError('Client', 'UnknownMember', `instance ${call.service.instance} is not this instance (${view.conf.instance})`);
       if (!view.hasMember(providerMember)) throw new XRoadError('Client', 'UnknownMember', `member ${providerMember} is not registered in the instance`);
       if (!view.hasSubsystem(providerSubsystem)) throw new XRoadError('Client', 'UnknownSubsystem', `subsystem ${providerSubsystem} is not registered`);
       const service = view.service(serviceId);
       if (!service) throw new XRoadError('Client', 'UnknownService', `service ${serviceId} is not registered`);
-      serviceLabel = serviceId;
+      labels.service = serviceId;
       endpoint = view.endpointOf(serviceId, req.method ?? 'GET', call.path);
       await exchange(ctx, pools, req, res, call, headers, outcome, async () => {
         await ctx.messageLog.record(entry());
@@ -122,22 +132,67 @@ export function consumerHandler(ctx: GatewayContext, pools: ProviderPools) {
         if (service.timestampSynchronously) await ctx.timestamper.stampNow([outcome.request!.signatureHash, outcome.response!.signatureHash], SIDE);
       });
     } catch (err) {
-      fault = asXRoadError(err, SIDE);
+      // What Node's listener already answered (a stalled or cut-off body) is what the client was told.
+      fault = refusalAnswered(res) ?? asXRoadError(err, SIDE);
       logFault(ctx.log, 'consumer', res, fault, err, headers?.messageId);
       outcome.status = fault.httpStatus;
-      sendXRoadError(res, fault, headers?.messageId ?? 'none');
-      // Drain what the client still sends, so the connection can be reused.
-      if (!req.readableEnded) req.resume();
+      refuse(req, res, fault, headers?.messageId ?? 'none');
     } finally {
       ctx.metrics.inFlight.dec({ side: 'Client' });
-      if (headers && serviceId) {
-        const labels = { side: 'Client', client: headers.clientId, service: serviceLabel };
-        ctx.metrics.requests.inc({ ...labels, status: String(outcome.status), fault: fault?.type ?? '' });
-        ctx.metrics.duration.observe(labels, (ctx.clock() - requestInTs) / 1000);
+      // Successful metaservice calls are not exchanges; every refusal is counted, resolved or not.
+      if (fault || labels.service !== UNRESOLVED) {
+        ctx.metrics.requests.inc({ side: 'Client', ...labels, status: String(outcome.status), fault: fault?.type ?? '' });
+        ctx.metrics.duration.observe({ side: 'Client', ...labels }, (ctx.clock() - requestInTs) / 1000);
         if (!recorded) ctx.messageLog.record(entry()).catch(() => undefined);
       }
     }
   };
+}
+
+/**
+ * Answers a refusal. The rest of a short declared body is read so the connection can carry the
+ * next request; a large or undeclared one is not read at all: the answer says
+ * `Connection: close` and the connection closes (not through Node's response, which would read
+ * the rest of the body while it closes).
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, fault: XRoadError, detail: string): void {
+  if (res.headersSent || worthDraining(req)) {
+    sendXRoadError(res, fault, detail);
+    if (!req.readableEnded) req.resume();
+    return;
+  }
+  closeWithRefusal(req.socket, fault, detail);
+}
+
+/** A refusal Node's parser made before any handler ran (a malformed or oversized head): counted and recorded, nothing of it resolved. */
+function recordUnhandledRefusal(ctx: GatewayContext, fault: XRoadError): void {
+  const at = ctx.clock();
+  const labels = { side: 'Client', client: UNRESOLVED, service: UNRESOLVED };
+  ctx.metrics.requests.inc({ ...labels, status: String(fault.httpStatus), fault: fault.type });
+  ctx.metrics.duration.observe(labels, 0);
+  ctx.messageLog
+    .record({
+      messageId: 'none',
+      requestId: 'none',
+      side: 'Client',
+      client: UNRESOLVED,
+      service: UNRESOLVED,
+      endpoint: '*',
+      peerServer: null,
+      requestInTs: at,
+      requestOutTs: null,
+      responseInTs: null,
+      responseOutTs: at,
+      requestSize: 0,
+      responseSize: 0,
+      status: fault.httpStatus,
+      succeeded: false,
+      faultCode: fault.type,
+      faultString: fault.message,
+      request: null,
+      response: null,
+    })
+    .catch(() => undefined);
 }
 
 export interface ConsumerServers {
@@ -152,10 +207,11 @@ export function createConsumerServers(ctx: GatewayContext, pools: ProviderPools,
   const options = gatewayListenerOptions(limits);
   const http = createServer(options, (req, res) => void handler(req, res));
   http.setTimeout(limits.idleTimeoutMs);
-  answerRefusals(http, 'consumer', limits);
+  const unhandled = (fault: XRoadError) => recordUnhandledRefusal(ctx, fault);
+  answerRefusals(http, 'consumer', limits, unhandled);
   if (!ctx.config.listen.consumerTls || !internalTls) return { http };
   const secure = https.createServer({ ...options, ...internalTls, requestCert: true, rejectUnauthorized: false }, (req, res) => void handler(req, res));
   secure.setTimeout(limits.idleTimeoutMs);
-  answerRefusals(secure, 'consumer', limits);
+  answerRefusals(secure, 'consumer', limits, unhandled);
   return { http, https: secure };
 }

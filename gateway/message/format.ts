@@ -113,8 +113,21 @@ export interface ResponseHead {
   readonly headers: ReadonlyArray<[string, string]>;
 }
 
-const HeaderList = z.array(z.tuple([z.string().min(1).max(256), z.string().max(16384)])).max(256);
-const RequestHeadSchema = z.strictObject({ method: z.string().regex(/^[A-Z]{1,16}$/), path: z.string().max(8192), query: z.string().max(8192), headers: HeaderList });
+/** What a message head may carry. The consumer checks a client's request against these before signing (consumer/limits.ts). */
+export const HEAD_LIMITS = {
+  /** The methods a head may carry: upper-case letters (so not M-SEARCH, which Node parses). */
+  method: /^[A-Z]{1,16}$/,
+  /** Characters of the path after the service code, and of the query. */
+  pathChars: 8192,
+  queryChars: 8192,
+  /** End-to-end headers, and the size of each name and value. */
+  headers: 256,
+  nameChars: 256,
+  valueChars: 16384,
+} as const;
+
+const HeaderList = z.array(z.tuple([z.string().min(1).max(HEAD_LIMITS.nameChars), z.string().max(HEAD_LIMITS.valueChars)])).max(HEAD_LIMITS.headers);
+const RequestHeadSchema = z.strictObject({ method: z.string().regex(HEAD_LIMITS.method), path: z.string().max(HEAD_LIMITS.pathChars), query: z.string().max(HEAD_LIMITS.queryChars), headers: HeaderList });
 const ResponseHeadSchema = z.strictObject({ status: z.number().int(), headers: HeaderList });
 
 export const encodeHead = (head: RequestHead | ResponseHead): string => Buffer.from(JSON.stringify(head)).toString('base64url');

@@ -80,6 +80,15 @@ export interface StampedBatch {
   readonly chains: ReadonlyMap<string, string>;
 }
 
+/**
+ * What the WAL may keep of its size once checkpointed. Without a limit SQLite reuses the file
+ * but never shrinks it, so it stays as large as the largest burst of writes (548 MB after one
+ * export of 147,290 records).
+ */
+const WAL_LIMIT_BYTES = 16 << 20;
+/** A group commit this large is followed by a checkpoint, so the WAL does not grow with the load. */
+const LARGE_BATCH = 1000;
+
 /** How many stored hashes to remember; forgetting only costs an INSERT OR IGNORE. */
 const STORED_MEMORY = 8192;
 
@@ -107,6 +116,7 @@ export class MessageLog {
     private readonly log: Logger,
   ) {
     this.db = openDatabase(path, MESSAGELOG_MIGRATIONS);
+    this.db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
     const db = this.db;
     this.stmt = {
       signature: db.prepare('INSERT OR IGNORE INTO signatures (hash, xml, batch_size, created_at) VALUES (?, ?, ?, ?)'),
@@ -172,6 +182,7 @@ export class MessageLog {
       for (const key of this.storing) this.stored.add(key);
       this.storing.clear();
       for (const b of batch) b.done();
+      if (batch.length >= LARGE_BATCH) this.checkpoint();
     } catch (err) {
       this.storing.clear();
       this.log.error({ err: { message: (err as Error).message } }, 'message log write failed');
@@ -288,7 +299,7 @@ export class MessageLog {
   prune(cutoff: number): number {
     // What was stored may be deleted now: the next records store their documents again.
     this.stored.clear();
-    return this.db.transaction(() => {
+    const removed = this.db.transaction(() => {
       const removed = this.db.prepare('DELETE FROM records WHERE archived_at IS NOT NULL AND request_in_ts < ?').run(cutoff).changes;
       if (removed === 0) return 0;
       const used = (a: string, b: string) => `SELECT ${a} FROM records WHERE ${a} IS NOT NULL UNION SELECT ${b} FROM records WHERE ${b} IS NOT NULL`;
@@ -298,6 +309,24 @@ export class MessageLog {
         DELETE FROM ocsp_responses WHERE hash NOT IN (${used('request_ocsp', 'response_ocsp')});`);
       return removed;
     })();
+    if (removed > 0) this.checkpoint();
+    return removed;
+  }
+
+  /**
+   * Copies the WAL into the database and truncates it, if nobody is in the way: with a reader
+   * of an older snapshot (an export) it does what it can without waiting, and the
+   * `journal_size_limit` shrinks the file at the next reset instead.
+   */
+  private checkpoint(): void {
+    this.db.pragma('busy_timeout = 0');
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (err) {
+      this.log.warn({ err: { message: (err as Error).message } }, 'message log checkpoint failed');
+    } finally {
+      this.db.pragma('busy_timeout = 5000');
+    }
   }
 
   close(): void {

@@ -11,6 +11,9 @@ import type { MessageLog, UnstampedSignature } from './log.js';
 /** The Merkle leaf a signature document contributes to a timestamp batch. */
 export const stampLeaf = (xml: string): Buffer => leafHash(Buffer.from(xml, 'utf8'));
 
+/** The longest wait between rounds while every TSA fails (and never more than half the interval). */
+export const RETRY_CAP_MS = 8000;
+
 export interface TimestamperOptions {
   /** How long stamping may fail before new exchanges are refused (X-Road default 14,400 s). */
   readonly acceptableFailureSeconds: number;
@@ -22,17 +25,22 @@ export interface TimestamperOptions {
  * Stamps the message log asynchronously in batches (X-Road's model): every
  * `timestampingIntervalSeconds` it builds a Merkle tree over the signature documents not yet
  * stamped, asks an approved TSA for one RFC 3161 token over the root, and stores the token once
- * and each document's chain to the root. TSA failures are retried with back-off across the
- * approved TSAs; exchanges continue while the oldest unstamped document is younger than the
- * acceptable failure period, and are refused with TimestampingFailed after it.
+ * and each document's chain to the root. Exchanges continue while the oldest unstamped document
+ * is younger than the acceptable failure period, and are refused with TimestampingFailed after it.
+ *
+ * Rounds are chained timeouts, not a fixed interval: the first comes at start (what a crash or a
+ * restart left unstamped must not wait a whole interval, or a gateway restarted more often than
+ * the interval would never stamp), and after a round in which every approved TSA failed the next
+ * comes after a short back-off (1 s doubling, at most RETRY_CAP_MS and below the interval), so
+ * the backlog is stamped within seconds of a TSA answering again. After a success: the interval.
  */
 export class Timestamper {
   private timer: NodeJS.Timeout | undefined;
+  private started = false;
   private running: Promise<void> | undefined;
   private conf: GlobalConf | undefined;
   private failures = 0;
   private lastSuccess: number | null = null;
-  private nextAttemptAt = 0;
   /** The oldest unstamped record's time, as last read from the log (read at most once a second, not per request). */
   private oldest: { value: number | null; readAt: number } | undefined;
 
@@ -45,25 +53,50 @@ export class Timestamper {
   ) {}
 
   setConf(conf: GlobalConf): void {
+    const first = !this.conf;
     const changed = conf.timestampingIntervalSeconds !== this.conf?.timestampingIntervalSeconds;
     this.conf = conf;
-    if (changed && this.timer) this.schedule();
+    if (!this.started) return;
+    // A configuration arriving after start: what waited for its TSAs is stamped now.
+    if (first) this.scheduleIn(0);
+    else if (changed && this.failures === 0) this.scheduleIn(this.intervalMs());
   }
 
+  /** Starts the rounds with one now (if there is a configuration to find a TSA in; else when one arrives). */
   start(): void {
-    this.schedule();
+    this.started = true;
+    if (this.conf) this.scheduleIn(0);
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.started = false;
+    clearTimeout(this.timer);
     this.timer = undefined;
   }
 
-  private schedule(): void {
-    clearInterval(this.timer);
-    const every = (this.conf?.timestampingIntervalSeconds ?? 60) * 1000;
-    this.timer = setInterval(() => void this.runBatch(), every);
+  private intervalMs(): number {
+    return (this.conf?.timestampingIntervalSeconds ?? 60) * 1000;
+  }
+
+  /** After `failures` failed rounds in a row: 1 s, 2 s, 4 s … at most RETRY_CAP_MS and half the interval. */
+  private retryDelayMs(): number {
+    return Math.min(1000 * 2 ** Math.min(this.failures - 1, 10), RETRY_CAP_MS, this.intervalMs() / 2);
+  }
+
+  private scheduleIn(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
     this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    this.timer = undefined;
+    try {
+      await this.runBatch();
+    } catch (err) {
+      this.log.error({ reason: (err as Error).message }, 'a timestamping round could not read the message log');
+    }
+    if (this.started && !this.timer) this.scheduleIn(this.failures > 0 ? this.retryDelayMs() : this.intervalMs());
   }
 
   /** Refuses new exchanges once stamping has failed for longer than the acceptable period. */
@@ -86,7 +119,6 @@ export class Timestamper {
   runBatch(): Promise<void> {
     if (this.running) return this.running;
     this.running = (async () => {
-      if (this.clock() < this.nextAttemptAt) return;
       for (;;) {
         const waiting = this.messageLog.unstamped(this.options.maxBatch ?? 10_000);
         if (waiting.length === 0) return;
@@ -102,7 +134,11 @@ export class Timestamper {
   /** Stamps the given documents now (synchronous-timestamping services); throws TimestampingFailed if no TSA answers. */
   async stampNow(hashes: readonly string[], side: 'Server.ClientProxy' | 'Server.ServerProxy'): Promise<void> {
     const docs = this.messageLog.unstampedOf(hashes);
-    if (docs.length > 0 && !(await this.stamp(docs))) throw new XRoadError(side, 'TimestampingFailed', 'no approved TSA could timestamp this exchange');
+    if (docs.length === 0) return;
+    const wasFailing = this.failures > 0;
+    if (!(await this.stamp(docs))) throw new XRoadError(side, 'TimestampingFailed', 'no approved TSA could timestamp this exchange');
+    // A TSA answers again: the backlog need not wait for the back-off to run out.
+    if (wasFailing && this.started) this.scheduleIn(0);
   }
 
   private async stamp(docs: readonly UnstampedSignature[]): Promise<boolean> {
@@ -136,7 +172,6 @@ export class Timestamper {
         });
         this.metrics.stampBatchSize.observe(docs.length);
         this.failures = 0;
-        this.nextAttemptAt = 0;
         this.lastSuccess = this.clock();
         return true;
       } catch (err) {
@@ -144,10 +179,8 @@ export class Timestamper {
         this.log.warn({ tsa: tsa.name, reason: (err as Error).message }, 'timestamping failed; trying the next approved TSA');
       }
     }
-    // Every TSA failed: back off (1 s, 2 s, 4 s … at most the interval) before the next round.
+    // Every TSA failed: the next round comes after the back-off (retryDelayMs).
     this.failures++;
-    const interval = (this.conf?.timestampingIntervalSeconds ?? 60) * 1000;
-    this.nextAttemptAt = this.clock() + Math.min(interval, 1000 * 2 ** Math.min(this.failures - 1, 10));
     return false;
   }
 }

@@ -33,7 +33,7 @@ export class GatewayMetrics {
     new Gauge({ name: 'camdx_gateway_process_uptime_seconds', help: 'Seconds since the gateway process started.', registers, collect() { this.set(process.uptime()); } });
     this.requests = new Counter({
       name: 'camdx_gateway_requests_total',
-      help: 'Exchanges handled, by side (Client = consumer gateway, Producer = provider gateway), client, service, HTTP status and X-Road fault type ("" on success).',
+      help: 'Exchanges handled and requests refused, by side (Client = consumer gateway, Producer = provider gateway), client, service, HTTP status and X-Road fault type ("" on success). client and service are registered ids, "unregistered" (looked up, not found), "unresolved" (refused before they were looked up) or, on the provider, "unverified".',
       labelNames: ['side', 'client', 'service', 'status', 'fault'],
       registers,
     });

@@ -1,4 +1,4 @@
-import http, { type IncomingMessage } from 'node:http';
+import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { RequestHead } from '../message/format.js';
@@ -19,7 +19,17 @@ const keepAlive = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), 
  * must be digested and signed as it streams back, which is why this is a plain request rather
  * than http-proxy-middleware: a proxy would write the answer straight to the consumer.
  */
-export function callService(baseUrl: string, head: RequestHead, path: string, xroadHeaders: Array<[string, string]>, body: Readable | Buffer, length: number, timeoutMs: number): Promise<IncomingMessage> {
+export function callService(
+  baseUrl: string,
+  head: RequestHead,
+  path: string,
+  xroadHeaders: Array<[string, string]>,
+  body: Readable | Buffer,
+  length: number,
+  timeoutMs: number,
+  /** Given the request to the service, so the caller can end it when its own caller leaves. */
+  started: (req: ClientRequest) => void = () => undefined,
+): Promise<IncomingMessage> {
   const base = new URL(baseUrl);
   const target = `${base.pathname.replace(/\/+$/, '')}${path}${head.query ? `?${head.query}` : ''}` || '/';
   const transport = base.protocol === 'https:' ? https : http;
@@ -34,6 +44,7 @@ export function callService(baseUrl: string, head: RequestHead, path: string, xr
       headers: headers.flat() as unknown as http.OutgoingHttpHeaders,
       agent: base.protocol === 'https:' ? keepAlive.https : keepAlive.http,
     });
+    started(req);
     const timer = setTimeout(() => req.destroy(new ServiceUnreachable(`the service did not answer within ${timeoutMs} ms`, true)), timeoutMs);
     req.once('response', (res) => {
       clearTimeout(timer);

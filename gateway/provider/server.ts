@@ -9,7 +9,7 @@ import { NO_ENDPOINT } from '../globalconf/view.js';
 import { decodeRequestHead, encodeHead, encodeManifest, HeaderError, headersFromIs, H, manifestLeaf, MESSAGE_PATH, newSalt, saltedDigest, TRAILERS, type Manifest } from '../message/format.js';
 import type { VerifiedMessage } from '../message/verifier.js';
 import type { ExchangeRecord, SignedPart } from '../messagelog/log.js';
-import { BodyTooLarge, carry, endWithSignature } from '../transport/carry.js';
+import { BodyTooLarge, carry, endWithSignature, SourceClosed } from '../transport/carry.js';
 import { answerRefusals, gatewayListenerOptions, peerRequestGraceMs } from '../transport/listeners.js';
 import { certificateHash, chainPem, checkPeerAuthCert, MIN_TLS } from '../transport/tls.js';
 import { callService, ServiceUnreachable } from './forward.js';
@@ -86,6 +86,17 @@ export function providerHandler(ctx: GatewayContext) {
     });
     ctx.metrics.inFlight.inc({ side: 'Producer' });
     const spool = ctx.spools.spool(ctx.config.limits.spoolMemoryBytes);
+    // The calling gateway gone (its client left): the call to the service and its answer end too.
+    let serviceCall: { destroy(): unknown } | undefined;
+    let upstream: IncomingMessage | undefined;
+    let peerGone = false;
+    const onPeerGone = () => {
+      if (res.writableFinished) return;
+      peerGone = true;
+      serviceCall?.destroy();
+      upstream?.destroy();
+    };
+    res.once('close', onPeerGone);
     try {
       if (req.method !== 'POST' || req.url !== MESSAGE_PATH) throw fail(SIDE, 'InvalidRequest', `security servers exchange messages at POST ${MESSAGE_PATH}`);
       const view = ctx.view(SIDE);
@@ -156,7 +167,7 @@ export function providerHandler(ctx: GatewayContext) {
 
       // 4. The provider's information system.
       requestOutTs = ctx.clock();
-      let upstream: IncomingMessage;
+      if (peerGone) throw new Error('the calling security server left');
       try {
         upstream = await callService(
           baseUrl,
@@ -172,6 +183,7 @@ export function providerHandler(ctx: GatewayContext) {
           spool.inMemory() ?? spool.reader(),
           bytes,
           ctx.config.limits.serviceTimeoutMs,
+          (started) => (serviceCall = started),
         );
       } catch (err) {
         if (err instanceof ServiceUnreachable) throw fail(SIDE, err.timedOut ? 'Timeout' : 'ServiceFailed', err.message);
@@ -209,7 +221,9 @@ export function providerHandler(ctx: GatewayContext) {
         'x-camdx-salt': responseSalt.toString('base64'),
         [H.ocspSign]: signingOcsp.toString('base64'),
       });
-      const result = await carry(upstream, res, { salt: responseSalt, limit: Number.MAX_SAFE_INTEGER, end: false });
+      const result = await carry(upstream, res, { salt: responseSalt, limit: Number.MAX_SAFE_INTEGER, end: false }).catch((err: unknown) => {
+        throw err instanceof SourceClosed && !peerGone ? fail(SIDE, 'ServiceFailed', 'the service closed its connection before its answer ended') : err;
+      });
       sizes = { ...sizes, response: result.bytes };
       ctx.metrics.bytes.inc({ side: 'Producer', direction: 'response' }, result.bytes);
       const answer: Manifest = {
@@ -246,12 +260,15 @@ export function providerHandler(ctx: GatewayContext) {
       endWithSignature(res, encoded.text, signed);
     } catch (err) {
       while (res.writableCorked) res.uncork();
-      fault = asXRoadError(err, SIDE);
+      // An answer not carried to its end: its connection to the service is not reused half-read.
+      upstream?.destroy();
+      fault = peerGone ? fail(SIDE, 'NetworkError', 'the calling security server closed the connection before the answer') : asXRoadError(err, SIDE);
       logFault(ctx.log, 'provider', res, fault, err, hint.id);
       status = fault.httpStatus;
       sendXRoadError(res, fault, hint.id || 'none');
       if (!req.readableEnded) req.resume();
     } finally {
+      res.off('close', onPeerGone);
       await spool.dispose();
       ctx.metrics.inFlight.dec({ side: 'Producer' });
       // Only messages whose signature verified are attributed to a client and service.

@@ -8,6 +8,13 @@ export class BodyTooLarge extends Error {
   }
 }
 
+/** The source's connection closed before its body ended: the sender left (or was cut off). */
+export class SourceClosed extends Error {
+  constructor() {
+    super('the connection closed before the body ended');
+  }
+}
+
 export interface Carried {
   /** Salted SHA-512 of the body, base64. */
   readonly digest: string;
@@ -41,7 +48,7 @@ export function carry(source: Readable, sink: Writable, o: { salt: Buffer; limit
       if (settled) return;
       settled = true;
       clearTimeout(release);
-      source.off('data', onData).off('end', onEnd).off('error', settle).off('close', onSourceClose);
+      source.off('data', onData).off('end', onEnd).off('error', onSourceError).off('close', onSourceClose);
       sink.off('drain', onDrain).off('error', settle).off('finish', onFinish).off('close', onSinkClose);
       if (err) {
         source.pause();
@@ -60,17 +67,19 @@ export function carry(source: Readable, sink: Writable, o: { salt: Buffer; limit
     const onDrain = () => source.resume();
     const onEnd = () => (o.end ? sink.end() : settle());
     const onFinish = () => settle();
+    // A message stream fails only when its connection does (ECONNRESET 'aborted').
+    const onSourceError = () => settle(new SourceClosed());
     const onSourceClose = () => {
-      if (!source.readableEnded) settle(new Error('the connection closed before the body ended'));
+      if (!source.readableEnded) settle(new SourceClosed());
     };
     const onSinkClose = () => {
       if (!sink.writableFinished) settle(new Error('the receiving side closed before the body was delivered'));
     };
-    source.on('data', onData).on('end', onEnd).on('error', settle).on('close', onSourceClose);
+    source.on('data', onData).on('end', onEnd).on('error', onSourceError).on('close', onSourceClose);
     sink.on('drain', onDrain).on('error', settle).on('finish', onFinish).on('close', onSinkClose);
     // A client cut off (a request timeout) while its call waited for a connection: its 'close'
     // has passed, and waiting for it would hold the pooled connection for ever.
-    if (source.destroyed && !source.readableEnded) settle(new Error('the connection closed before the body ended'));
+    if (source.destroyed && !source.readableEnded) settle(new SourceClosed());
   });
 }
 

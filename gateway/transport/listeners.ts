@@ -35,7 +35,9 @@ function refusal(err: Error & { code?: string }, side: 'consumer' | 'peer', limi
       ? new XRoadError(who, 'Timeout', `the request did not arrive in full within ${limits.requestTimeoutMs} ms (limits.requestTimeoutMs)`)
       : new XRoadError(who, 'Timeout', `the request headers did not arrive within ${limits.headersTimeoutMs} ms (limits.headersTimeoutMs)`);
   }
-  if (err.code === 'HPE_HEADER_OVERFLOW') return new XRoadError(side === 'consumer' ? 'Client' : who, side === 'consumer' ? 'InvalidHttpHeader' : 'InvalidRequest', 'the request headers are larger than this security server accepts');
+  if (err.code === 'HPE_HEADER_OVERFLOW') return new XRoadError(side === 'consumer' ? 'Client' : who, side === 'consumer' ? 'InvalidHttpHeader' : 'InvalidRequest', `the request headers are larger than this security server accepts (limits.maxHeaderBytes, ${limits.maxHeaderBytes} bytes)`);
+  // The client half-closed (FIN) before its body ended: it can send no more.
+  if (err.code === 'HPE_INVALID_EOF_STATE') return new XRoadError(who, 'InvalidRequest', 'the connection was closed before the request body ended');
   // Node's parser refuses a second, differing Content-Length before any handler sees it.
   if (err.code === 'HPE_UNEXPECTED_CONTENT_LENGTH') {
     return new XRoadError(who, side === 'consumer' ? 'InvalidHttpHeader' : 'InvalidMessage', 'Content-Length was sent more than once; send it exactly once');
@@ -43,13 +45,18 @@ function refusal(err: Error & { code?: string }, side: 'consumer' | 'peer', limi
   return new XRoadError(who, 'InvalidRequest', 'the request is not valid HTTP');
 }
 
+/** The refusal written for a request whose handler was still running (a stalled or cut-off body), so its record says what the client was told. */
+const answeredFor = new WeakMap<ServerResponse, XRoadError>();
+export const refusalAnswered = (res: ServerResponse): XRoadError | undefined => answeredFor.get(res);
+
 /**
  * Answers Node's refusals with an X-Road error and closes the connection. A handler may still
  * be running for a request whose body stalled: its answer is written here, on the raw socket,
- * as Node itself does, and the handler's own later attempt finds the socket gone. `server` is an
- * http or https server.
+ * as Node itself does, and the handler's own later attempt finds the socket gone (it reads what
+ * was answered with `refusalAnswered`). A refusal no handler saw — a malformed or oversized
+ * head — goes to `onUnhandled`, to be counted and recorded. `server` is an http or https server.
  */
-export function answerRefusals(server: EventEmitter, side: 'consumer' | 'peer', limits: Limits): void {
+export function answerRefusals(server: EventEmitter, side: 'consumer' | 'peer', limits: Limits, onUnhandled?: (error: XRoadError) => void): void {
   const answering = new WeakMap<Duplex, ServerResponse>();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     answering.set(req.socket, res);
@@ -62,10 +69,33 @@ export function answerRefusals(server: EventEmitter, side: 'consumer' | 'peer', 
       return;
     }
     const error = refusal(err, side, limits, res !== undefined);
-    const body = JSON.stringify(error.toBody('none'));
-    const head = `HTTP/1.1 ${error.httpStatus} ${STATUS_CODES[error.httpStatus]}\r\nContent-Type: application/json; charset=utf-8\r\nX-Road-Error: ${error.type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+    if (res) answeredFor.set(res, error);
+    else onUnhandled?.(error);
     // Closed once written: what the client still sends is not read, and a stalled body never ends.
-    socket.end(head + body, () => socket.destroy());
+    socket.end(refusalResponse(error, 'none'), () => socket.destroy());
     setTimeout(() => socket.destroy(), 1000).unref();
   });
+}
+
+/** An X-Road error as a whole HTTP response that closes its connection. */
+function refusalResponse(error: XRoadError, detail: string): string {
+  const body = JSON.stringify(error.toBody(detail));
+  return `HTTP/1.1 ${error.httpStatus} ${STATUS_CODES[error.httpStatus]}\r\nContent-Type: application/json; charset=utf-8\r\nX-Road-Error: ${error.type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/** How long a refused upload's connection stays half-closed, unread, before it is destroyed. */
+const LINGER_MS = 1000;
+
+/**
+ * Answers the refusal of a request whose client is still sending its body, and closes the
+ * connection without reading the rest (neither drained nor waited for). It is destroyed a
+ * moment after the answer, not at once: closing with unread data sends a reset, which can make
+ * the client's system discard the answer before the client has read it.
+ */
+export function closeWithRefusal(socket: Duplex, error: XRoadError, detail: string): void {
+  // Already answered and closed by the listener (a cut-off body), or gone.
+  if (!socket.writable) return void socket.destroy();
+  socket.pause();
+  socket.end(refusalResponse(error, detail));
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,21 +14,61 @@ export class SpoolQuotaExceeded extends Error {
 }
 
 const PREFIX = 'camdx-spool-';
+/** camdx-spool-<pid>[.<start>]-XXXXXX: the owner's pid and, where /proc tells it, when that process started. */
+const OWNER = /^camdx-spool-(\d+)(?:\.(\d+))?-/;
 
-/** Directories of earlier runs of this user whose process is gone (a crash): their files hold nothing readable. */
+/** When process `pid` started (clock ticks since boot, /proc/<pid>/stat field 22), or undefined where there is no /proc. */
+function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the process that made a directory has ended: its pid is free, or taken by a process started at another time. */
+function ownerGone(pid: number, started: string | undefined): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ESRCH') return true;
+  }
+  const now = started === undefined ? undefined : processStart(pid);
+  return now !== undefined && now !== started;
+}
+
+/**
+ * Directories of earlier runs of this user whose process is gone (a crash): their files hold
+ * nothing readable. Gone means no process has the recorded pid, or the one that has it started at
+ * another time — a container restarted keeps its /tmp and gives the new gateway the old one's pid.
+ * A directory whose owner is still running (a twin with the same server id, say) is never touched.
+ */
 function removeLeftovers(): void {
   const uid = process.getuid?.();
   for (const name of readdirSync(tmpdir())) {
-    const pid = Number(/^camdx-spool-(\d+)-/.exec(name)?.[1]);
-    if (!pid || pid === process.pid) continue;
+    const owner = OWNER.exec(name);
+    if (!owner) continue;
     const path = join(tmpdir(), name);
     try {
       if (uid !== undefined && lstatSync(path).uid !== uid) continue;
-      process.kill(pid, 0);
-    } catch (err) {
-      if ((err as { code?: string }).code === 'ESRCH') rmSync(path, { recursive: true, force: true });
+    } catch {
+      continue;
     }
+    if (ownerGone(Number(owner[1]), owner[2])) rmSync(path, { recursive: true, force: true });
   }
+}
+
+/** Directories still open in this process, removed at exit if the gateway was never stopped. */
+const openDirectories = new Set<string>();
+let exitHook = false;
+function removeAtExit(path: string): void {
+  openDirectories.add(path);
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const dir of openDirectories) rmSync(dir, { recursive: true, force: true });
+  });
 }
 
 /**
@@ -46,8 +86,10 @@ export class SpoolDirectory {
 
   constructor(readonly quotaBytes = Number.MAX_SAFE_INTEGER) {
     removeLeftovers();
-    this.path = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
+    const started = processStart(process.pid);
+    this.path = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}${started === undefined ? '' : `.${started}`}-`));
     chmodSync(this.path, 0o700);
+    removeAtExit(this.path);
   }
 
   spool(memoryLimit: number): Spool {
@@ -82,6 +124,7 @@ export class SpoolDirectory {
   /** Removes the directory and whatever is still in it (the gateway is stopping). */
   close(): void {
     rmSync(this.path, { recursive: true, force: true });
+    openDirectories.delete(this.path);
   }
 }
 

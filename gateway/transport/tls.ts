@@ -2,6 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import tls, { type PeerCertificate } from 'node:tls';
 import type { Duplex } from 'node:stream';
+import type { Logger } from '../../common/log.js';
 import { certificateFacts, isAuthenticationCertificate } from '../../certs/inspect.js';
 import type { ConfView } from '../globalconf/view.js';
 import type { KeyAndChain } from '../keys.js';
@@ -9,14 +10,59 @@ import { checkFresh, verifyOcspResponse } from '../../certs/ocsp/verify.js';
 
 export const certificateHash = (der: Uint8Array): string => createHash('sha256').update(der).digest('hex');
 
-/** Trust anchors for TLS between gateways: the approved CAs and their roots, from the configuration. */
+/**
+ * Trust anchors for TLS between gateways: the approved CAs themselves, never their roots. The
+ * CamDX root also signs CamDigiKey CA, whose users and service accounts are no security servers.
+ */
 export function approvedCaPems(view: ConfView): string[] {
+  return [...new Set(view.anchors.map((a) => a.certificate.toString()))];
+}
+
+/**
+ * What the peer port's OpenSSL needs to verify a calling gateway's chain: the approved CAs and
+ * their roots. Node 20's tls.Server drops `allowPartialTrustChain` (only tls.connect passes it
+ * on), so without a root no chain verifies at all; `refuseUnapprovedPeers` then narrows the
+ * trust to the approved CAs.
+ */
+export function peerChainPems(view: ConfView): string[] {
   return [...new Set(view.anchors.flatMap((a) => [a.certificate.toString(), a.root.toString()]))];
+}
+
+/**
+ * Ends every connection to the peer port whose client certificate no approved CA issued (a
+ * CamDigiKey user's or service account's, say), as soon as its handshake completes and before
+ * the HTTP server reads a byte of it: such a peer gets no X-Road answer, only a closed socket.
+ * Checked on every connection, resumed sessions included.
+ */
+export function refuseUnapprovedPeers(server: tls.Server, view: () => ConfView | undefined, clock: () => number, log: Logger): void {
+  server.prependListener('secureConnection', (socket: tls.TLSSocket) => {
+    const raw = socket.getPeerCertificate()?.raw;
+    const cert = raw ? new X509Certificate(raw) : undefined;
+    if (cert && view()?.issuerOf(cert, clock())) return;
+    // The issuer is a CA's name; the subject may be a person's, so it is not logged.
+    log.warn({ issuer: cert?.issuer.replace(/\n/g, ', ') ?? null }, 'refused a TLS peer whose certificate no approved CA issued');
+    socket.destroy();
+  });
 }
 
 export function chainPem(k: KeyAndChain): string {
   return k.chain.map((c) => c.toString()).join('');
 }
+
+/** OpenSSL's certificate verification failures, as Node names them in a TLS socket's error. */
+const CHAIN_ERRORS = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'INVALID_PURPOSE',
+]);
 
 /** TLS 1.2+ between gateways, as X-Road requires; Node's default cipher list is strong. */
 export const MIN_TLS = 'TLSv1.2' as const;
@@ -63,11 +109,15 @@ export class PinnedAgent extends https.Agent {
       timeout: options.idleTimeoutMs,
       key: auth.key.export({ type: 'pkcs8', format: 'pem' }) as string,
       cert: chainPem(auth),
+      // tls.connect honours partial chains: the approved CAs are the anchors, not their roots.
       ca: approvedCaPems(view),
+      allowPartialTrustChain: true,
       minVersion: MIN_TLS,
     });
   }
 
+  // Overriding createConnection also leaves out https.Agent's session cache, on purpose: Node skips
+  // checkServerIdentity on a resumed session, so only full handshakes keep the pin and OCSP checks.
   override createConnection(options: tls.ConnectionOptions): Duplex {
     let stapled: Buffer | null = null;
     // requestOCSP is a TLSSocket option that tls.connect passes through; the typings omit it.
@@ -82,6 +132,10 @@ export class PinnedAgent extends https.Agent {
     });
     socket.once('OCSPResponse', (der: Buffer) => {
       stapled = der;
+    });
+    // OpenSSL's own refusal (no chain to an approved CA, say) is as much a refused peer as a failed pin.
+    socket.prependOnceListener('error', (err: Error & { code?: string }) => {
+      if (err.code && CHAIN_ERRORS.has(err.code)) Object.assign(err, { message: `provider security server ${this.serverId}: its certificate fails verification against the approved CAs: ${err.message}`, code: 'CAMDX_PEER_REJECTED' });
     });
     // Messages end in small trailer writes; Nagle's algorithm would hold them for a delayed ACK.
     socket.setNoDelay(true);

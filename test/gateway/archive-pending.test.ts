@@ -81,7 +81,7 @@ const root = () => [n.central.pki.pki.root];
 const nameOf = (r: ArchivedRecord) => `${r.messageId} (${r.side}, record ${r.id})`;
 
 describe('log export right after traffic', () => {
-  it('writes only fully stamped records by default, and says how many it left out as pending', () => {
+  it('writes only fully stamped records by default, and says how many it left out as pending', async () => {
     const { records, manifest } = contents(stampedOnly);
     const ids = records.map((r) => r.messageId);
     expect(ids).toContain(stampedId);
@@ -89,7 +89,7 @@ describe('log export right after traffic', () => {
     expect(manifest.pending).toBeUndefined();
     const leftOut = Number(/; (\d+) records left out as pending \(not yet timestamped; --include-pending adds them\)$/m.exec(exported.stampedOnly)?.[1]);
     expect(leftOut).toBeGreaterThanOrEqual(PENDING_IDS.length);
-    expect(verifyArchive(readFileSync(stampedOnly), { trustedRoots: root() })).toMatchObject({ failures: [], pending: [] });
+    expect(await verifyArchive(readFileSync(stampedOnly), { trustedRoots: root() })).toMatchObject({ failures: [], pending: [] });
   });
 
   it('with --include-pending, lists the rest as pending in the manifest and does not mark them archived', () => {
@@ -124,7 +124,7 @@ describe('a pending mark excuses only the missing timestamp', () => {
   }
   const find = (records: ArchivedRecord[], id: string) => records.find((r) => r.messageId === id)!;
 
-  it('a pending record changed by one byte fails', () => {
+  it('a pending record changed by one byte fails', async () => {
     let name = '';
     const file = edited((_files, records) => {
       const r = find(records, 'pending-2') as { request: { manifest: string } } & ArchivedRecord;
@@ -132,35 +132,35 @@ describe('a pending mark excuses only the missing timestamp', () => {
       r.request.manifest = m.slice(0, 10) + (m[10] === 'A' ? 'B' : 'A') + m.slice(11);
       name = nameOf(r);
     });
-    const report = verifyArchive(file, { trustedRoots: root() });
+    const report = await verifyArchive(file, { trustedRoots: root() });
     expect(report.failures.map((f) => f.record)).toEqual([name]);
     expect(report.pending.map((p) => p.record)).not.toContain(name);
   });
 
-  it('an unstamped record the manifest does not list as pending fails', () => {
+  it('an unstamped record the manifest does not list as pending fails', async () => {
     let name = '';
     const file = edited((_files, records, manifest) => {
       const r = find(records, 'pending-1');
       manifest.pending = manifest.pending!.filter((id) => id !== r.id);
       name = nameOf(r);
     });
-    const report = verifyArchive(file, { trustedRoots: root() });
+    const report = await verifyArchive(file, { trustedRoots: root() });
     expect(report.failures).toEqual([{ record: name, reason: 'request signature is not timestamped, and the archive does not list the record as pending' }]);
   });
 
-  it('a pending record that claims a timestamp the archive lacks fails', () => {
+  it('a pending record that claims a timestamp the archive lacks fails', async () => {
     let name = '';
     const file = edited((files, records) => {
       const r = find(records, 'pending-3');
       files[`signatures/${r.response!.signature}.json`] = strToU8(JSON.stringify({ timestamp: 999_999, chain: 'AA' }));
       name = nameOf(r);
     });
-    const report = verifyArchive(file, { trustedRoots: root() });
+    const report = await verifyArchive(file, { trustedRoots: root() });
     expect(report.failures.map((f) => f.record)).toContain(name);
     expect(report.failures.find((f) => f.record === name)!.reason).toMatch(/timestamp/);
   });
 
-  it("cannot tell a withheld timestamp from one not yet made: a stamped record stripped of its token and marked pending is reported pending, never OK as stamped", () => {
+  it("cannot tell a withheld timestamp from one not yet made: a stamped record stripped of its token and marked pending is reported pending, never OK as stamped", async () => {
     let name = '';
     const file = edited((files, records, manifest) => {
       const r = find(records, stampedId);
@@ -168,7 +168,7 @@ describe('a pending mark excuses only the missing timestamp', () => {
       manifest.pending!.push(r.id);
       name = nameOf(r);
     });
-    const report = verifyArchive(file, { trustedRoots: root() });
+    const report = await verifyArchive(file, { trustedRoots: root() });
     expect(report.failures).toEqual([]);
     expect(report.pending.map((p) => p.record)).toContain(name);
   });
@@ -177,13 +177,13 @@ describe('a pending mark excuses only the missing timestamp', () => {
     const { execFileSync } = await import('node:child_process');
     const { X509Certificate } = await import('node:crypto');
     const other = execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=someone else', '-days', '1']);
-    const report = verifyArchive(readFileSync(withPending), { trustedRoots: [new X509Certificate(other)] });
+    const report = await verifyArchive(readFileSync(withPending), { trustedRoots: [new X509Certificate(other)] });
     expect(report.pending).toEqual([]);
     expect(report.failures.length).toBe(report.records);
   });
 
-  it("names the archive failed when it is not the expected server's", () => {
-    const report = verifyArchive(readFileSync(withPending), { trustedRoots: root(), server: 'CAMDX/COM/DEMOBANK/SS1' });
+  it("names the archive failed when it is not the expected server's", async () => {
+    const report = await verifyArchive(readFileSync(withPending), { trustedRoots: root(), server: 'CAMDX/COM/DEMOBANK/SS1' });
     expect(report.failures).toEqual([{ record: 'archive', reason: 'it says it is the message log of CAMDX/GOV/MOI/SS1, not of CAMDX/COM/DEMOBANK/SS1' }]);
   });
 });

@@ -143,7 +143,7 @@ describe('archives', () => {
   });
 
   it('verify offline, with the root one trusts', async () => {
-    const report = verifyArchive(readFileSync(archive), { trustedRoots: [n.central.pki.pki.root] });
+    const report = await verifyArchive(readFileSync(archive), { trustedRoots: [n.central.pki.pki.root] });
     expect(report.failures).toEqual([]);
     expect(report.records).toBeGreaterThanOrEqual(1000);
     expect(report.verifiedParts).toBeGreaterThanOrEqual(2000);
@@ -161,7 +161,7 @@ describe('archives', () => {
   it('refuse a root the archive was not made under', requireTool('openssl'), async () => {
     const other = execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=someone else', '-days', '1']);
     const { X509Certificate } = await import('node:crypto');
-    const report = verifyArchive(readFileSync(archive), { trustedRoots: [new X509Certificate(other)] });
+    const report = await verifyArchive(readFileSync(archive), { trustedRoots: [new X509Certificate(other)] });
     expect(report.failures.length).toBe(report.records);
   });
 
@@ -174,7 +174,7 @@ describe('archives', () => {
   it.each([
     ['a record’s manifest', 'manifest'],
     ['a record’s hash chain', 'chain'],
-  ])('name the record when %s changes by one byte', (_what, field) => {
+  ])('name the record when %s changes by one byte', async (_what, field) => {
     const { file, named } = tampered((files) => {
       const lines = strFromU8(files['records.jsonl']!).split('\n');
       const i = 37;
@@ -186,18 +186,18 @@ describe('archives', () => {
       files['records.jsonl'] = strToU8(lines.join('\n'));
       return [`${record.messageId} (Producer, record ${record.id})`];
     });
-    const report = verifyArchive(file, { trustedRoots: [n.central.pki.pki.root] });
+    const report = await verifyArchive(file, { trustedRoots: [n.central.pki.pki.root] });
     expect(report.failures.map((f) => f.record)).toEqual(named);
   });
 
-  it('name every record a changed token covers', () => {
+  it('name every record a changed token covers', async () => {
     const { file } = tampered((files) => {
       const token = Object.keys(files).find((f) => f.endsWith('.tst'))!;
       const bytes = files[token]!;
       bytes[bytes.length - 10]! ^= 0x01;
       return [];
     });
-    const report = verifyArchive(file, { trustedRoots: [n.central.pki.pki.root] });
+    const report = await verifyArchive(file, { trustedRoots: [n.central.pki.pki.root] });
     expect(report.failures.length).toBeGreaterThan(0);
     expect(report.failures.every((f) => /timestamp \d+:/.test(f.reason))).toBe(true);
   });

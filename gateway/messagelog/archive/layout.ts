@@ -1,6 +1,7 @@
 /**
  * The message-log archive: a zip container in the manner of ASiC-E — an uncompressed
  * `mimetype` entry first, then plain files a person can read and check with standard tools.
+ * Zip64 (APPNOTE 4.5.3) once it holds 65,535 entries or more than 4 GiB, as a busy period's does.
  *
  *   mimetype                      application/vnd.camdx.messagelog+zip
  *   README.txt                    how to verify, by hand or with `camdx verify`

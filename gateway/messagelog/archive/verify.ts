@@ -1,5 +1,4 @@
 import { createHash, X509Certificate } from 'node:crypto';
-import { strFromU8, unzipSync } from 'fflate';
 import { certificateFacts, isSigningCertificate, issuingAnchor, type TrustAnchor } from '../../../certs/inspect.js';
 import { certificatesFromPem } from '../../../certs/pem.js';
 import { TimestampError, verifyTimestampToken } from '../../../certs/tsa/verify.js';
@@ -8,7 +7,8 @@ import { decodeProof, rootFromProof } from '../../message/merkle.js';
 import { claimedSigner, SignatureDocumentError, verifySignatureDocument } from '../../message/xmldsig.js';
 import { OcspError, verifyOcspResponse } from '../../../certs/ocsp/verify.js';
 import { stampLeaf } from '../timestamper.js';
-import { ARCHIVE_FORMAT, ARCHIVE_MIME, type ArchiveManifest, type ArchivedPart, type ArchivedRecord } from './layout.js';
+import { ArchiveError, ArchiveFileError, ArchiveFiles } from './reader.js';
+import { type ArchiveManifest, type ArchivedPart, type ArchivedRecord } from './layout.js';
 
 export interface Failure {
   readonly record: string;
@@ -34,40 +34,19 @@ export interface VerifyOptions {
   readonly server?: string;
 }
 
-export class ArchiveError extends Error {}
+export { ArchiveError };
+
+/** Results remembered per kind (documents, signers, chains): a batch's records follow each other, so few are needed at once. */
+const MEMO_ENTRIES = 8192;
 
 /** Seconds a TSA's clock and a signer's may disagree before the order of events is doubted. */
 const SKEW_MS = 5 * 60_000;
 
-class Check extends Error {}
+/** A record's check failed (a missing or unreadable file of the archive is one way). */
+class Check extends ArchiveFileError {}
 const must = (ok: unknown, reason: string): void => {
   if (!ok) throw new Check(reason);
 };
-
-/** The unzipped archive: its files, read as text on demand, and its manifest. */
-class ArchiveFiles {
-  readonly manifest: ArchiveManifest;
-
-  constructor(readonly files: Record<string, Uint8Array>) {
-    if (files.mimetype === undefined || strFromU8(files.mimetype) !== ARCHIVE_MIME) throw new ArchiveError('not a CamDX message-log archive (mimetype)');
-    try {
-      this.manifest = JSON.parse(this.text('META-INF/manifest.json')) as ArchiveManifest;
-    } catch {
-      throw new ArchiveError('META-INF/manifest.json is missing or not JSON');
-    }
-    if (this.manifest.format !== ARCHIVE_FORMAT) throw new ArchiveError(`unknown archive format ${String(this.manifest.format)}`);
-  }
-
-  text(name: string): string {
-    const f = this.files[name];
-    if (!f) throw new Check(`${name} is missing from the archive`);
-    return strFromU8(f);
-  }
-
-  certificates(names: readonly string[]): X509Certificate[] {
-    return names.flatMap((f) => certificatesFromPem(this.text(f))).map((d) => new X509Certificate(d));
-  }
-}
 
 /**
  * Verifies an archive offline, without the gateway's database: for every record and each of
@@ -89,104 +68,112 @@ class ArchiveFiles {
  * then and a good OCSP response. What a pending record lacks is the independent proof of
  * *when* it was signed: its `signedAt` is the signer's word, so it cannot show the signature was
  * made before a later compromise or revocation of the key.
+ *
+ * `source` is the archive's path (read entry by entry, records.jsonl as a stream: memory stays
+ * flat whatever its size) or its bytes.
  */
-export function verifyArchive(zip: Uint8Array, options: VerifyOptions): VerifyReport {
+export async function verifyArchive(source: string | Uint8Array, options: VerifyOptions): Promise<VerifyReport> {
   if (options.trustedRoots.length === 0) throw new ArchiveError('no trusted root certificate given');
-  let files: Record<string, Uint8Array>;
+  const archive = await ArchiveFiles.open(source);
   try {
-    files = unzipSync(zip);
-  } catch (err) {
-    throw new ArchiveError(`not a readable zip archive (${(err as Error).message})`);
-  }
-  const archive = new ArchiveFiles(files);
-  const checker = archiveLevel(() => new RecordChecker(archive, options.trustedRoots));
-  const failures: Failure[] = [];
-  const pending: Pending[] = [];
-  if (options.server !== undefined && archive.manifest.server !== options.server) {
-    failures.push({ record: 'archive', reason: `it says it is the message log of ${archive.manifest.server}, not of ${options.server}` });
-  }
-  const listedPending = new Set(archive.manifest.pending ?? []);
-  let records = 0;
-  let verifiedParts = 0;
-  archiveLevel(() => archive.text('records.jsonl'))
-    .split('\n')
-    .filter(Boolean)
-    .forEach((line, i) => {
+    const checker = await archiveLevel(() => RecordChecker.create(archive, options.trustedRoots));
+    const failures: Failure[] = [];
+    const pending: Pending[] = [];
+    if (options.server !== undefined && archive.manifest.server !== options.server) {
+      failures.push({ record: 'archive', reason: `it says it is the message log of ${archive.manifest.server}, not of ${options.server}` });
+    }
+    const listedPending = new Set(archive.manifest.pending ?? []);
+    let records = 0;
+    let verifiedParts = 0;
+    let lineNumber = 0;
+    const lines = await archiveLevel(async () => archive.lines('records.jsonl'));
+    for await (const line of lines) {
+      lineNumber++;
+      if (!line) continue;
       let record: ArchivedRecord;
       try {
         record = JSON.parse(line) as ArchivedRecord;
       } catch {
-        failures.push({ record: `records.jsonl line ${i + 1}`, reason: 'not JSON' });
-        return;
+        failures.push({ record: `records.jsonl line ${lineNumber}`, reason: 'not JSON' });
+        continue;
       }
-      if (options.messageId && record.messageId !== options.messageId) return;
+      if (options.messageId && record.messageId !== options.messageId) continue;
       records++;
       const name = `${record.messageId} (${record.side}, record ${record.id})`;
       try {
-        const outcome = checker.checkRecord(record, listedPending.has(record.id));
+        const outcome = await checker.checkRecord(record, listedPending.has(record.id));
         verifiedParts += outcome.parts;
         if (outcome.pending) pending.push({ record: name, reason: 'not yet timestamped' });
       } catch (err) {
-        failures.push({ record: name, reason: err instanceof Check ? err.message : `cannot be checked: ${(err as Error).message}` });
+        failures.push({ record: name, reason: err instanceof ArchiveFileError ? err.message : `cannot be checked: ${(err as Error).message}` });
       }
-    });
-  if (options.messageId && records === 0) failures.push({ record: options.messageId, reason: 'no record with this X-Road-Id in the archive' });
-  return { manifest: archive.manifest, records, verifiedParts, timestamps: timestampsOf(files), failures, pending };
+    }
+    if (options.messageId && records === 0) failures.push({ record: options.messageId, reason: 'no record with this X-Road-Id in the archive' });
+    return { manifest: archive.manifest, records, verifiedParts, timestamps: await timestampsOf(archive), failures, pending };
+  } finally {
+    archive.close();
+  }
 }
 
 /** What the whole archive needs (its trust candidates, its records): missing, nothing can be checked. */
-function archiveLevel<T>(read: () => T): T {
+async function archiveLevel<T>(read: () => Promise<T>): Promise<T> {
   try {
-    return read();
+    return await read();
   } catch (err) {
-    if (err instanceof Check) throw new ArchiveError(err.message);
+    if (err instanceof ArchiveFileError) throw new ArchiveError(err.message);
     throw err;
   }
 }
 
-function timestampsOf(files: Record<string, Uint8Array>): VerifyReport['timestamps'] {
-  return Object.keys(files)
-    .filter((f) => /^timestamps\/\d+\.json$/.test(f))
-    .map((f) => {
-      const meta = JSON.parse(strFromU8(files[f]!)) as { root: string; genTime: string; tsa: string };
-      return { id: f.slice('timestamps/'.length, -'.json'.length), root: meta.root, genTime: meta.genTime, tsa: meta.tsa };
-    });
+async function timestampsOf(archive: ArchiveFiles): Promise<VerifyReport['timestamps']> {
+  const timestamps: Array<VerifyReport['timestamps'][number]> = [];
+  for (const f of [...archive.names()].filter((name) => /^timestamps\/\d+\.json$/.test(name))) {
+    const meta = JSON.parse(await archive.text(f)) as { root: string; genTime: string; tsa: string };
+    timestamps.push({ id: f.slice('timestamps/'.length, -'.json'.length), root: meta.root, genTime: meta.genTime, tsa: meta.tsa });
+  }
+  return timestamps;
 }
 
 /** The checks of one record's signed messages, with what many records share (documents, tokens) checked once. */
 class RecordChecker {
-  private readonly anchors: TrustAnchor[];
-  private readonly trustedTsas: X509Certificate[];
   private readonly tokens = new Map<string, { root: Buffer; genTime: number }>();
-  // Batch-signed documents are shared by many messages: their XML maths is done once.
+  // Batch-signed documents are shared by many messages: their XML maths is done once, and so
+  // are the signer's parsing and chain (per signing time: validity is checked at that instant).
   private readonly documentRoots = new Map<string, Buffer>();
+  private readonly signers = new Map<string, X509Certificate>();
+  private readonly chains = new Map<string, TrustAnchor>();
+  private readonly facts = new Map<string, ReturnType<typeof certificateFacts>>();
 
-  constructor(
+  private constructor(
     private readonly archive: ArchiveFiles,
-    roots: readonly X509Certificate[],
-  ) {
-    const cas = archive.certificates(archive.manifest.trust.cas);
-    this.anchors = cas.flatMap((c) => roots.filter((r) => c.checkIssued(r) && c.verify(r.publicKey)).map((root) => ({ certificate: c, root })));
-    this.trustedTsas = archive.certificates(archive.manifest.trust.tsas).filter((t) => issuingAnchor(t, this.anchors, Date.parse(t.validFrom)) !== undefined);
+    private readonly anchors: TrustAnchor[],
+    private readonly trustedTsas: X509Certificate[],
+  ) {}
+
+  static async create(archive: ArchiveFiles, roots: readonly X509Certificate[]): Promise<RecordChecker> {
+    const cas = await archive.certificates(archive.manifest.trust.cas);
+    const anchors = cas.flatMap((c) => roots.filter((r) => c.checkIssued(r) && c.verify(r.publicKey)).map((root) => ({ certificate: c, root })));
+    const tsas = (await archive.certificates(archive.manifest.trust.tsas)).filter((t) => issuingAnchor(t, anchors, Date.parse(t.validFrom)) !== undefined);
+    return new RecordChecker(archive, anchors, tsas);
   }
 
   /** Throws Check with the first reason it fails; `pending` when a part listed as pending has no timestamp yet. */
-  checkRecord(record: ArchivedRecord, listedPending: boolean): { parts: number; pending: boolean } {
+  async checkRecord(record: ArchivedRecord, listedPending: boolean): Promise<{ parts: number; pending: boolean }> {
     if (record.succeeded) must(record.request && record.response, 'a successful exchange must have a signed request and response');
     let parts = 0;
     let pending = false;
     for (const which of ['request', 'response'] as const) {
       const p = record[which];
       if (!p) continue;
-      const { xml, signedAt } = this.checkSignedMessage(record, which, p);
-      if (!this.checkStamp(which, p, xml, signedAt, listedPending)) pending = true;
+      const { xml, signedAt } = await this.checkSignedMessage(record, which, p);
+      if (!(await this.checkStamp(which, p, xml, signedAt, listedPending))) pending = true;
       parts++;
     }
     return { parts, pending };
   }
 
   /** Everything but the timestamp: manifest, hash chain, signature document, signer, OCSP. */
-  private checkSignedMessage(record: ArchivedRecord, which: 'request' | 'response', p: ArchivedPart): { xml: string; signedAt: number } {
+  private async checkSignedMessage(record: ArchivedRecord, which: 'request' | 'response', p: ArchivedPart): Promise<{ xml: string; signedAt: number }> {
     let m;
     try {
       m = decodeManifest(p.manifest);
@@ -202,15 +189,12 @@ class RecordChecker {
     } catch {
       throw new Check(`${which} hash chain is malformed`);
     }
-    const xml = this.archive.text(`signatures/${p.signature}.xml`);
-    must(createHash('sha256').update(xml).digest('hex') === p.signature, `${which} signature document does not match its reference`);
-    const signer = claimedSigner(xml);
-    const listed = certificatesFromPem(this.archive.text(`certificates/${p.signer}.pem`))[0];
-    must(listed && Buffer.from(listed).equals(signer.raw), `${which} signer certificate does not match its reference`);
+    const xml = await this.archive.text(`signatures/${p.signature}.xml`);
+    const signer = this.signers.get(`${p.signature}:${p.signer}`) ?? (await this.signerOf(which, p, xml));
     const signedAt = Date.parse(m.manifest.signedAt);
-    const ca = issuingAnchor(signer, this.anchors, signedAt);
+    const ca = this.memo(this.chains, `${signer.fingerprint256}:${signedAt}`, () => issuingAnchor(signer, this.anchors, signedAt));
     must(ca, `${which} signer certificate does not chain to a trusted root, or was not valid at ${m.manifest.signedAt}`);
-    const facts = certificateFacts(signer);
+    const facts = this.memo(this.facts, signer.fingerprint256, () => certificateFacts(signer));
     must(isSigningCertificate(facts), `${which} is signed with a certificate that is not a signing certificate`);
     const expected = (which === 'request' ? record.client : record.service).split('/').slice(0, 3).join('/');
     must(facts.subject.serialNumber === expected, `${which} signer certificate belongs to ${facts.subject.serialNumber}, not ${expected}`);
@@ -220,12 +204,21 @@ class RecordChecker {
       if (err instanceof SignatureDocumentError) throw new Check(`${which} signature: ${err.message}`);
       throw err;
     }
-    this.checkOcsp(which, p, signer, ca!.certificate, signedAt);
+    await this.checkOcsp(which, p, signer, ca!.certificate, signedAt);
     return { xml, signedAt };
   }
 
-  private checkOcsp(which: string, p: ArchivedPart, signer: X509Certificate, issuer: X509Certificate, signedAt: number): void {
-    const ocspDer = this.archive.files[`ocsp/${p.ocsp}.der`];
+  /** The document's signer, once the document and the certificate are what the record refers to. */
+  private async signerOf(which: string, p: ArchivedPart, xml: string): Promise<X509Certificate> {
+    must(createHash('sha256').update(xml).digest('hex') === p.signature, `${which} signature document does not match its reference`);
+    const signer = claimedSigner(xml);
+    const listed = certificatesFromPem(await this.archive.text(`certificates/${p.signer}.pem`))[0];
+    must(listed && Buffer.from(listed).equals(signer.raw), `${which} signer certificate does not match its reference`);
+    return this.memo(this.signers, `${p.signature}:${p.signer}`, () => signer);
+  }
+
+  private async checkOcsp(which: string, p: ArchivedPart, signer: X509Certificate, issuer: X509Certificate, signedAt: number): Promise<void> {
+    const ocspDer = await this.archive.bytes(`ocsp/${p.ocsp}.der`);
     must(ocspDer, `${which} OCSP response is missing`);
     try {
       const status = verifyOcspResponse(Buffer.from(ocspDer!), signer, issuer);
@@ -238,8 +231,8 @@ class RecordChecker {
   }
 
   /** The timestamp covering the signature document; false when there is none and the record is listed as pending. */
-  private checkStamp(which: string, p: ArchivedPart, xml: string, signedAt: number, listedPending: boolean): boolean {
-    const stamp = JSON.parse(this.archive.text(`signatures/${p.signature}.json`)) as { timestamp: number | null; chain: string | null };
+  private async checkStamp(which: string, p: ArchivedPart, xml: string, signedAt: number, listedPending: boolean): Promise<boolean> {
+    const stamp = JSON.parse(await this.archive.text(`signatures/${p.signature}.json`)) as { timestamp: number | null; chain: string | null };
     if (stamp.timestamp === null && stamp.chain === null && listedPending) return false;
     must(stamp.timestamp !== null && stamp.chain !== null, `${which} signature is not timestamped${listedPending ? '' : ', and the archive does not list the record as pending'}`);
     let stampRoot: Buffer;
@@ -248,26 +241,35 @@ class RecordChecker {
     } catch {
       throw new Check(`${which} timestamp hash chain is malformed`);
     }
-    const token = this.timestamp(String(stamp.timestamp));
+    const token = await this.timestamp(String(stamp.timestamp));
     must(token.root.equals(stampRoot), `${which} timestamp hash chain does not lead to the stamped root`);
     must(token.genTime >= signedAt - SKEW_MS, `${which} timestamp predates the signature`);
     return true;
   }
 
   private documentRoot(key: string, xml: string, publicKey: X509Certificate['publicKey']): Buffer {
-    let root = this.documentRoots.get(key);
-    if (!root) {
-      root = verifySignatureDocument(xml, publicKey).root;
-      this.documentRoots.set(key, root);
-    }
-    return root;
+    return this.memo(this.documentRoots, key, () => verifySignatureDocument(xml, publicKey).root);
   }
 
-  private timestamp(id: string): { root: Buffer; genTime: number } {
+  /**
+   * What `make` gives for `key`, made once while remembered. Only successes are kept (a failure
+   * throws); a full memo is emptied, which only costs making things again.
+   */
+  private memo<V>(memo: Map<string, V>, key: string, make: () => V): V {
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    const value = make();
+    if (value === undefined) return value;
+    if (memo.size >= MEMO_ENTRIES) memo.clear();
+    memo.set(key, value);
+    return value;
+  }
+
+  private async timestamp(id: string): Promise<{ root: Buffer; genTime: number }> {
     const known = this.tokens.get(id);
     if (known) return known;
-    const meta = JSON.parse(this.archive.text(`timestamps/${id}.json`)) as { root: string };
-    const token = this.archive.files[`timestamps/${id}.tst`];
+    const meta = JSON.parse(await this.archive.text(`timestamps/${id}.json`)) as { root: string };
+    const token = await this.archive.bytes(`timestamps/${id}.tst`);
     must(token, `timestamps/${id}.tst is missing`);
     const root = Buffer.from(meta.root, 'hex');
     let genTime: number;
