@@ -107,10 +107,10 @@ export function consumerHandler(ctx: GatewayContext, pools: ProviderPools) {
       }
       if (call.kind === 'service') serviceId = serviceText(call.service);
       headers = parseClientHeaders(req);
-      checkDeclaredLength(req, limits.maxBodyBytes);
-      if (call.kind === 'service') checkCarriable(req.method ?? '', call.path, call.query, headers.endToEnd);
       const view = ctx.view(SIDE);
       labels.client = view.hasSubsystem(headers.clientId) ? headers.clientId : 'unregistered';
+      checkDeclaredLength(req, limits.maxBodyBytes);
+      if (call.kind === 'service') checkCarriable(req.method ?? '', call.path, call.query, headers.endToEnd);
       checkClient(ctx, view, headers, req, pinned);
       if (call.kind === 'metaservice') {
         metaservice(res, view, call.name, call.provider, headers.clientId, call.query);
