@@ -1,4 +1,5 @@
 import { KYC_SERVICE } from '../topology.js';
+import { seededRandom } from '../../members/population/random.js';
 
 /**
  * A seeded corpus of malformed and odd requests for a consumer port: the same seed gives the
@@ -7,18 +8,6 @@ import { KYC_SERVICE } from '../topology.js';
  * blaming itself, or its peer, for the caller's error) or merely unusual (any answer will do, as
  * long as it comes and nothing crashes).
  */
-
-/** mulberry32: small, fast, good enough to pick mutations; not for secrets. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type FuzzCategory = 'identifier' | 'path' | 'method' | 'header' | 'framing';
 export const FUZZ_CATEGORIES: readonly FuzzCategory[] = ['identifier', 'path', 'method', 'header', 'framing'];
@@ -131,7 +120,7 @@ export const MUTATIONS: Readonly<Record<FuzzCategory, readonly Mutation[]>> = { 
 
 /** `count` cases from `seed`, the categories in turn; ids `<idPrefix>-<n>` so their records can be found. */
 export function fuzzCorpus(seed: number, count: number, idPrefix: string): FuzzCase[] {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const pick: Pick = (items) => items[Math.floor(rnd() * items.length)]!;
   const cases: FuzzCase[] = [];
   for (let n = 0; n < count; n++) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FUZZ_CATEGORIES, fuzzCorpus, prng } from '../../sim/chaos/fuzz.js';
+import { seededRandom as prng } from '../../members/population/random.js';
+import { FUZZ_CATEGORIES, fuzzCorpus } from '../../sim/chaos/fuzz.js';
 import type { Attempt } from '../../sim/chaos/load.js';
 import { matchRecords, type SideRecord } from '../../sim/chaos/records.js';
 import { failures, renderReport, type ChaosSummary } from '../../sim/chaos/report.js';
