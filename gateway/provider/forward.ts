@@ -18,8 +18,48 @@ const keepAlive = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), 
  * Calls the provider's information system at `baseUrl` with the verified request. The response
  * must be digested and signed as it streams back, which is why this is a plain request rather
  * than http-proxy-middleware: a proxy would write the answer straight to the consumer.
+ *
+ * `body` is called once per attempt, so the spooled request can be sent again. It is sent again
+ * only in the one case where the service cannot have seen it: a pooled keep-alive connection the
+ * service closed as idle just as the request went out (reset or hang-up on a reused socket
+ * before any byte of an answer). Node's own documentation gives this retry for that race.
  */
-export function callService(
+export async function callService(
+  baseUrl: string,
+  head: RequestHead,
+  path: string,
+  xroadHeaders: Array<[string, string]>,
+  body: () => Readable | Buffer,
+  length: number,
+  timeoutMs: number,
+  /** Given a handle on the call, so the caller can end it when its own caller leaves. */
+  started: (call: { destroy(): void }) => void = () => undefined,
+): Promise<IncomingMessage> {
+  const deadline = Date.now() + timeoutMs;
+  let current: ClientRequest | undefined;
+  let ended = false;
+  started({
+    destroy: () => {
+      ended = true;
+      current?.destroy();
+    },
+  });
+  const track = (req: ClientRequest) => {
+    current = req;
+    if (ended) req.destroy();
+  };
+  try {
+    return await attempt(baseUrl, head, path, xroadHeaders, body(), length, timeoutMs, track);
+  } catch (err) {
+    if (!(err instanceof StaleConnection) || ended) throw err;
+    return attempt(baseUrl, head, path, xroadHeaders, body(), length, Math.max(1, deadline - Date.now()), track, true);
+  }
+}
+
+/** A pooled connection the service had closed while idle: the request never reached it. */
+class StaleConnection extends ServiceUnreachable {}
+
+function attempt(
   baseUrl: string,
   head: RequestHead,
   path: string,
@@ -27,8 +67,8 @@ export function callService(
   body: Readable | Buffer,
   length: number,
   timeoutMs: number,
-  /** Given the request to the service, so the caller can end it when its own caller leaves. */
-  started: (req: ClientRequest) => void = () => undefined,
+  started: (req: ClientRequest) => void,
+  fresh = false,
 ): Promise<IncomingMessage> {
   const base = new URL(baseUrl);
   const target = `${base.pathname.replace(/\/+$/, '')}${path}${head.query ? `?${head.query}` : ''}` || '/';
@@ -42,7 +82,8 @@ export function callService(
       method: head.method,
       path: target,
       headers: headers.flat() as unknown as http.OutgoingHttpHeaders,
-      agent: base.protocol === 'https:' ? keepAlive.https : keepAlive.http,
+      // The retry takes a connection of its own: the pool may hold more connections the service closed.
+      agent: fresh ? false : base.protocol === 'https:' ? keepAlive.https : keepAlive.http,
     });
     started(req);
     const timer = setTimeout(() => req.destroy(new ServiceUnreachable(`the service did not answer within ${timeoutMs} ms`, true)), timeoutMs);
@@ -50,9 +91,13 @@ export function callService(
       clearTimeout(timer);
       resolve(res);
     });
-    req.once('error', (err) => {
+    req.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(err instanceof ServiceUnreachable ? err : new ServiceUnreachable(`the service is unreachable: ${err.message}`, false));
+      if (!Buffer.isBuffer(body)) body.destroy();
+      if (err instanceof ServiceUnreachable) return reject(err);
+      const stale = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+      const message = `the service is unreachable: ${err.message}`;
+      reject(stale ? new StaleConnection(message, false) : new ServiceUnreachable(message, false));
     });
     if (Buffer.isBuffer(body)) req.end(body);
     else {

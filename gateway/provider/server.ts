@@ -180,7 +180,7 @@ export function providerHandler(ctx: GatewayContext) {
             ['X-Road-Request-Id', manifest.requestId],
             ['X-Road-Request-Hash', verified.leaf.toString('base64')],
           ],
-          spool.inMemory() ?? spool.reader(),
+          () => spool.inMemory() ?? spool.reader(),
           bytes,
           ctx.config.limits.serviceTimeoutMs,
           (started) => (serviceCall = started),
