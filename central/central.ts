@@ -6,7 +6,8 @@ import { writeFileAtomic, writeSecretFile } from '../common/files.js';
 import { baseUrl, close, listen } from '../common/http.js';
 import type { Logger } from '../common/log.js';
 import { parseAnchor } from '../protocol/anchor.js';
-import { createCentralApp } from './app.js';
+import { createConsoleApp } from './console-app.js';
+import { createPublicApp } from './public-app.js';
 import { ServerMonitor, type MonitorOptions } from './dashboard/monitor.js';
 import { CentralFaults } from './faults.js';
 import { ConfPublisher } from './globalconf/publisher.js';
@@ -52,10 +53,16 @@ export function initCentral(stateDir: string, settings: Partial<CentralSettings>
  * Points existing central state at new addresses (the simulation's ports can change between
  * runs). A changed public URL rewrites the anchor, keeping its certificates.
  */
-export function updateCentralAddresses(stateDir: string, change: { publicUrl: string; pki?: CentralSettings['pki'] }): void {
+export function updateCentralAddresses(stateDir: string, change: { publicUrl: string; consoleUrl?: string; console?: CentralSettings['console']; pki?: CentralSettings['pki'] }): void {
   const layout = centralLayout(stateDir);
   const current = readCentralSettings(layout.settings);
-  const next: CentralSettings = { ...current, publicUrl: change.publicUrl, ...(change.pki ? { pki: change.pki } : {}) };
+  const next: CentralSettings = {
+    ...current,
+    publicUrl: change.publicUrl,
+    ...(change.consoleUrl ? { consoleUrl: change.consoleUrl } : {}),
+    ...(change.console ? { console: change.console } : {}),
+    ...(change.pki ? { pki: change.pki } : {}),
+  };
   if (JSON.stringify(next) === JSON.stringify(current)) return;
   writeCentralSettings(layout.settings, next);
   if (next.publicUrl !== current.publicUrl) {
@@ -82,12 +89,17 @@ export function refreshAnchor(stateDir: string): void {
 }
 
 export interface RunningCentral {
+  /** The public port: global configuration and management requests. */
   readonly url: string;
   readonly port: number;
+  /** The console listener: `/console`, `/api`, `/dashboard`, `/catalogue`, `/metrics`, `/health`. */
+  readonly consoleUrl: string;
+  readonly consolePort: number;
   readonly registry: Registry;
   readonly publisher: ConfPublisher;
   readonly settings: CentralSettings;
   readonly server: Server;
+  readonly consoleServer: Server;
   readonly metrics: CentralMetrics;
   /** Polls the security servers' monitoring addresses for the dashboard. */
   readonly monitor: ServerMonitor;
@@ -99,6 +111,8 @@ export async function startCentral(options: {
   host: string;
   port: number;
   log: Logger;
+  /** The console listener; its host defaults to `host`, its port to one the OS picks. */
+  console?: { host?: string; port?: number };
   clock?: () => number;
   /** Polling of the security servers for the dashboard (default: every 5 s, 2 s timeout). */
   monitoring?: Partial<MonitorOptions>;
@@ -114,13 +128,27 @@ export async function startCentral(options: {
   const monitor = new ServerMonitor(registry, options.log, options.monitoring, options.clock);
   const metrics = new CentralMetrics({ publisher, registry, monitor });
   const faults = new CentralFaults(publisher, options.log);
-  const app = createCentralApp({ registry, management, publisher, settings, pki, log: options.log, metrics, monitor, faults, adminToken: readFileSync(layout.adminToken, 'utf8').trim() });
-  const server = limitConnections(createServer(listenerOptions(), app));
+  const publicApp = createPublicApp({ publisher, management, settings, metrics, faults, log: options.log });
+  const consoleApp = createConsoleApp({ registry, management, publisher, settings, pki, log: options.log, metrics, monitor, faults, adminToken: readFileSync(layout.adminToken, 'utf8').trim() });
+  const server = limitConnections(createServer(listenerOptions(), publicApp));
+  const consoleServer = limitConnections(createServer(listenerOptions(), consoleApp));
   const port = await listen(server, options.port, options.host);
+  const consoleHost = options.console?.host ?? options.host;
+  let consolePort: number;
+  try {
+    consolePort = await listen(consoleServer, options.console?.port ?? 0, consoleHost);
+  } catch (err) {
+    await close(server);
+    registry.close();
+    throw err;
+  }
   monitor.start();
   return {
     url: baseUrl(options.host, port),
     port,
+    consoleUrl: baseUrl(consoleHost, consolePort),
+    consolePort,
+    consoleServer,
     registry,
     publisher,
     settings,
@@ -131,7 +159,7 @@ export async function startCentral(options: {
       await monitor.stop();
       faults.stop();
       publisher.stop();
-      await close(server);
+      await Promise.all([close(server), close(consoleServer)]);
       registry.close();
     },
   };

@@ -5,12 +5,23 @@ import { writeFileAtomic } from '../common/files.js';
 import { checkPart } from '../protocol/identifiers.js';
 
 export const DEFAULT_CENTRAL_PORT = 4000;
+export const DEFAULT_CONSOLE_PORT = 4010;
 
 /** Central server settings, fixed at `camdx central init` and editable in settings.json. */
 export interface CentralSettings {
   readonly instance: string;
   /** Where gateways download the configuration and send management requests. */
   readonly publicUrl: string;
+  /** Where administrators reach the console and `/api` (the CLI and provisioning call it). */
+  readonly consoleUrl: string;
+  readonly console: {
+    /**
+     * `Host` names the console answers besides loopback addresses and `localhost` (e.g. `central`
+     * in docker-compose). Any other name gets 421: a page on another site that resolves its own
+     * name to this address (DNS rebinding) cannot use a signed-in browser against the console.
+     */
+    readonly hostNames: readonly string[];
+  };
   readonly memberClasses: readonly string[];
   /** How long a signed configuration stays valid (X-Road default 600 s). */
   readonly confExpirySeconds: number;
@@ -25,6 +36,9 @@ export interface CentralSettings {
 const SettingsSchema = z.strictObject({
   instance: z.string(),
   publicUrl: z.url({ protocol: /^https?$/ }),
+  // Settings written before the console existed have neither: the defaults apply.
+  consoleUrl: z.url({ protocol: /^https?$/ }).default(`http://127.0.0.1:${DEFAULT_CONSOLE_PORT}`),
+  console: z.strictObject({ hostNames: z.array(z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'a host name: letters, digits, dots and hyphens')).max(50) }).default({ hostNames: [] }),
   memberClasses: z.array(z.string()).min(1),
   confExpirySeconds: z.number().int().min(10),
   ocspFreshnessSeconds: z.number().int().positive(),
@@ -36,6 +50,8 @@ const SettingsSchema = z.strictObject({
 export const DEFAULT_CENTRAL_SETTINGS: CentralSettings = {
   instance: 'CAMDX',
   publicUrl: `http://127.0.0.1:${DEFAULT_CENTRAL_PORT}`,
+  consoleUrl: `http://127.0.0.1:${DEFAULT_CONSOLE_PORT}`,
+  console: { hostNames: [] },
   memberClasses: ['GOV', 'COM', 'NGO'],
   confExpirySeconds: 600,
   ocspFreshnessSeconds: 3600,

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { writeFileAtomic, writeSecretFile } from '../common/files.js';
 import { CentralAdminClient, CentralApiError, idPath } from '../central/admin-client.js';
-import { centralLayout, DEFAULT_CENTRAL_PORT, readCentralSettings } from '../central/settings.js';
+import { centralLayout, DEFAULT_CENTRAL_PORT, DEFAULT_CONSOLE_PORT, readCentralSettings } from '../central/settings.js';
 import { DEFAULT_PKI_PORT } from '../certs/settings.js';
 import { cliContext, failCommand, parseCount, parsePort, stateDirOf, type GlobalOptions } from './context.js';
 
@@ -26,7 +26,7 @@ export function registerCentral(program: Command): void {
   const central = program
     .command('central')
     .description('the central server: registry, access rights, signed global configuration')
-    .option('--url <url>', 'central server URL (default: from the state directory)')
+    .option('--url <url>', "central's console URL, where /api is (default: consoleUrl in the state directory's central settings)")
     .option('--token-file <file>', 'admin token file (default: <state>/central/admin-token, or env CAMDX_CENTRAL_TOKEN)')
     .option('--json', 'print JSON');
   const globals = () => program.opts<GlobalOptions>();
@@ -43,7 +43,7 @@ export function registerCentral(program: Command): void {
   function client(): CentralAdminClient {
     const o = opts();
     const { layout } = o.url && (o.tokenFile || process.env.CAMDX_CENTRAL_TOKEN) ? { layout: centralLayout(stateDirOf(globals())) } : centralState();
-    const url = o.url ?? readCentralSettings(layout.settings).publicUrl;
+    const url = o.url ?? readCentralSettings(layout.settings).consoleUrl;
     const token = o.tokenFile ? readFileSync(o.tokenFile, 'utf8').trim() : (process.env.CAMDX_CENTRAL_TOKEN ?? readFileSync(layout.adminToken, 'utf8').trim());
     return new CentralAdminClient(url, token, process.env.USER ? process.env.USER.replace(/[^A-Za-z0-9._@-]/g, '').slice(0, 64) || undefined : undefined);
   }
@@ -81,17 +81,21 @@ export function registerCentral(program: Command): void {
     .description('create the central server state: settings, configuration signing key, anchor, admin token')
     .option('--instance <id>', 'X-Road instance', 'CAMDX')
     .option('--public-url <url>', 'URL gateways use to reach central', `http://127.0.0.1:${DEFAULT_CENTRAL_PORT}`)
+    .option('--console-url <url>', "URL of central's console and admin API", `http://127.0.0.1:${DEFAULT_CONSOLE_PORT}`)
+    .option('--console-host-name <name...>', 'Host names the console answers besides loopback (e.g. central)')
     .option('--pki-url <url>', 'PKI service that issues enrolment tokens', `http://127.0.0.1:${DEFAULT_PKI_PORT}`)
     .option('--pki-admin-token-file <file>', "the PKI's admin token (default: <state>/pki/admin-token)")
     .option('--no-pki', 'do not issue enrolment tokens')
     .option('--auto-approve', 'approve management requests as soon as they verify (simulation mode)')
     .option('--conf-expiry <seconds>', 'global configuration validity', '600')
-    .action(async (o: { instance: string; publicUrl: string; pkiUrl: string; pkiAdminTokenFile?: string; pki: boolean; autoApprove?: boolean; confExpiry: string }) => {
+    .action(async (o: { instance: string; publicUrl: string; consoleUrl: string; consoleHostName?: string[]; pkiUrl: string; pkiAdminTokenFile?: string; pki: boolean; autoApprove?: boolean; confExpiry: string }) => {
       const ctx = cliContext(globals());
       const { initCentral } = await import('../central/central.js');
       const result = initCentral(ctx.stateDir, {
         instance: o.instance,
         publicUrl: o.publicUrl,
+        consoleUrl: o.consoleUrl,
+        console: { hostNames: o.consoleHostName ?? [] },
         autoApprove: !!o.autoApprove,
         confExpirySeconds: Number(o.confExpiry),
         ...(o.pki ? { pki: { url: o.pkiUrl, adminTokenFile: o.pkiAdminTokenFile ?? `${ctx.stateDir}/pki/admin-token` } } : {}),
@@ -104,12 +108,14 @@ export function registerCentral(program: Command): void {
     .command('serve')
     .description('run the central server')
     .option('--host <address>', 'address to bind', '127.0.0.1')
-    .option('--port <port>', 'TCP port', String(DEFAULT_CENTRAL_PORT))
-    .action(async (o: { host: string; port: string }) => {
+    .option('--port <port>', 'public port: global configuration, management requests', String(DEFAULT_CENTRAL_PORT))
+    .option('--console-host <address>', 'address the console listener binds (default: --host)')
+    .option('--console-port <port>', 'console listener: /console, /api, /dashboard, /catalogue, /metrics', String(DEFAULT_CONSOLE_PORT))
+    .action(async (o: { host: string; port: string; consoleHost?: string; consolePort: string }) => {
       const ctx = cliContext(globals(), 'central');
       const { startCentral } = await import('../central/central.js');
-      const running = await startCentral({ stateDir: ctx.stateDir, host: o.host, port: parsePort(o.port), log: ctx.log });
-      process.stdout.write(`central server listening on ${running.url} (global configuration version ${running.publisher.current.version})\n`);
+      const running = await startCentral({ stateDir: ctx.stateDir, host: o.host, port: parsePort(o.port), console: { host: o.consoleHost ?? o.host, port: parsePort(o.consolePort) }, log: ctx.log });
+      process.stdout.write(`central server listening on ${running.url}, console on ${running.consoleUrl}/console (global configuration version ${running.publisher.current.version})\n`);
       const stop = async () => {
         await running.stop();
         process.exit(0);

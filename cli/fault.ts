@@ -12,7 +12,7 @@ async function services(stateDir: string) {
     const settings = readCentralSettings(layout.settings);
     if (!settings.pki) throw new Error('central does not know its PKI');
     return {
-      central: { url: settings.publicUrl, token: readFileSync(layout.adminToken, 'utf8').trim() },
+      central: { url: settings.consoleUrl, token: readFileSync(layout.adminToken, 'utf8').trim() },
       pki: { url: settings.pki.url, token: readFileSync(settings.pki.adminTokenFile, 'utf8').trim() },
     };
   } catch (err) {

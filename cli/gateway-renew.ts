@@ -14,7 +14,7 @@ function operatorOf(stateDir: string): { central: CentralAdminClient; pkiUrl: st
   try {
     const settings = readCentralSettings(layout.settings);
     if (!settings.pki) throw new Error(`${layout.settings} names no PKI`);
-    return { central: new CentralAdminClient(settings.publicUrl, readFileSync(layout.adminToken, 'utf8').trim(), 'gateway-renew'), pkiUrl: settings.pki.url };
+    return { central: new CentralAdminClient(settings.consoleUrl, readFileSync(layout.adminToken, 'utf8').trim(), 'gateway-renew'), pkiUrl: settings.pki.url };
   } catch (err) {
     failCommand(`no network to renew from in the state directory ${stateDir} (${(err as Error).message}); point CAMDX_STATE_DIR / --state-dir at the state directory of the running network`, 2);
   }

@@ -20,6 +20,10 @@ export interface CoreOptions {
   /** 0 picks free ports. */
   readonly pkiPort: number;
   readonly centralPort: number;
+  /** Central's console listener (0 picks a free port). */
+  readonly consolePort?: number;
+  /** `Host` names central's console answers besides loopback (compose: `central`). */
+  readonly consoleHostNames?: readonly string[];
   readonly log: Logger;
   readonly rootPassphrase?: string;
   readonly central?: Partial<CentralSettings>;
@@ -74,20 +78,21 @@ export interface RunningCentralPart {
  * verify), follows address changes, sets the timings, serves it, and approves the PKI's CAs and TSA.
  */
 export async function startCentralPart(
-  o: Pick<CoreOptions, 'stateDir' | 'host' | 'centralPort' | 'log' | 'central' | 'timings' | 'publicHosts'> & {
+  o: Pick<CoreOptions, 'stateDir' | 'host' | 'centralPort' | 'consolePort' | 'consoleHostNames' | 'log' | 'central' | 'timings' | 'publicHosts'> & {
     /** Where central reads the PKI's admin token, if not in the PKI's own directory (a container sees only its own volume). */
     readonly pkiAdminTokenFile?: string;
   },
   pkiUrl: string,
 ): Promise<RunningCentralPart> {
   const port = o.centralPort || (await freePort(o.host));
-  const addresses = { publicUrl: baseUrl(o.publicHosts?.central ?? o.host, port), pki: { url: pkiUrl, adminTokenFile: o.pkiAdminTokenFile ?? pkiLayout(o.stateDir).adminToken } };
+  const consolePort = o.consolePort || (await freePort(o.host));
+  const addresses = { publicUrl: baseUrl(o.publicHosts?.central ?? o.host, port), consoleUrl: baseUrl(o.publicHosts?.central ?? o.host, consolePort), ...(o.consoleHostNames ? { console: { hostNames: o.consoleHostNames } } : {}), pki: { url: pkiUrl, adminTokenFile: o.pkiAdminTokenFile ?? pkiLayout(o.stateDir).adminToken } };
   initCentral(o.stateDir, { ...addresses, autoApprove: true, ...o.central });
   updateCentralAddresses(o.stateDir, addresses);
   applyCentralTimings(o.stateDir, o.timings ?? SIMULATION_CENTRAL_TIMINGS);
-  const central = await startCentral({ stateDir: o.stateDir, host: o.host, port, log: o.log });
+  const central = await startCentral({ stateDir: o.stateDir, host: o.host, port, console: { port: consolePort }, log: o.log });
   const cl = centralLayout(o.stateDir);
-  const admin = new CentralAdminClient(central.url, readFileSync(cl.adminToken, 'utf8').trim(), 'simulation');
+  const admin = new CentralAdminClient(central.consoleUrl, readFileSync(cl.adminToken, 'utf8').trim(), 'simulation');
   await admin.call('POST', '/approved/from-pki');
   return { central, admin, provision: { central: admin, centralUrl: central.url, pkiUrl, anchorFile: cl.anchor }, stop: () => central.stop() };
 }

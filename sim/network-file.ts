@@ -16,7 +16,7 @@ export interface NetworkFile {
   readonly host: string;
   readonly portOffset: number;
   readonly ports: SimPorts;
-  readonly urls: { readonly central: string; readonly pki: string; readonly dashboard: string; readonly camdigikey: string; readonly moi: string; readonly demoBank: string };
+  readonly urls: { readonly central: string; readonly console: string; readonly pki: string; readonly dashboard: string; readonly camdigikey: string; readonly moi: string; readonly demoBank: string };
   /** Per simulated member (demobank, moc, moi, tsc). */
   readonly gateways: Record<string, { readonly member: string; readonly client: string; readonly consumerUrl: string; readonly adminUrl: string; readonly config: string }>;
 }

@@ -63,6 +63,7 @@ export async function runNode(role: Role, o: NodeOptions): Promise<RunningNode |
   const wait = o.waitMs ?? 180_000;
   const pkiUrl = baseUrl(a.host('pki'), o.ports.pki);
   const centralUrl = baseUrl(a.host('central'), o.ports.central);
+  const consoleUrl = baseUrl(a.host('central'), o.ports.centralConsole);
   const publicHosts = { pki: a.host('pki'), central: a.host('central') };
   const net = networkLayout(o.stateDir, a, o.ports);
   switch (role) {
@@ -75,15 +76,15 @@ export async function runNode(role: Role, o: NodeOptions): Promise<RunningNode |
     case 'central': {
       const tokenCopy = centralCopyOfPkiToken(o.stateDir);
       await waitFor(`the PKI at ${pkiUrl}`, async () => existsSync(tokenCopy) && (await healthy(pkiUrl)()), wait);
-      const central = await startCentralPart({ stateDir: o.stateDir, host: a.bind, centralPort: o.ports.central, log: o.log, publicHosts, pkiAdminTokenFile: tokenCopy }, pkiUrl);
-      return { ready: `central ready at ${centralUrl}`, stop: central.stop };
+      const central = await startCentralPart({ stateDir: o.stateDir, host: a.bind, centralPort: o.ports.central, consolePort: o.ports.centralConsole, consoleHostNames: [a.host('central')], log: o.log, publicHosts, pkiAdminTokenFile: tokenCopy }, pkiUrl);
+      return { ready: `central ready at ${centralUrl} (console ${consoleUrl})`, stop: central.stop };
     }
     case 'provision': {
       const pkiFiles = pkiLayout(o.stateDir);
       initPki({ stateDir: o.stateDir, settings: { publicUrl: pkiUrl }, ...(o.rootPassphrase ? { rootPassphrase: o.rootPassphrase } : {}), log: o.log });
       writeSecretFile(centralCopyOfPkiToken(o.stateDir), readFileSync(pkiFiles.adminToken));
-      await waitFor(`central at ${centralUrl}`, healthy(centralUrl), wait);
-      const admin = new CentralAdminClient(centralUrl, readFileSync(centralLayout(o.stateDir).adminToken, 'utf8').trim(), 'simulation');
+      await waitFor(`central at ${consoleUrl}`, healthy(consoleUrl), wait);
+      const admin = new CentralAdminClient(consoleUrl, readFileSync(centralLayout(o.stateDir).adminToken, 'utf8').trim(), 'simulation');
       await provisionNetwork({ central: admin, centralUrl, pkiUrl, anchorFile: centralLayout(o.stateDir).anchor }, { stateDir: o.stateDir, addressing: a, ports: o.ports });
       for (const dir of [...MEMBERS.map((m) => dirname(net.gateways[m.key].config)), camdigikeyLayout(o.stateDir).dir]) writeFileAtomic(provisionedMarker(dir), `${new Date().toISOString()}\n`);
       return undefined;

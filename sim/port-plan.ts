@@ -15,6 +15,7 @@ export interface PlannedPort {
 export function portPlan(ports: SimPorts): PlannedPort[] {
   return [
     { port: ports.central, part: 'central server' },
+    { port: ports.centralConsole, part: 'central console' },
     { port: ports.pki, part: 'PKI' },
     { port: ports.camdigikeyHttp, part: 'CamDigiKey HTTP' },
     { port: ports.camdigikeyHttps, part: 'CamDigiKey HTTPS' },

@@ -66,7 +66,7 @@ export async function startSimulation(o: SimulationOptions): Promise<RunningSimu
   const logs = ensureDir(join(o.stateDir, 'logs'), 0o700);
   const t0 = Date.now();
   const phase = (name: string) => o.log.info({ ms: Date.now() - t0 }, `simulation: ${name}`);
-  const core: RunningCore = await startCore({ stateDir: o.stateDir, host: o.host, pkiPort: ports.pki, centralPort: ports.central, log: o.log, ...(o.rootPassphrase ? { rootPassphrase: o.rootPassphrase } : {}) });
+  const core: RunningCore = await startCore({ stateDir: o.stateDir, host: o.host, pkiPort: ports.pki, centralPort: ports.central, consolePort: ports.centralConsole, log: o.log, ...(o.rootPassphrase ? { rootPassphrase: o.rootPassphrase } : {}) });
   const children: ChildService[] = [];
   const stoppers: Array<() => Promise<unknown>> = [];
   const stop = async () => {
@@ -100,9 +100,11 @@ export async function startSimulation(o: SimulationOptions): Promise<RunningSimu
       ports,
       network,
       endpoints: [
-        { name: 'Dashboard', url: `${core.central.url}/dashboard` },
-        { name: 'Central server', url: core.central.url },
-        { name: 'Central admin API', url: `${core.central.url}/api` },
+        { name: 'Central console', url: `${core.central.consoleUrl}/console` },
+        { name: 'Dashboard', url: `${core.central.consoleUrl}/dashboard` },
+        { name: 'API catalogue', url: `${core.central.consoleUrl}/catalogue` },
+        { name: 'Central admin API', url: `${core.central.consoleUrl}/api` },
+        { name: 'Central server (public)', url: core.central.url },
         { name: 'Global configuration', url: `${core.central.url}/globalconf` },
         { name: 'PKI (CAs, RA, OCSP, TSA)', url: core.pkiServer.url },
         ...MEMBERS.map((m) => ({ name: `${m.key.toUpperCase()} gateway (${clientOf(m)})`, url: gw[m.key].consumerUrl })),
@@ -142,9 +144,9 @@ function writeRunningFiles(o: SimulationOptions, ports: SimPorts, core: RunningC
     host: o.host,
     portOffset: o.portOffset,
     ports,
-    urls: { central: core.central.url, pki: core.pkiServer.url, dashboard: `${core.central.url}/dashboard`, camdigikey: network.camdigikey.webUrl, moi: network.moiUrl, demoBank: network.demoBankOrigin },
+    urls: { central: core.central.url, pki: core.pkiServer.url, console: core.central.consoleUrl, dashboard: `${core.central.consoleUrl}/dashboard`, camdigikey: network.camdigikey.webUrl, moi: network.moiUrl, demoBank: network.demoBankOrigin },
     gateways,
   });
-  const prometheus = writePrometheusFile(o.stateDir, { centralUrl: core.central.url, gateways: MEMBERS.map((m) => ({ member: m.member, adminUrl: network.gateways[m.key].adminUrl })) });
+  const prometheus = writePrometheusFile(o.stateDir, { centralUrl: core.central.consoleUrl, gateways: MEMBERS.map((m) => ({ member: m.member, adminUrl: network.gateways[m.key].adminUrl })) });
   return { network: networkFilePath(o.stateDir), prometheus };
 }

@@ -8,6 +8,8 @@ export const INSTANCE = 'CAMDX';
 
 export const PORTS = {
   central: 4000,
+  /** Central's console listener: /console, /api, /dashboard, /catalogue, /metrics. */
+  centralConsole: 4010,
   pki: 4100,
   camdigikeyHttp: 4200,
   camdigikeyHttps: 4443,

@@ -136,14 +136,14 @@ describe('central admin API: servers, services, rights, groups', () => {
 
 describe('central admin API: guard rails', () => {
   it('needs the bearer token', async () => {
-    const res = await fetch(`${t.running.url}/api/members`);
+    const res = await fetch(`${t.running.consoleUrl}/api/members`);
     expect(res.status).toBe(401);
-    const wrong = await fetch(`${t.running.url}/api/members`, { headers: { authorization: 'Bearer nope' } });
+    const wrong = await fetch(`${t.running.consoleUrl}/api/members`, { headers: { authorization: 'Bearer nope' } });
     expect(wrong.status).toBe(401);
   });
 
   it('answers malformed JSON with 400 and unknown endpoints with 404', async () => {
-    const res = await fetch(`${t.running.url}/api/members`, { method: 'POST', headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' }, body: '{"id":' });
+    const res = await fetch(`${t.running.consoleUrl}/api/members`, { method: 'POST', headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' }, body: '{"id":' });
     expect(res.status).toBe(400);
     expect(await res.text()).not.toMatch(/node_modules|at .*\(/);
     expect((await failure(api('GET', '/nothing'))).status).toBe(404);

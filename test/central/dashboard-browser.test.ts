@@ -22,9 +22,9 @@ describe('central /dashboard', requireTool('chromium'), () => {
   beforeAll(async () => {
     n = await startTestNetwork();
     // Central again on the same port and state, polling every 500 ms so the charts fill in seconds.
-    const port = n.central.running.port;
+    const { port, consolePort } = n.central.running;
     await n.central.stop();
-    n.central.running = await startCentral({ stateDir: n.central.stateDir, host: '127.0.0.1', port, log: silentLogger, monitoring: { intervalMs: 500, timeoutMs: 1000 } });
+    n.central.running = await startCentral({ stateDir: n.central.stateDir, host: '127.0.0.1', port, console: { port: consolePort }, log: silentLogger, monitoring: { intervalMs: 500, timeoutMs: 1000 } });
     // What sim/provision.ts would pass: each server's admin port.
     await n.central.admin.call('PATCH', `/servers/${CONSUMER}`, { monitoringUrl: n.consumer.adminUrl });
     await n.central.admin.call('PATCH', `/servers/${PROVIDER}`, { monitoringUrl: n.provider.adminUrl });
@@ -42,7 +42,7 @@ describe('central /dashboard', requireTool('chromium'), () => {
   });
 
   it('shows members, servers with their health and the access-rights matrix, rendering names only as text', async () => {
-    const res = await page.goto(`${n.central.running.url}/dashboard`);
+    const res = await page.goto(`${n.central.running.consoleUrl}/dashboard`);
     expect(res!.status()).toBe(200);
     expect(res!.headers()['content-security-policy']).toMatch(/script-src 'self'/);
     for (const server of [CONSUMER, PROVIDER]) await page.waitForSelector(`#servers tr[data-server="${server}"] [data-health="up"]`, { timeout: 15_000 });
@@ -61,7 +61,7 @@ describe('central /dashboard', requireTool('chromium'), () => {
     expect(await page.locator(`#services tr[data-service="${SERVICE}"]`).count()).toBe(1);
 
     // Read-only and public: nothing secret or unpublished in what the page loads.
-    const data = await (await fetch(`${n.central.running.url}/dashboard/data`)).text();
+    const data = await (await fetch(`${n.central.running.consoleUrl}/dashboard/data`)).text();
     const html = await page.content();
     for (const text of [data, html]) {
       expect(text).not.toContain(n.central.adminToken);
@@ -98,7 +98,7 @@ describe('central /dashboard', requireTool('chromium'), () => {
     await page.waitForSelector(`#servers tr[data-server="${CONSUMER}"] [data-health="down"]`, { timeout: 15_000 });
     expect(await page.locator(`#servers tr[data-server="${CONSUMER}"] .reason`).textContent()).toMatch(/unreachable|no answer/);
     expect(await attr(`#servers tr[data-server="${PROVIDER}"] [data-health]`, 'data-health')).toBe('up');
-    const metrics = await (await fetch(`${n.central.running.url}/metrics`)).text();
+    const metrics = await (await fetch(`${n.central.running.consoleUrl}/metrics`)).text();
     expect(metrics).toContain(`camdx_central_monitored_server_up{server="${CONSUMER}"} 0`);
     expect(metrics).toContain(`camdx_central_monitored_server_up{server="${PROVIDER}"} 1`);
     expect(pageErrors).toEqual([]);

@@ -15,7 +15,7 @@ afterAll(() => t?.close());
 
 async function scrape(): Promise<{ text: string; samples: Sample[] }> {
   // No Authorization header: Prometheus scrapes without credentials.
-  const res = await fetch(`${t.running.url}/metrics`);
+  const res = await fetch(`${t.running.consoleUrl}/metrics`);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   const text = await res.text();
@@ -69,8 +69,8 @@ describe('central /metrics', () => {
     expect(refused.status).toBe(404);
     const garbage = await fetch(`${t.running.url}/management/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"request":"!!"}' });
     expect(garbage.status).toBe(400);
-    expect((await fetch(`${t.running.url}/api/members`)).status).toBe(401);
-    expect((await fetch(`${t.running.url}/api/no/such/thing?x=1`, { headers: { authorization: `Bearer ${t.adminToken}` } })).status).toBe(404);
+    expect((await fetch(`${t.running.consoleUrl}/api/members`)).status).toBe(401);
+    expect((await fetch(`${t.running.consoleUrl}/api/no/such/thing?x=1`, { headers: { authorization: `Bearer ${t.adminToken}` } })).status).toBe(404);
 
     const { samples } = await scrape();
     expect(find(samples, 'camdx_central_management_requests_received_total', { type: 'registerClient', outcome: 'unknown-member' })).toBe(1);

@@ -141,7 +141,7 @@ describe('the server monitor', () => {
     const round = m.pollOnce();
     // The round is waiting on the hanging server; central still answers at once.
     const asked = Date.now();
-    expect((await fetch(`${t.running.url}/dashboard/data`)).status).toBe(200);
+    expect((await fetch(`${t.running.consoleUrl}/dashboard/data`)).status).toBe(200);
     expect(Date.now() - asked).toBeLessThan(1000);
     await round;
     expect(Date.now() - started).toBeLessThan(4000);

@@ -90,7 +90,7 @@ describe('own OCSP responses across an OCSP outage', () => {
       host: '127.0.0.1',
       portOffset: 0,
       ports: {} as SimPorts,
-      urls: { central: net.central.running.url, pki: net.central.pki.url, dashboard: '', camdigikey: '', moi: '', demoBank: '' },
+      urls: { central: net.central.running.url, console: net.central.running.consoleUrl, pki: net.central.pki.url, dashboard: '', camdigikey: '', moi: '', demoBank: '' },
       gateways: { moi: gateway(net.provider), demobank: gateway(net.consumer) },
     });
     await ocspResponder(true);

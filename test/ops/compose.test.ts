@@ -57,7 +57,9 @@ describe('docker-compose.yml', needsCompose, () => {
       expect(gw.command).toEqual(['node', 'gateway', m.key]);
       expect(gw.ports).toEqual([host(m.ports.consumer), host(m.ports.admin)]);
     }
-    expect(compose.services.central!.ports).toEqual([host(PORTS.central)]);
+    expect(compose.services.central!.ports).toEqual([host(PORTS.central), host(PORTS.centralConsole)]);
+    // The console listener is what the healthcheck and Prometheus ask (the public port has no /health or /metrics).
+    expect(JSON.stringify(compose.services.central!.healthcheck)).toContain(`http://127.0.0.1:${PORTS.centralConsole}/health`);
     expect(compose.services.pki!.ports).toEqual([host(PORTS.pki)]);
     expect(compose.services.camdigikey!.ports).toEqual([host(PORTS.camdigikeyHttp), host(PORTS.camdigikeyHttps)]);
     // MOI is reached through its gateway only.

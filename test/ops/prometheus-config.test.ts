@@ -17,7 +17,7 @@ const config = (name: string) => parseYaml(readFileSync(join(OPS, 'prometheus', 
 /** What `npm start` writes for the network at `offset` on 127.0.0.1 (sim/prometheus-file.ts). */
 const loopbackTargets = (offset = 0) => {
   const ports = simPorts(offset);
-  return { centralUrl: `http://127.0.0.1:${ports.central}`, gateways: MEMBERS.map((m) => ({ member: m.member, adminUrl: `http://127.0.0.1:${ports.members[m.key].admin}` })) };
+  return { centralUrl: `http://127.0.0.1:${ports.centralConsole}`, gateways: MEMBERS.map((m) => ({ member: m.member, adminUrl: `http://127.0.0.1:${ports.members[m.key].admin}` })) };
 };
 const loopback = (offset = 0) => parseYaml(prometheusConfig(loopbackTargets(offset))) as PromConfig;
 const targetsOf = (c: PromConfig, job: string) =>
@@ -62,16 +62,16 @@ describe('ops/prometheus', () => {
 
   it('the loopback configuration scrapes the ports of sim/topology.ts on 127.0.0.1, moved by the offset', () => {
     const c = loopback();
-    expect(targetsOf(c, 'camdx-central').map((t) => t.target)).toEqual([`127.0.0.1:${PORTS.central}`]);
+    expect(targetsOf(c, 'camdx-central').map((t) => t.target)).toEqual([`127.0.0.1:${PORTS.centralConsole}`]);
     expect(targetsOf(c, 'camdx-gateway')).toEqual(MEMBERS.map((m) => ({ target: `127.0.0.1:${m.ports.admin}`, member: m.member })));
     const moved = loopback(2000);
-    expect(targetsOf(moved, 'camdx-central').map((t) => t.target)).toEqual([`127.0.0.1:${PORTS.central + 2000}`]);
+    expect(targetsOf(moved, 'camdx-central').map((t) => t.target)).toEqual([`127.0.0.1:${PORTS.centralConsole + 2000}`]);
     expect(targetsOf(moved, 'camdx-gateway').map((t) => t.target)).toEqual(MEMBERS.map((m) => `127.0.0.1:${m.ports.admin + 2000}`));
   });
 
   it('the docker-compose configuration scrapes the same ports by container name', () => {
     const c = config('prometheus.yml');
-    expect(targetsOf(c, 'camdx-central').map((t) => t.target)).toEqual([`central:${PORTS.central}`]);
+    expect(targetsOf(c, 'camdx-central').map((t) => t.target)).toEqual([`central:${PORTS.centralConsole}`]);
     expect(targetsOf(c, 'camdx-gateway')).toEqual(MEMBERS.map((m) => ({ target: `gw-${m.key}:${m.ports.admin}`, member: m.member })));
     // Same jobs and rules in both, only the addresses differ (npm start's names its rule file by absolute path).
     const local = loopback();

@@ -27,7 +27,7 @@ describe('Prometheus against a running network', requireTool('prometheus'), () =
     prom = await startPrometheus({
       dir: dir.path,
       // The job names of ops/prometheus, which the rules and the dashboard select on.
-      jobs: { 'camdx-central': [host(n.central.running.url)], 'camdx-gateway': [host(n.consumer.adminUrl), host(n.provider.adminUrl)] },
+      jobs: { 'camdx-central': [host(n.central.running.consoleUrl)], 'camdx-gateway': [host(n.consumer.adminUrl), host(n.provider.adminUrl)] },
       scrapeInterval: '1s',
       ruleFiles: [join(OPS, 'prometheus/rules.yml')],
     });
@@ -43,7 +43,7 @@ describe('Prometheus against a running network', requireTool('prometheus'), () =
       const t = await prom.targets();
       return t.length === 3 && t.every((x) => x.health === 'up') ? t : undefined;
     }, 30_000);
-    expect(targets.map((t) => t.scrapeUrl).sort()).toEqual([`${n.central.running.url}/metrics`, `${n.consumer.adminUrl}/metrics`, `${n.provider.adminUrl}/metrics`].sort());
+    expect(targets.map((t) => t.scrapeUrl).sort()).toEqual([`${n.central.running.consoleUrl}/metrics`, `${n.consumer.adminUrl}/metrics`, `${n.provider.adminUrl}/metrics`].sort());
   });
 
   it('reads back the gateways’ exchange counters, allowed and denied', async () => {

@@ -165,10 +165,10 @@ describe('npm start: the default network on loopback', () => {
 
   it('answers / with an HTML page at every URL the banner prints', async () => {
     const urls = bannerUrls(sim!.out());
-    // 14 endpoint lines, the metrics line holding one URL per gateway.
-    expect(urls.length).toBe(17);
+    // 16 endpoint lines, the metrics line holding one URL per gateway.
+    expect(urls.length).toBe(19);
     const origins = [...new Set(urls.map((u) => new URL(u).origin))];
-    expect(origins.length).toBe(14);
+    expect(origins.length).toBe(15);
     const ca = readFileSync(pkiLayout(dir.path).caCert('root-ca'));
     for (const origin of origins) {
       const page = await fetchPage(`${origin}/`, ca);
@@ -196,7 +196,7 @@ describe('npm start: the default network on loopback', () => {
     type Job = { job_name: string; static_configs: Array<{ targets: string[]; labels?: { member: string } }> };
     const jobs = (parseYaml(readFileSync(configFile, 'utf8')) as { scrape_configs: Job[] }).scrape_configs;
     const targets = (name: string) => jobs.find((j) => j.job_name === name)!.static_configs.flatMap((c) => c.targets);
-    expect(targets('camdx-central')).toEqual([new URL(sim!.url('Central server')).host]);
+    expect(targets('camdx-central')).toEqual([new URL(sim!.url('Central console')).host]);
     expect(targets('camdx-gateway')).toEqual(bannerUrls(sim!.out()).filter((u) => u.endsWith('/metrics')).map((u) => new URL(u).host));
   });
 

@@ -27,11 +27,12 @@ export async function startTestCentral(settings: Partial<CentralSettings> = {}, 
   const layout = centralLayout(stateDir);
   // The anchor carries central's URL, so the port is chosen before central starts and kept across restarts.
   const port = await freePort();
-  initCentral(stateDir, { pki: { url: pki.url, adminTokenFile: pki.pki.layout.adminToken }, ...settings, publicUrl: `http://127.0.0.1:${port}` });
+  const consolePort = await freePort();
+  initCentral(stateDir, { pki: { url: pki.url, adminTokenFile: pki.pki.layout.adminToken }, ...settings, publicUrl: `http://127.0.0.1:${port}`, consoleUrl: `http://127.0.0.1:${consolePort}` });
   const { log, lines } = capturingLogger();
-  const running = await startCentral({ stateDir, host: '127.0.0.1', port, log });
+  const running = await startCentral({ stateDir, host: '127.0.0.1', port, console: { port: consolePort }, log });
   const adminToken = readFileSync(layout.adminToken, 'utf8').trim();
-  const admin = new CentralAdminClient(running.url, adminToken);
+  const admin = new CentralAdminClient(running.consoleUrl, adminToken);
   if (options.approvePki !== false) await admin.call('POST', '/approved/from-pki');
   const t: TestCentral = {
     pki,
@@ -43,7 +44,7 @@ export async function startTestCentral(settings: Partial<CentralSettings> = {}, 
     logLines: lines,
     stop: () => t.running.stop(),
     restart: async () => {
-      t.running = await startCentral({ stateDir, host: '127.0.0.1', port, log });
+      t.running = await startCentral({ stateDir, host: '127.0.0.1', port, console: { port: consolePort }, log });
     },
     close: async () => {
       await t.running.stop().catch(() => undefined);
