@@ -16,6 +16,12 @@ export function registerChaos(program: Command): void {
       const [low, high] = [1 - Math.min(...ports), 65_535 - Math.max(...ports)];
       if (!Number.isInteger(offset) || offset < low || offset > high) failCommand(`--port-offset '${o.portOffset}' must be a whole number from ${low} to ${high} (every port stays between 1 and 65535)`, 2);
       const { runChaos } = await import('../sim/chaos/run.js');
+      // Whatever part hangs, the run ends with a verdict: a CI waiting on it for an hour learns nothing.
+      const deadlineMin = o.short ? 15 : 45;
+      setTimeout(() => {
+        process.stderr.write(`chaos: FAILED, no verdict after ${deadlineMin} minutes (a hang); parts' logs are in the state directory printed above\n`);
+        process.exit(1);
+      }, deadlineMin * 60_000).unref();
       const run = await runChaos({ short: o.short === true, seed: parseCount(o.seed, 0), portOffset: offset, onProgress: (line) => process.stderr.write(`  … ${line}\n`) });
       process.stdout.write(`${run.report}\n`);
       if (!run.passed) process.stdout.write(`state and every part's log kept in ${run.stateDir}\n`);

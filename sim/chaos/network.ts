@@ -138,7 +138,7 @@ export class ChaosNetwork {
     const token = (file: string) => readFileSync(file, 'utf8').trim();
     const [url, file] =
       service === 'central'
-        ? [`http://127.0.0.1:${this.ports.central}/api/faults`, centralLayout(this.stateDir).adminToken]
+        ? [`http://127.0.0.1:${this.ports.centralConsole}/api/faults`, centralLayout(this.stateDir).adminToken]
         : [`http://127.0.0.1:${this.ports.pki}/admin/faults/${service}`, pkiLayout(this.stateDir).adminToken];
     const body = Buffer.from(JSON.stringify(service === 'tsa' ? { down, delayMs: 0 } : { down }));
     const answer = await put(url, token(file), body);

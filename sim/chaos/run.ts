@@ -107,9 +107,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosRun> {
   progress(`starting the network (state in ${stateDir}, port offset ${o.portOffset})`);
   const net = await ChaosNetwork.start(stateDir, o.portOffset);
   let summary: ChaosSummary;
+  let load: LoadDriver | undefined;
   try {
     const port = (key: 'demobank' | 'moc') => net.ports.members[key].consumer;
-    const load = new LoadDriver((key) => net.layout.gateways[key].consumerUrl, { connections: plan.connections, prefix: ids.load, maxAttempts: 1_000_000 });
+    load = new LoadDriver((key) => net.layout.gateways[key].consumerUrl, { connections: plan.connections, prefix: ids.load, maxAttempts: 1_000_000 });
     load.start();
     await everyRouteAnswered(load, stateDir);
     progress(`network answering after ${((Date.now() - started) / 1000).toFixed(1)} s; load on ${plan.connections} connections`);
@@ -160,6 +161,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosRun> {
       faults,
     };
   } catch (err) {
+    // The load loop would keep the process alive (and the CI waiting) after a failed step.
+    await load?.stop();
     await net.stop();
     throw Object.assign(err as Error, { stateDir });
   }
