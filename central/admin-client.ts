@@ -11,12 +11,40 @@ export class CentralApiError extends Error {
   }
 }
 
+/** A console session: its cookie and the CSRF token every change carries. */
+export interface CentralSession {
+  readonly cookie: string;
+  readonly csrfToken: string;
+  readonly name: string;
+  readonly role: string;
+}
+
 export class CentralAdminClient {
   constructor(
     readonly url: string,
-    private readonly token: string,
+    /** The admin bearer token, or a console session (`signIn`). */
+    private readonly credential: string | CentralSession,
     private readonly actor?: string,
   ) {}
+
+  /** Signs in as a named console user; the client then acts as that user. */
+  static async signIn(url: string, name: string, password: string): Promise<CentralAdminClient> {
+    let res: Response;
+    try {
+      res = await fetch(`${url.replace(/\/+$/, '')}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, password }), signal: AbortSignal.timeout(30_000) });
+    } catch (err) {
+      throw new CentralApiError(0, 'unreachable', `the central server at ${url} is unreachable (${(err as Error).message})`);
+    }
+    const body = (await res.json().catch(() => ({}))) as { error?: string; message?: string; csrfToken?: string; role?: string };
+    if (!res.ok) throw new CentralApiError(res.status, body.error ?? 'error', `signing in as ${name}: ${body.message ?? `HTTP ${res.status}`}`);
+    const cookie = (res.headers.get('set-cookie') ?? '').split(';', 1)[0]!;
+    return new CentralAdminClient(url, { cookie, csrfToken: body.csrfToken!, name, role: body.role ?? '' });
+  }
+
+  private authHeaders(method: string): Record<string, string> {
+    if (typeof this.credential === 'string') return { authorization: `Bearer ${this.credential}`, ...(this.actor ? { 'x-camdx-actor': this.actor } : {}) };
+    return { cookie: this.credential.cookie, ...(method === 'GET' ? {} : { 'x-csrf-token': this.credential.csrfToken }) };
+  }
 
   async call<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
@@ -24,9 +52,8 @@ export class CentralAdminClient {
       res = await fetch(`${this.url.replace(/\/+$/, '')}/api${path}`, {
         method,
         headers: {
-          authorization: `Bearer ${this.token}`,
+          ...this.authHeaders(method),
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(this.actor ? { 'x-camdx-actor': this.actor } : {}),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(30_000),

@@ -6,6 +6,7 @@ import { writeFileAtomic, writeSecretFile } from '../common/files.js';
 import { baseUrl, close, listen } from '../common/http.js';
 import type { Logger } from '../common/log.js';
 import { parseAnchor } from '../protocol/anchor.js';
+import type { ScryptCost } from '../common/console/passwords.js';
 import { createConsoleApp } from './console-app.js';
 import { createPublicApp } from './public-app.js';
 import { ServerMonitor, type MonitorOptions } from './dashboard/monitor.js';
@@ -111,8 +112,11 @@ export async function startCentral(options: {
   host: string;
   port: number;
   log: Logger;
-  /** The console listener; its host defaults to `host`, its port to one the OS picks. */
-  console?: { host?: string; port?: number };
+  /**
+   * The console listener; its host defaults to `host`, its port to one the OS picks. `clock`
+   * moves sessions and sign-in limits alone (tests), `scryptCost` lowers password hashing (tests).
+   */
+  console?: { host?: string; port?: number; clock?: () => number; scryptCost?: ScryptCost };
   clock?: () => number;
   /** Polling of the security servers for the dashboard (default: every 5 s, 2 s timeout). */
   monitoring?: Partial<MonitorOptions>;
@@ -129,7 +133,11 @@ export async function startCentral(options: {
   const metrics = new CentralMetrics({ publisher, registry, monitor });
   const faults = new CentralFaults(publisher, options.log);
   const publicApp = createPublicApp({ publisher, management, settings, metrics, faults, log: options.log });
-  const consoleApp = createConsoleApp({ registry, management, publisher, settings, pki, log: options.log, metrics, monitor, faults, adminToken: readFileSync(layout.adminToken, 'utf8').trim() });
+  const consoleApp = createConsoleApp({ registry, management, publisher, settings, pki, log: options.log, metrics, monitor, faults,
+    adminToken: readFileSync(layout.adminToken, 'utf8').trim(),
+    ...(options.console?.clock ? { consoleClock: options.console.clock } : {}),
+    ...(options.console?.scryptCost ? { scryptCost: options.console.scryptCost } : {}),
+  });
   const server = limitConnections(createServer(listenerOptions(), publicApp));
   const consoleServer = limitConnections(createServer(listenerOptions(), consoleApp));
   const port = await listen(server, options.port, options.host);

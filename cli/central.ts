@@ -5,6 +5,7 @@ import { writeFileAtomic, writeSecretFile } from '../common/files.js';
 import { CentralAdminClient, CentralApiError, idPath } from '../central/admin-client.js';
 import { centralLayout, DEFAULT_CENTRAL_PORT, DEFAULT_CONSOLE_PORT, readCentralSettings } from '../central/settings.js';
 import { DEFAULT_PKI_PORT } from '../certs/settings.js';
+import { registerCentralUsers } from './central-users.js';
 import { cliContext, failCommand, parseCount, parsePort, stateDirOf, type GlobalOptions } from './context.js';
 
 interface ClientOptions {
@@ -75,6 +76,8 @@ export function registerCentral(program: Command): void {
     return e.token;
   };
   const tokenOut = ['--out <file>', 'write the enrolment token to this file (0600) instead of stdout'] as const;
+
+  registerCentralUsers(central, client);
 
   central
     .command('init')

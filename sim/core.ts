@@ -10,6 +10,7 @@ import { startPkiServer, type RunningPki } from '../certs/server.js';
 import { baseUrl } from '../common/http.js';
 import { freePort } from '../common/ports.js';
 import type { Logger } from '../common/log.js';
+import { ensureConsoleAdmin } from './console-admin.js';
 import type { ProvisionContext } from './provision.js';
 import { SIMULATION_CENTRAL_TIMINGS, type CentralTimings } from './timings.js';
 
@@ -94,6 +95,7 @@ export async function startCentralPart(
   const cl = centralLayout(o.stateDir);
   const admin = new CentralAdminClient(central.consoleUrl, readFileSync(cl.adminToken, 'utf8').trim(), 'simulation');
   await admin.call('POST', '/approved/from-pki');
+  await ensureConsoleAdmin(o.stateDir, admin);
   return { central, admin, provision: { central: admin, centralUrl: central.url, pkiUrl, anchorFile: cl.anchor }, stop: () => central.stop() };
 }
 

@@ -7,6 +7,7 @@ import { pkiLayout } from '../certs/layout.js';
 import { readKeystore } from '../certs/pkcs12.js';
 import { CamDigiKeyClient } from '../members/camdigikey/client/client.js';
 import { camdigikeyLayout, createServiceAccount, initCamdigikey } from '../members/camdigikey/setup.js';
+import { openApiDocument } from './openapi-docs.js';
 import { provisionGateway, type GatewaySpec, type ProvisionContext } from './provision.js';
 import { SIMULATION_GATEWAY_TIMINGS } from './timings.js';
 import { ACCESS_RULES, CAMDIGIKEY_ENDPOINTS, CAMDIGIKEY_SERVICE, clientOf, DEMO_CLIENTS_OVER_HTTP, DEMO_RELYING_PARTY, KYC_ENDPOINTS, KYC_SERVICE, MEMBERS, type MemberNode, type SimPorts } from './topology.js';
@@ -57,12 +58,13 @@ export function networkLayout(stateDir: string, a: Addressing, ports: SimPorts):
   };
 }
 
-function specOf(m: MemberNode, a: Addressing, ports: SimPorts, net: ProvisionedNetwork): GatewaySpec {
+/** One member's gateway and the services it provides, as the default network provisions them. */
+export function specOf(m: MemberNode, a: Addressing, ports: SimPorts, net: ProvisionedNetwork): GatewaySpec {
   const services: NonNullable<GatewaySpec['services']> =
     m.provides?.code === 'kyc'
-      ? { [KYC_SERVICE]: { url: net.moiUrl, endpoints: KYC_ENDPOINTS } }
+      ? { [KYC_SERVICE]: { url: net.moiUrl, endpoints: KYC_ENDPOINTS, openApi: openApiDocument('kyc') } }
       : m.provides?.code === 'camdigikey'
-        ? { [CAMDIGIKEY_SERVICE]: { url: net.camdigikey.httpUrl, endpoints: CAMDIGIKEY_ENDPOINTS } }
+        ? { [CAMDIGIKEY_SERVICE]: { url: net.camdigikey.httpUrl, endpoints: CAMDIGIKEY_ENDPOINTS, openApi: openApiDocument('camdigikey') } }
         : {};
   return {
     member: m.member,

@@ -102,6 +102,10 @@ export async function provisionGateway(ctx: ProvisionContext, spec: GatewaySpec,
   for (const [id, s] of Object.entries(spec.services ?? {})) {
     if (!(await exists(central.call('GET', `/services/${idPath(id)}`)))) {
       await central.call('POST', '/services', { id, endpoints: s.endpoints, ...(s.openApi ? { openApi: s.openApi } : {}), timestampSynchronously: !!s.timestampSynchronously });
+    } else if (s.openApi) {
+      // State from before the service shipped a document; one the operator set is theirs and stays.
+      const known = await central.call<{ openApi: string | null }>('GET', `/services/${idPath(id)}`);
+      if (known.openApi === null) await central.call('PATCH', `/services/${idPath(id)}`, { openApi: s.openApi });
     }
   }
 

@@ -4,6 +4,7 @@ import { ensureDir } from '../common/files.js';
 import type { Logger } from '../common/log.js';
 import { pkiLayout } from '../certs/layout.js';
 import { centralLayout } from '../central/settings.js';
+import { consolePasswordFile, SIM_CONSOLE_ADMIN } from './console-admin.js';
 import { startCore, type RunningCore } from './core.js';
 import { startDemoBank } from './demo-bank.js';
 import { demoBankClient, loopback, provisionNetwork, type ProvisionedNetwork } from './network.js';
@@ -115,7 +116,8 @@ export async function startSimulation(o: SimulationOptions): Promise<RunningSimu
         { name: 'Demo Bank (QR-login demo)', url: network.demoBankOrigin },
       ],
       notes: [
-        `central admin token: ${centralLayout(o.stateDir).adminToken}`,
+        `console sign-in: user ${SIM_CONSOLE_ADMIN}, password in ${consolePasswordFile(o.stateDir)}`,
+        `central admin token (scripts, camdx central …): ${centralLayout(o.stateDir).adminToken}`,
         `PKI admin token: ${pkiLayout(o.stateDir).adminToken}`,
         `demo CamDigiKey service account (CAMDIGIKEY_* env): ${network.camdigikey.envFile}`,
         `gateway configurations: ${join(o.stateDir, 'sim', '<member>', 'gateway.yaml')}`,

@@ -32,12 +32,32 @@ export interface AdminDeps {
 
 const ACTOR = /^[A-Za-z0-9._@-]{1,64}$/;
 
-/** Who made a change: the admin token holder, optionally naming themselves in X-CamDX-Actor. */
+/**
+ * Who made a change: whom the API's gate (central/api/auth.ts) let in — a user's name, or
+ * `admin-token[:NAME]` — read from the response's locals (express links `req.res`). Mounted
+ * without that gate (tests), the admin token holder, optionally naming themselves in X-CamDX-Actor.
+ */
 function actorOf(req: Request): string {
+  const locals = req.res?.locals as { actor?: unknown; caller?: { actor?: unknown } } | undefined;
+  const signedIn = locals?.actor ?? locals?.caller?.actor;
+  if (typeof signedIn === 'string') return signedIn;
   const name = req.get('x-camdx-actor');
-  if (name === undefined) return 'admin';
+  if (name === undefined) return 'admin-token';
   if (!ACTOR.test(name)) throw new RegistryError('invalid', 'X-CamDX-Actor', 'X-CamDX-Actor must be 1-64 characters of A-Z a-z 0-9 . _ @ -');
-  return `admin:${name}`;
+  return `admin-token:${name}`;
+}
+
+/**
+ * GET /audit's query: the paged answer when any of its parameters is given, else the older array
+ * (`after`/`limit`, as `camdx central audit` reads it). Empty values are no filter, as a form sends them.
+ */
+function auditQuery(registry: Registry, query: Record<string, unknown>) {
+  const given = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== ''));
+  const q = S.AuditQuery.parse(given);
+  const paged = q.after === undefined && q.limit === undefined && S.AUDIT_PAGE_PARAMS.some((k) => k in given);
+  if (!paged) return registry.audit(q.after ?? 0, q.limit ?? 500);
+  const filter = { actor: q.actor, action: q.action, from: q.from === undefined ? undefined : Date.parse(q.from), to: q.to === undefined ? undefined : Date.parse(q.to) };
+  return { ...registry.auditPage(filter, q.page, q.pageSize), page: q.page, pageSize: q.pageSize };
 }
 
 const join = (...parts: unknown[]) => parts.map(String).join('/');
@@ -225,18 +245,11 @@ export function adminRouter(deps: AdminDeps): Router {
     return id;
   };
   router.get('/management-requests', handle(undefined, () => registry.requests.list()));
+  router.get('/management-requests/:id', handle(undefined, (_b, req) => registry.requests.get(requestId(req))));
   router.post('/management-requests/:id/approve', handle(undefined, (_b, req) => management.approve(actorOf(req), requestId(req))));
   router.post('/management-requests/:id/decline', handle(S.Decline, (body, req) => management.decline(actorOf(req), requestId(req), body.reason ?? null)));
 
-  router.get(
-    '/audit',
-    handle(undefined, (_b, req) => {
-      const after = Number((req.query as Record<string, string>).after ?? 0);
-      const limit = Number((req.query as Record<string, string>).limit ?? 500);
-      if (!Number.isInteger(after) || !Number.isInteger(limit) || limit < 1 || limit > 5000) throw new RegistryError('invalid', 'query', 'after and limit must be whole numbers (limit 1-5000)');
-      return registry.audit(after, limit);
-    }),
-  );
+  router.get('/audit', handle(undefined, (_b, req) => auditQuery(registry, req.query as Record<string, unknown>)));
   router.get('/globalconf/status', handle(undefined, () => ({ version: publisher.current.version, expiresAt: new Date(publisher.current.expiresAt).toISOString() })));
   router.use((_req, res) => {
     res.status(404).json({ error: 'not-found', message: 'no such admin endpoint; the README lists them' });

@@ -46,3 +46,19 @@ export const AddRight = z.strictObject({
 export const AddCa = z.strictObject({ name: text(200), certificate: z.string(), rootCertificate: z.string(), ocspUrl: z.string().max(2048) });
 export const AddTsa = z.strictObject({ name: text(200), url: z.string().max(2048), certificate: z.string() });
 export const Decline = z.strictObject({ reason: text(500).optional() });
+
+/** Query of GET /audit: the paged, filtered form (actor, action, from, to, page, pageSize), or the older after/limit. */
+const whole = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const isoTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time with a zone, such as 2026-09-02T10:00:00Z' });
+export const AuditQuery = z.object({
+  actor: z.string().max(200).optional(),
+  action: z.string().max(200).optional(),
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+  page: whole(1, 1_000_000).default(1),
+  pageSize: whole(1, 500).default(50),
+  after: whole(0, Number.MAX_SAFE_INTEGER).optional(),
+  limit: whole(1, 5000).optional(),
+});
+/** The parameters that ask for the paged answer; without them (or with after/limit) the answer is the older array. */
+export const AUDIT_PAGE_PARAMS = ['actor', 'action', 'from', 'to', 'page', 'pageSize'] as const;

@@ -9,6 +9,7 @@ import { RegistryError } from '../registry/errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { ManagementRequestRecord } from '../registry/requests.js';
 import { certificateHash, checkAddress } from '../registry/servers.js';
+import type { SignerCertificate } from './certificate-details.js';
 
 /** Why a management request was refused; `status` is the HTTP status the API answers with. */
 export class ManagementRejection extends Error {
@@ -84,18 +85,23 @@ export class ManagementService {
         throw new ManagementRejection('invalid-request', (err as Error).message);
       }
       record = this.record(() =>
-        this.registry.requests.add('registerAuthCert', request.server, certificateHash(authCert.raw), requestHash, { address: request.address, certificate: authCert.toString() }),
+        this.registry.requests.add('registerAuthCert', request.server, certificateHash(authCert.raw), requestHash, { address: request.address, certificate: authCert.toString() }, [
+          { role: 'owner', certificate: ownerSigner.toString() },
+          { role: 'auth', certificate: authCert.toString() },
+        ]),
       );
     } else {
       const client = this.parseClient(request.client);
       if (this.registry.core.findServerRow(server) === undefined) throw new ManagementRejection('unknown-server', `security server ${request.server} is not registered`);
       this.memberExists(client, 'client');
+      const signers: SignerCertificate[] = [{ role: 'owner', certificate: ownerSigner.toString() }];
       if (!sameMember(client, server)) {
         const clientSigner = this.signer(envelope, 'client', bytes);
         this.checkSigningCert(clientSigner, client, 'the client member');
         this.checkStatus(envelope, 'client', clientSigner, 'the signing certificate of the client member');
+        signers.push({ role: 'client', certificate: clientSigner.toString() });
       }
-      record = this.record(() => this.registry.requests.add('registerClient', request.server, request.client, requestHash, {}));
+      record = this.record(() => this.registry.requests.add('registerClient', request.server, request.client, requestHash, {}, signers));
     }
     return this.autoApprove ? this.approve(SYSTEM_ACTOR, record.id) : record;
   }

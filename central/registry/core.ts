@@ -61,6 +61,11 @@ export class RegistryCore {
     });
   }
 
+  /** An audit record without a change: a sign-in, a refusal, a console user's change (users are not in the configuration). */
+  record(actor: string, action: string, target: string, detail?: Record<string, unknown>): void {
+    this.stmt.audit.run(this.clock(), actor, action, target, detail ? JSON.stringify(detail) : null);
+  }
+
   /**
    * One transaction around several mutations (nested ones become savepoints). Listeners are
    * told once, after the outermost commit, so they never see a change that may still roll back.

@@ -1,8 +1,9 @@
 /**
  * Registry failures, each mapped to one HTTP status by the API: `invalid` 400, `not-found`
- * 404, `conflict` 409 (already exists), `in-use` 409 (a delete that would orphan data).
+ * 404, `conflict` 409 (already exists), `in-use` 409 (a delete that would orphan data),
+ * `forbidden` 403 (the caller's role may not).
  */
-export type RegistryErrorKind = 'invalid' | 'not-found' | 'conflict' | 'in-use';
+export type RegistryErrorKind = 'invalid' | 'not-found' | 'conflict' | 'in-use' | 'forbidden';
 
 export class RegistryError extends Error {
   constructor(

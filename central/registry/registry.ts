@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import { openDatabase, type Db } from '../../common/sqlite.js';
 import { Access } from './access.js';
 import { RegistryCore } from './core.js';
@@ -31,6 +32,25 @@ export interface AuditRecord {
   readonly detail: Record<string, unknown> | null;
 }
 
+/** Which audit records to read: each field given narrows (exact actor, exact action, `at` within [from, to] in ms). */
+export interface AuditFilter {
+  readonly actor?: string | undefined;
+  readonly action?: string | undefined;
+  readonly from?: number | undefined;
+  readonly to?: number | undefined;
+}
+
+type AuditRow = { id: number; at: number; actor: string; action: string; target: string; detail: string | null };
+const auditRecord = (r: AuditRow): AuditRecord => ({
+  id: r.id,
+  at: new Date(r.at).toISOString(),
+  actor: r.actor,
+  action: r.action,
+  target: r.target,
+  detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
+});
+const AUDIT_CONDITIONS = { actor: 'actor = @actor', action: 'action = @action', from: 'at >= @from', to: 'at <= @to' } as const;
+
 /** The central registry: who is in the instance, what they offer, who may call what. */
 export class Registry {
   readonly core: RegistryCore;
@@ -42,6 +62,8 @@ export class Registry {
   readonly requests: Requests;
   private readonly db: Db;
   private readonly stmt;
+  /** One prepared pair (page, count) per combination of filters, so SQLite can use the actor and action indexes. */
+  private readonly auditQueries = new Map<string, { page: Database.Statement; count: Database.Statement }>();
 
   constructor(path: string, instance: string, memberClasses: readonly string[], clock: () => number = Date.now) {
     this.db = openDatabase(path, REGISTRY_MIGRATIONS);
@@ -83,14 +105,25 @@ export class Registry {
   }
 
   audit(afterId = 0, limit = 500): AuditRecord[] {
-    return (this.stmt.audit.all(afterId, limit) as Array<{ id: number; at: number; actor: string; action: string; target: string; detail: string | null }>).map((r) => ({
-      id: r.id,
-      at: new Date(r.at).toISOString(),
-      actor: r.actor,
-      action: r.action,
-      target: r.target,
-      detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
-    }));
+    return (this.stmt.audit.all(afterId, limit) as AuditRow[]).map(auditRecord);
+  }
+
+  /** One page (1-based) of the audit records `filter` selects, newest first, and how many it selects in all. */
+  auditPage(filter: AuditFilter, page: number, pageSize: number): { records: AuditRecord[]; total: number } {
+    const used = (Object.keys(AUDIT_CONDITIONS) as Array<keyof typeof AUDIT_CONDITIONS>).filter((k) => filter[k] !== undefined);
+    const key = used.join(',');
+    let queries = this.auditQueries.get(key);
+    if (!queries) {
+      const where = used.length ? `WHERE ${used.map((k) => AUDIT_CONDITIONS[k]).join(' AND ')}` : '';
+      queries = {
+        page: this.db.prepare(`SELECT * FROM audit ${where} ORDER BY id DESC LIMIT @limit OFFSET @offset`),
+        count: this.db.prepare(`SELECT COUNT(*) AS n FROM audit ${where}`),
+      };
+      this.auditQueries.set(key, queries);
+    }
+    const params = Object.fromEntries(used.map((k) => [k, filter[k]]));
+    const rows = queries.page.all({ ...params, limit: pageSize, offset: (page - 1) * pageSize }) as AuditRow[];
+    return { records: rows.map(auditRecord), total: (queries.count.get(params) as { n: number }).n };
   }
 
   close(): void {

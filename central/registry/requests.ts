@@ -1,3 +1,4 @@
+import { signatureCertificate, type SignatureCertificate, type SignerCertificate } from '../management/certificate-details.js';
 import { notFound, RegistryError } from './errors.js';
 import { isUniqueViolation, type RegistryCore } from './core.js';
 
@@ -17,6 +18,8 @@ export interface ManagementRequestRecord {
   readonly reason: string | null;
   /** What approving applies: address and certificate (PEM) for auth certs. */
   readonly detail: Record<string, string>;
+  /** The certificate of each signature, for review (empty for requests recorded before signers were kept). */
+  readonly signatures: readonly SignatureCertificate[];
 }
 
 /** Management requests from security servers, kept for approval and as a record. */
@@ -27,7 +30,7 @@ export class Requests {
     const db = core.db;
     this.stmt = {
       insert: db.prepare(
-        "INSERT INTO management_requests (type, server, subject, request_hash, detail, status, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+        "INSERT INTO management_requests (type, server, subject, request_hash, detail, signers, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
       ),
       decide: db.prepare("UPDATE management_requests SET status = ?, decided_at = ?, decided_by = ?, reason = ? WHERE id = ? AND status = 'pending'"),
       list: db.prepare('SELECT * FROM management_requests ORDER BY id'),
@@ -37,12 +40,12 @@ export class Requests {
   }
 
   /** Records a request; a request already seen (same signed bytes) is a replay. */
-  add(type: RequestType, server: string, subject: string, requestHash: string, detail: Record<string, string>): ManagementRequestRecord {
+  add(type: RequestType, server: string, subject: string, requestHash: string, detail: Record<string, string>, signers: readonly SignerCertificate[] = []): ManagementRequestRecord {
     if (this.stmt.seen.get(requestHash)) throw new RegistryError('conflict', 'request', 'this management request was already submitted (replay)');
     let id: number;
     try {
       id = this.core.mutate(`server:${server}`, `request.${type}`, server, { subject }, () =>
-        Number(this.stmt.insert.run(type, server, subject, requestHash, JSON.stringify(detail), this.core.clock()).lastInsertRowid),
+        Number(this.stmt.insert.run(type, server, subject, requestHash, JSON.stringify(detail), JSON.stringify(signers), this.core.clock()).lastInsertRowid),
       );
     } catch (err) {
       if (isUniqueViolation(err)) throw new RegistryError('conflict', 'request', 'this management request was already submitted (replay)');
@@ -89,5 +92,6 @@ function toRecord(row: Record<string, unknown>): ManagementRequestRecord {
     decidedBy: (row.decided_by as string | null) ?? null,
     reason: (row.reason as string | null) ?? null,
     detail: JSON.parse(row.detail as string) as Record<string, string>,
+    signatures: row.signers ? (JSON.parse(row.signers as string) as SignerCertificate[]).map(signatureCertificate) : [],
   };
 }

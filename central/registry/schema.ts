@@ -113,4 +113,9 @@ export const REGISTRY_MIGRATIONS: readonly string[] = [
   // 1 → 2: where central's monitoring reaches each server's admin port (/metrics, /health).
   // Operational data kept only in central: never part of the global configuration.
   `ALTER TABLE servers ADD COLUMN monitoring_url TEXT;`,
+  // 2 → 3: each management request keeps its signers' certificates (JSON [{role, certificate}]), for the
+  // console's review; and the audit log is read by actor and action, newest first.
+  `ALTER TABLE management_requests ADD COLUMN signers TEXT;
+   CREATE INDEX audit_by_actor ON audit (actor, id);
+   CREATE INDEX audit_by_action ON audit (action, id);`,
 ];

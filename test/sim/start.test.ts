@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -160,6 +160,12 @@ describe('npm start: the default network on loopback', () => {
     // The demo service account's environment is where the banner says.
     const envFile = /demo CamDigiKey service account \(CAMDIGIKEY_\* env\): (\S+)/.exec(banner)![1]!;
     expect(readFileSync(envFile, 'utf8')).toMatch(/^CAMDIGIKEY_CLIENT_ID=demo-bank-web$/m);
+
+    // The console's first administrator: its password (owner-only) where the banner says, and it signs in.
+    const passwordFile = /console sign-in: user admin, password in (\S+)/.exec(banner)![1]!;
+    expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
+    const signIn = await fetch(`${new URL(sim.url('Central console')).origin}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'admin', password: readFileSync(passwordFile, 'utf8').trim() }) });
+    expect(signIn.status).toBe(201);
 
   }, 180_000);
 

@@ -21,7 +21,7 @@ export interface TestCentral {
 }
 
 /** A PKI and a central server in one temporary state directory, on loopback ports chosen by the OS. */
-export async function startTestCentral(settings: Partial<CentralSettings> = {}, options: { approvePki?: boolean } = {}): Promise<TestCentral> {
+export async function startTestCentral(settings: Partial<CentralSettings> = {}, options: { approvePki?: boolean; consoleClock?: () => number } = {}): Promise<TestCentral> {
   const pki = await startTestPki();
   const stateDir = pki.stateDir;
   const layout = centralLayout(stateDir);
@@ -30,7 +30,8 @@ export async function startTestCentral(settings: Partial<CentralSettings> = {}, 
   const consolePort = await freePort();
   initCentral(stateDir, { pki: { url: pki.url, adminTokenFile: pki.pki.layout.adminToken }, ...settings, publicUrl: `http://127.0.0.1:${port}`, consoleUrl: `http://127.0.0.1:${consolePort}` });
   const { log, lines } = capturingLogger();
-  const running = await startCentral({ stateDir, host: '127.0.0.1', port, console: { port: consolePort }, log });
+  const consoleOptions = { port: consolePort, ...(options.consoleClock ? { clock: options.consoleClock } : {}) };
+  const running = await startCentral({ stateDir, host: '127.0.0.1', port, console: consoleOptions, log });
   const adminToken = readFileSync(layout.adminToken, 'utf8').trim();
   const admin = new CentralAdminClient(running.consoleUrl, adminToken);
   if (options.approvePki !== false) await admin.call('POST', '/approved/from-pki');
@@ -44,7 +45,7 @@ export async function startTestCentral(settings: Partial<CentralSettings> = {}, 
     logLines: lines,
     stop: () => t.running.stop(),
     restart: async () => {
-      t.running = await startCentral({ stateDir, host: '127.0.0.1', port, console: { port: consolePort }, log });
+      t.running = await startCentral({ stateDir, host: '127.0.0.1', port, console: consoleOptions, log });
     },
     close: async () => {
       await t.running.stop().catch(() => undefined);
