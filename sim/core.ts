@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { CentralAdminClient } from '../central/admin-client.js';
+import { hostName, isLoopbackHost } from '../common/console/host-check.js';
 import { initCentral, startCentral, updateCentralAddresses, type RunningCentral } from '../central/central.js';
 import { centralLayout, readCentralSettings, writeCentralSettings, type CentralSettings } from '../central/settings.js';
 import { initPki } from '../certs/hierarchy.js';
@@ -87,7 +88,10 @@ export async function startCentralPart(
 ): Promise<RunningCentralPart> {
   const port = o.centralPort || (await freePort(o.host));
   const consolePort = o.consolePort || (await freePort(o.host));
-  const addresses = { publicUrl: baseUrl(o.publicHosts?.central ?? o.host, port), consoleUrl: baseUrl(o.publicHosts?.central ?? o.host, consolePort), ...(o.consoleHostNames ? { console: { hostNames: o.consoleHostNames } } : {}), pki: { url: pkiUrl, adminTokenFile: o.pkiAdminTokenFile ?? pkiLayout(o.stateDir).adminToken } };
+  const centralHost = o.publicHosts?.central ?? o.host;
+  // The console answers to loopback names, and to the name its printed URL carries (`npm start --host 192.0.2.10`).
+  const hostNames = [...new Set([...(o.consoleHostNames ?? []), hostName(centralHost)])].filter((h) => !isLoopbackHost(h));
+  const addresses = { publicUrl: baseUrl(centralHost, port), consoleUrl: baseUrl(centralHost, consolePort), ...(hostNames.length ? { console: { hostNames } } : {}), pki: { url: pkiUrl, adminTokenFile: o.pkiAdminTokenFile ?? pkiLayout(o.stateDir).adminToken } };
   initCentral(o.stateDir, { ...addresses, autoApprove: true, ...o.central });
   updateCentralAddresses(o.stateDir, addresses);
   applyCentralTimings(o.stateDir, o.timings ?? SIMULATION_CENTRAL_TIMINGS);

@@ -16,10 +16,12 @@ describe('central listeners', () => {
     }
   });
 
-  it('the console listener serves the admin API, the dashboard, metrics and health, not the global configuration', async () => {
+  it('the console listener serves the admin API, the console, the catalogue, the dashboard, metrics and health, not the global configuration', async () => {
     expect(t.running.consoleUrl).not.toBe(t.running.url);
     expect((await fetch(`${t.running.consoleUrl}/api/members`, { headers: { authorization: `Bearer ${t.adminToken}` } })).status).toBe(200);
-    for (const path of ['/dashboard', '/metrics', '/health']) expect({ path, status: (await fetch(`${t.running.consoleUrl}${path}`)).status }).toEqual({ path, status: 200 });
+    // Without sign-in: the pages, the metrics, health, and the admin API's own description.
+    for (const path of ['/dashboard', '/metrics', '/health', '/console', '/catalogue', '/api/openapi.json']) expect({ path, status: (await fetch(`${t.running.consoleUrl}${path}`)).status }).toEqual({ path, status: 200 });
+    expect(((await (await fetch(`${t.running.consoleUrl}/api/openapi.json`)).json()) as { openapi: string }).openapi).toBe('3.1.0');
     expect((await fetch(`${t.running.consoleUrl}/globalconf`)).status).toBe(404);
   });
 });
