@@ -1,4 +1,5 @@
 import express from 'express';
+import { consoleGate, type AuditWriter, type Caller } from '../common/console/gate.js';
 import { securityHeaders } from '../common/console/headers.js';
 import { hostCheck } from '../common/console/host-check.js';
 import { LoginLimiter } from '../common/console/login-limit.js';
@@ -6,7 +7,6 @@ import type { ScryptCost } from '../common/console/passwords.js';
 import { SessionStore } from '../common/console/sessions.js';
 import { sendLandingPage } from '../common/landing-page.js';
 import { adminRouter, type AdminDeps } from './api/admin.js';
-import { apiAuth, type AuditWriter } from './api/auth.js';
 import { openApiRoute } from './api/openapi.js';
 import { sessionRouter, usersRouter, type UsersDeps } from './api/users.js';
 import { catalogueRouter } from './catalogue/router.js';
@@ -30,6 +30,10 @@ export type ConsoleAppDeps = AdminDeps & {
   /** Lower only in tests (common/console/passwords.ts). */
   scryptCost?: ScryptCost;
 };
+
+/** What an observer may still change: its own sign-out and its own password. */
+const observerMay = (req: express.Request, caller: Caller) =>
+  (req.method === 'DELETE' && req.path === '/session') || (req.method === 'PUT' && req.path === `/users/${encodeURIComponent(caller.actor)}/password`);
 
 function consoleUsers(deps: ConsoleAppDeps): UsersDeps {
   const clock = deps.consoleClock ?? Date.now;
@@ -89,7 +93,7 @@ export function createConsoleApp(deps: ConsoleAppDeps): express.Express {
   app.get('/api/openapi.json', openApiRoute());
   // Signing in comes before the gate; no other body is read before the caller is known.
   app.use('/api', sessionRouter(people));
-  app.use('/api', apiAuth({ adminToken: deps.adminToken, sessions: people.sessions, audit: people.audit }));
+  app.use('/api', consoleGate({ adminToken: deps.adminToken, sessions: people.sessions, audit: people.audit, mount: '/api', observerMay }));
   app.use('/api', express.json({ limit: MAX_JSON_BYTES }), deps.faults.router(), usersRouter(people), adminRouter(deps));
 
   app.use(notFound);

@@ -24,7 +24,7 @@ export function routeGroup(originalUrl: string): string {
   return TOP.get(first) ?? 'other';
 }
 
-const REQUEST_TYPES = new Set(['registerAuthCert', 'registerClient']);
+const REQUEST_TYPES = new Set(['registerAuthCert', 'registerClient', 'serviceAdd', 'serviceUpdate', 'serviceRemove']);
 
 /**
  * The type of a management request body, best effort, for the metric label only: refused
@@ -33,7 +33,7 @@ const REQUEST_TYPES = new Set(['registerAuthCert', 'registerClient']);
 export function managementRequestType(body: unknown): string {
   try {
     const request = (body as { request?: unknown })?.request;
-    if (typeof request !== 'string' || request.length > 256 * 1024) return 'unknown';
+    if (typeof request !== 'string' || request.length > 4 * 1024 * 1024) return 'unknown';
     const type = (JSON.parse(Buffer.from(request, 'base64url').toString('utf8')) as { type?: unknown })?.type;
     return typeof type === 'string' && REQUEST_TYPES.has(type) ? type : 'unknown';
   } catch {

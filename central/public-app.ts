@@ -1,6 +1,7 @@
 import express from 'express';
 import { sendLandingPage } from '../common/landing-page.js';
 import type { Logger } from '../common/log.js';
+import { MAX_ENVELOPE_BYTES } from '../protocol/management.js';
 import { sendError } from './api/errors.js';
 import type { CentralFaults } from './faults.js';
 import type { ConfPublisher } from './globalconf/publisher.js';
@@ -37,7 +38,7 @@ export function createPublicApp(deps: PublicAppDeps): express.Express {
     sendLandingPage(res, {
       title: `CamDX central server (instance ${deps.settings.instance}): public port`,
       about: [
-        'Security servers download the signed global configuration here and send their management requests (authentication certificate and client registrations).',
+        'Security servers download the signed global configuration here and send their management requests (authentication certificate, client and service registrations).',
         `Administration is on the console listener: ${deps.settings.consoleUrl}/console (the admin API is \`${deps.settings.consoleUrl}/api\`).`,
       ],
       links: [
@@ -60,7 +61,7 @@ export function createPublicApp(deps: PublicAppDeps): express.Express {
     res.type('application/jose').send(jws);
   });
 
-  app.post('/management/requests', deps.faults.guard(), express.json({ limit: 64 * 1024 }), (req, res) => {
+  app.post('/management/requests', deps.faults.guard(), express.json({ limit: MAX_ENVELOPE_BYTES }), (req, res) => {
     try {
       const record = management.submit(req.body);
       metrics.managementRequests.inc({ type: record.type, outcome: record.status });

@@ -29,7 +29,10 @@ const Schema = z.strictObject({
     consumer: Listen,
     consumerTls: Listen.optional(),
     peer: Listen,
+    /** `/metrics` and `/health`, open for Prometheus and central's monitor; `/records` and the actions with the admin token. */
     admin: Listen,
+    /** The console listener, `/api/v1` (gateway/console/); binds to loopback unless `host` says otherwise. */
+    console: Listen.optional(),
   }),
   clients: z.record(z.string(), ClientSettings).default({}),
   services: z.record(z.string(), z.strictObject({ url: z.url({ protocol: /^https?$/ }) })).default({}),

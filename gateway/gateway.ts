@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { ensureDir } from '../common/files.js';
 import { close, listen } from '../common/http.js';
 import { limitConnections } from '../common/listen.js';
 import type { Logger } from '../common/log.js';
 import type { GlobalConf } from '../protocol/globalconf.js';
 import { createAdminServer } from './admin/server.js';
+import { createGatewayConsole } from './console/app.js';
+import { gatewayListenerOptions } from './transport/listeners.js';
 import { loadAdminToken } from './admin/token.js';
 import type { GatewayConfig } from './config.js';
 import { createConsumerServers } from './consumer/server.js';
@@ -28,7 +30,7 @@ import { chainPem, MIN_TLS, peerChainPems, refuseUnapprovedPeers } from './trans
 import { SpoolDirectory } from './transport/spool.js';
 
 export interface RunningGateway {
-  readonly ports: { consumer: number; consumerTls?: number; peer: number; admin: number };
+  readonly ports: { consumer: number; consumerTls?: number; peer: number; admin: number; console?: number };
   readonly context: GatewayContext;
   /** Problems between this gateway's configuration and the global configuration, found at start. */
   readonly warnings: readonly string[];
@@ -61,7 +63,7 @@ function signerFactory(config: GatewayConfig, metrics: GatewayMetrics) {
     });
 }
 
-/** Starts one security server: consumer port(s), peer TLS port, admin port. */
+/** Starts one security server: consumer port(s), peer TLS port, admin port, and its console listener when configured. */
 export async function startGateway(config: GatewayConfig, log: Logger, clock: () => number = Date.now): Promise<RunningGateway> {
   const keys = loadGatewayKeys(config);
   ensureDir(config.stateDir, 0o700);
@@ -177,6 +179,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
       metrics.ocspGood.set({ certificate: name }, ownOcsp.freshDer(name as 'auth' | 'signing', freshness) ? 1 : 0);
     }
   });
+  const gatewayConsole = config.listen.console ? createGatewayConsole(ctx, adminToken, () => keyring.reload(), clock) : undefined;
   const started: Server[] = [];
   const open = async (server: Server, where: { host: string; port: number }) => {
     limitConnections(server, config.limits);
@@ -190,6 +193,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
       consumer: await open(consumer.http, config.listen.consumer),
       admin: await open(admin, config.listen.admin),
       ...(consumer.https && config.listen.consumerTls ? { consumerTls: await open(consumer.https, config.listen.consumerTls) } : {}),
+      ...(gatewayConsole && config.listen.console ? { console: await open(createServer(gatewayListenerOptions(config.limits), gatewayConsole.app), config.listen.console) } : {}),
     };
     log.info({ server: config.serverId, ports }, 'gateway started');
     return {
@@ -203,12 +207,14 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
         ownOcsp.stop();
         pools.reset();
         await Promise.all(started.map((s) => close(s)));
+        gatewayConsole?.close();
         messageLog.close();
         ctx.spools.close();
       },
     };
   } catch (err) {
     await Promise.all(started.map((s) => close(s)));
+    gatewayConsole?.close();
     globalConf.stop();
     timestamper.stop();
     ownOcsp.stop();

@@ -9,13 +9,48 @@ import { signData, signatureAlgorithmFor } from '../certs/signature.js';
  *  - registerAuthCert: signed by the owner member's signing key and by the new auth key
  *    (proof that the server holds it);
  *  - registerClient: signed by the server owner's and by the client member's signing key,
- *    so no server owner can claim another member's subsystem.
+ *    so no server owner can claim another member's subsystem;
+ *  - serviceAdd, serviceUpdate, serviceRemove: a REST service of one of the server's clients,
+ *    signed by the server owner and, for a client of another member, by that member too (as
+ *    registerClient): only the service's member can publish, change or withdraw its service.
  * Each signature carries an OCSP response for its certificate (as X-Road's management requests
  * carry the signer's, pr-mserv), which central requires good, fresh (ocspFreshnessSeconds) and
  * signed for that certificate by its CA's OCSP signer: a revoked key registers nothing.
  */
 
 const Pem = z.string().startsWith('-----BEGIN CERTIFICATE-----');
+
+/** Central's registry keeps an OpenAPI document of at most 512 KiB (it rides in the global configuration). */
+export const MAX_OPENAPI_BYTES = 512 * 1024;
+export const MAX_SERVICE_ENDPOINTS = 500;
+/**
+ * The signed request bytes at most: room for the largest document, JSON-escaped, and 500
+ * endpoints. Central's body limit follows from it (base64url adds a third, plus signatures).
+ */
+export const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
+const MAX_REQUEST_CHARS = Math.ceil((MAX_REQUEST_BYTES * 4) / 3);
+/** The JSON envelope at most: the request as base64url and three signatures, each with certificate and OCSP response. */
+export const MAX_ENVELOPE_BYTES = MAX_REQUEST_CHARS + 128 * 1024;
+
+const ServiceEndpoint = z.strictObject({ method: z.string().max(16), path: z.string().min(1).max(1024) });
+const ServiceDocument = z
+  .string()
+  .refine((doc) => Buffer.byteLength(doc, 'utf8') <= MAX_OPENAPI_BYTES, `the OpenAPI document is larger than ${MAX_OPENAPI_BYTES / 1024} KiB`)
+  .nullable()
+  .optional();
+const serviceDefinition = (type: 'serviceAdd' | 'serviceUpdate') =>
+  z.strictObject({
+    type: z.literal(type),
+    instance: z.string(),
+    server: z.string(),
+    /** The full service id: instance/class/member/subsystem/service. */
+    service: z.string().max(1024),
+    /** The whole list: serviceUpdate replaces the endpoints (and the document) as they are. */
+    endpoints: z.array(ServiceEndpoint).max(MAX_SERVICE_ENDPOINTS),
+    openApi: ServiceDocument,
+    requestedAt: z.iso.datetime(),
+    nonce: z.string().min(16).max(64),
+  });
 export const ManagementRequestSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('registerAuthCert'),
@@ -34,8 +69,21 @@ export const ManagementRequestSchema = z.discriminatedUnion('type', [
     requestedAt: z.iso.datetime(),
     nonce: z.string().min(16).max(64),
   }),
+  serviceDefinition('serviceAdd'),
+  serviceDefinition('serviceUpdate'),
+  z.strictObject({
+    type: z.literal('serviceRemove'),
+    instance: z.string(),
+    server: z.string(),
+    service: z.string().max(1024),
+    requestedAt: z.iso.datetime(),
+    nonce: z.string().min(16).max(64),
+  }),
 ]);
 export type ManagementRequest = z.infer<typeof ManagementRequestSchema>;
+export type ServiceRequest = Extract<ManagementRequest, { type: 'serviceAdd' | 'serviceUpdate' | 'serviceRemove' }>;
+export const isServiceRequest = (request: ManagementRequest): request is ServiceRequest =>
+  request.type === 'serviceAdd' || request.type === 'serviceUpdate' || request.type === 'serviceRemove';
 
 export type SignatureRole = 'owner' | 'auth' | 'client';
 export const SignatureSchema = z.strictObject({
@@ -49,7 +97,7 @@ export const SignatureSchema = z.strictObject({
   ocsp: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/).max(16_384).optional(),
 });
 export const EnvelopeSchema = z.strictObject({
-  request: z.string().regex(/^[A-Za-z0-9_-]+$/),
+  request: z.string().max(MAX_REQUEST_CHARS).regex(/^[A-Za-z0-9_-]+$/),
   signatures: z.array(SignatureSchema).min(1).max(3),
 });
 export type ManagementEnvelope = z.infer<typeof EnvelopeSchema>;

@@ -64,9 +64,9 @@ export const SignatureCertificate = z
 export const ManagementRequest = z
   .object({
     id: z.number().int(),
-    type: z.enum(['registerAuthCert', 'registerClient']),
+    type: z.enum(['registerAuthCert', 'registerClient', 'serviceAdd', 'serviceUpdate', 'serviceRemove']),
     server: z.string(),
-    subject: z.string().meta({ description: 'The client subsystem, or the authentication certificate hash' }),
+    subject: z.string().meta({ description: 'The client subsystem, the authentication certificate hash, or the service' }),
     status: z.enum(['pending', 'approved', 'declined']),
     createdAt: z.iso.datetime(),
     decidedAt: z.iso.datetime().nullable(),

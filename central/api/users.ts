@@ -6,7 +6,7 @@ import { ABSOLUTE_MS, type SessionStore } from '../../common/console/sessions.js
 import type { Logger } from '../../common/log.js';
 import { RegistryError } from '../registry/errors.js';
 import type { UserStore } from '../users/store.js';
-import { callerOf, type AuditWriter, type Caller } from './auth.js';
+import { callerOf, type AuditWriter, type Caller } from '../../common/console/gate.js';
 import { sendError } from './errors.js';
 import { AddUser, SetPassword, SignIn } from './user-schemas.js';
 

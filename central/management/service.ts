@@ -3,12 +3,33 @@ import { certificateFacts, isAuthenticationCertificate, isSigningCertificate, is
 import { verifyData } from '../../certs/signature.js';
 // The OCSP checks gateways apply to message signers, applied alike to management signers.
 import { checkFresh, OcspError, verifyOcspResponse } from '../../certs/ocsp/verify.js';
-import { formatMemberId, IdentifierError, parseSecurityServerId, parseSubsystemId, sameMember, type MemberId } from '../../protocol/identifiers.js';
-import { EnvelopeSchema, ManagementRequestSchema, type ManagementEnvelope, type ManagementRequest, type SignatureRole } from '../../protocol/management.js';
+import {
+  formatMemberId,
+  formatServiceId,
+  formatSubsystemId,
+  IdentifierError,
+  parseSecurityServerId,
+  parseServiceId,
+  parseSubsystemId,
+  sameMember,
+  type MemberId,
+  type SecurityServerId,
+  type ServiceId,
+} from '../../protocol/identifiers.js';
+import {
+  EnvelopeSchema,
+  isServiceRequest,
+  ManagementRequestSchema,
+  type ManagementEnvelope,
+  type ManagementRequest,
+  type ServiceRequest,
+  type SignatureRole,
+} from '../../protocol/management.js';
 import { RegistryError } from '../registry/errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { ManagementRequestRecord } from '../registry/requests.js';
 import { certificateHash, checkAddress } from '../registry/servers.js';
+import { checkEndpoints, type Endpoint } from '../registry/services.js';
 import type { SignerCertificate } from './certificate-details.js';
 
 /** Why a management request was refused; `status` is the HTTP status the API answers with. */
@@ -24,7 +45,10 @@ export class ManagementRejection extends Error {
       | 'wrong-key-usage'
       | 'identity-mismatch'
       | 'invalid-signature'
-      | 'replay',
+      | 'replay'
+      | 'unknown-service'
+      | 'service-exists'
+      | 'superseded',
     message: string,
   ) {
     super(message);
@@ -32,7 +56,9 @@ export class ManagementRejection extends Error {
   }
 
   get status(): number {
-    return this.code === 'invalid-request' || this.code === 'stale-request' ? 400 : this.code === 'replay' ? 409 : this.code.startsWith('unknown') ? 404 : 403;
+    if (this.code === 'invalid-request' || this.code === 'stale-request') return 400;
+    if (this.code === 'replay' || this.code === 'service-exists' || this.code === 'superseded') return 409;
+    return this.code.startsWith('unknown') ? 404 : 403;
   }
 }
 
@@ -60,6 +86,15 @@ export class ManagementService {
   }
 
   submit(body: unknown): ManagementRequestRecord {
+    // One transaction: when automatic approval fails (a client already registered, a service with
+    // access rights), the request is not left recorded either, and no configuration is signed.
+    return this.registry.core.transaction(() => {
+      const record = this.verifyAndRecord(body);
+      return this.autoApprove ? this.approve(SYSTEM_ACTOR, record.id) : record;
+    });
+  }
+
+  private verifyAndRecord(body: unknown): ManagementRequestRecord {
     const { envelope, request, bytes } = this.open(body);
     const requestHash = createHash('sha256').update(bytes).digest('hex');
     const server = this.parseServer(request.server);
@@ -67,7 +102,7 @@ export class ManagementService {
     this.checkSigningCert(ownerSigner, server, 'the server owner');
     this.checkStatus(envelope, 'owner', ownerSigner, 'the signing certificate of the server owner');
 
-    let record: ManagementRequestRecord;
+    if (isServiceRequest(request)) return this.recordServiceRequest(envelope, request, bytes, requestHash, server, ownerSigner);
     if (request.type === 'registerAuthCert') {
       const authCert = this.certificate(request.authCertificate, 'authCertificate');
       if (!issuingAnchor(authCert, this.anchors(), this.clock())) throw new ManagementRejection('untrusted-certificate', 'the authentication certificate is not issued by an approved CA, or is not valid now');
@@ -84,7 +119,7 @@ export class ManagementService {
       } catch (err) {
         throw new ManagementRejection('invalid-request', (err as Error).message);
       }
-      record = this.record(() =>
+      return this.record(() =>
         this.registry.requests.add('registerAuthCert', request.server, certificateHash(authCert.raw), requestHash, { address: request.address, certificate: authCert.toString() }, [
           { role: 'owner', certificate: ownerSigner.toString() },
           { role: 'auth', certificate: authCert.toString() },
@@ -101,9 +136,59 @@ export class ManagementService {
         this.checkStatus(envelope, 'client', clientSigner, 'the signing certificate of the client member');
         signers.push({ role: 'client', certificate: clientSigner.toString() });
       }
-      record = this.record(() => this.registry.requests.add('registerClient', request.server, request.client, requestHash, {}, signers));
+      return this.record(() => this.registry.requests.add('registerClient', request.server, request.client, requestHash, {}, signers));
     }
-    return this.autoApprove ? this.approve(SYSTEM_ACTOR, record.id) : record;
+  }
+
+  /**
+   * A service request names a service of one of the sending server's registered clients (in
+   * X-Road a security server serves only its clients' services), and the service's member signs
+   * it: as the server owner, or — for a client of another member — beside the owner as `client`,
+   * as registerClient is signed. A request signed no later than the last one applied to the
+   * service is refused, so an old request replayed or delayed cannot undo a newer change.
+   */
+  private recordServiceRequest(envelope: ManagementEnvelope, request: ServiceRequest, bytes: Buffer, requestHash: string, server: SecurityServerId, ownerSigner: X509Certificate): ManagementRequestRecord {
+    const service = this.parseService(request.service);
+    const provider = formatSubsystemId(service);
+    if (this.registry.core.findServerRow(server) === undefined) throw new ManagementRejection('unknown-server', `security server ${request.server} is not registered`);
+    if (!this.registry.servers.get(server).clients.includes(provider)) {
+      throw new ManagementRejection('identity-mismatch', `${provider}, the provider of ${request.service}, is not a client of security server ${request.server}; register the client first`);
+    }
+    const signers: SignerCertificate[] = [{ role: 'owner', certificate: ownerSigner.toString() }];
+    if (!sameMember(service, server)) {
+      const memberSigner = this.signer(envelope, 'client', bytes);
+      this.checkSigningCert(memberSigner, service, `the member of service ${request.service}`);
+      this.checkStatus(envelope, 'client', memberSigner, `the signing certificate of the member of service ${request.service}`);
+      signers.push({ role: 'client', certificate: memberSigner.toString() });
+    }
+    if (this.registry.requests.known(requestHash)) throw new ManagementRejection('replay', 'this management request was already submitted (replay)');
+    const requestedAt = new Date(request.requestedAt).toISOString();
+    this.checkNewer(request.service, requestedAt);
+    const exists = this.serviceExists(service);
+    if (request.type === 'serviceAdd' && exists) throw new ManagementRejection('service-exists', `service ${request.service} already exists; send serviceUpdate to change it`);
+    if (request.type !== 'serviceAdd' && !exists) throw new ManagementRejection('unknown-service', `service ${request.service} does not exist`);
+    const detail: Record<string, string> = { requestedAt };
+    if (request.type !== 'serviceRemove') {
+      detail.endpoints = JSON.stringify(this.endpoints(request.endpoints));
+      if (request.openApi) Object.assign(detail, { openApi: request.openApi, openApiSha256: createHash('sha256').update(request.openApi).digest('hex') });
+    }
+    return this.record(() => this.registry.requests.add(request.type, request.server, request.service, requestHash, detail, signers));
+  }
+
+  private checkNewer(service: string, requestedAt: string): void {
+    const last = this.registry.requests.lastAppliedServiceRequest(service);
+    if (last !== null && requestedAt <= last) {
+      throw new ManagementRejection('superseded', `a request for ${service} signed at ${last} was already applied; this one, signed at ${requestedAt}, is not newer`);
+    }
+  }
+
+  private endpoints(endpoints: readonly { method: string; path: string }[]): Endpoint[] {
+    try {
+      return checkEndpoints(endpoints as Endpoint[]);
+    } catch (err) {
+      if (err instanceof RegistryError) throw new ManagementRejection('invalid-request', `${err.field}: ${err.message}`);
+      throw err;
+    }
   }
 
   approve(actor: string, id: number): ManagementRequestRecord {
@@ -121,11 +206,24 @@ export class ManagementService {
       if (this.registry.core.findServerRow(server) === undefined) this.registry.servers.add(actor, server, req.detail.address!);
       else this.registry.servers.setAddress(actor, server, req.detail.address!);
       this.registry.servers.addAuthCert(actor, server, new X509Certificate(req.detail.certificate!).raw);
-    } else {
+    } else if (req.type === 'registerClient') {
       const client = parseSubsystemId(req.subject);
       this.registry.members.ensureSubsystem(actor, client);
       this.registry.servers.addClient(actor, server, client);
+    } else {
+      this.applyService(actor, req);
     }
+  }
+
+  /** serviceAdd and serviceUpdate state the whole service: the endpoints and the document (none when absent). */
+  private applyService(actor: string, req: ManagementRequestRecord): void {
+    // Checked again: a newer request for this service may have been approved while this one waited.
+    this.checkNewer(req.subject, req.detail.requestedAt!);
+    const service = parseServiceId(req.subject);
+    if (req.type === 'serviceRemove') return this.registry.services.remove(actor, service);
+    const definition = { endpoints: JSON.parse(req.detail.endpoints!) as Endpoint[], openApi: req.detail.openApi ?? null };
+    if (req.type === 'serviceAdd') this.registry.services.add(actor, service, definition);
+    else this.registry.services.update(actor, service, definition);
   }
 
   private open(body: unknown): { envelope: ManagementEnvelope; request: ManagementRequest; bytes: Buffer } {
@@ -152,6 +250,27 @@ export class ManagementService {
       const server = parseSecurityServerId(text, 'server');
       this.memberExists(server, 'server owner');
       return server;
+    } catch (err) {
+      if (err instanceof IdentifierError) throw new ManagementRejection('invalid-request', err.message);
+      throw err;
+    }
+  }
+
+  private serviceExists(service: ServiceId): boolean {
+    try {
+      this.registry.core.serviceRow(service);
+      return true;
+    } catch (err) {
+      if (err instanceof RegistryError && err.kind === 'not-found') return false;
+      throw err;
+    }
+  }
+
+  private parseService(text: string): ServiceId {
+    try {
+      const service = parseServiceId(text, 'service');
+      if (service.instance !== this.registry.instance) throw new ManagementRejection('invalid-request', `service ${formatServiceId(service)} is not of instance ${this.registry.instance}`);
+      return service;
     } catch (err) {
       if (err instanceof IdentifierError) throw new ManagementRejection('invalid-request', err.message);
       throw err;

@@ -2,21 +2,24 @@ import { signatureCertificate, type SignatureCertificate, type SignerCertificate
 import { notFound, RegistryError } from './errors.js';
 import { isUniqueViolation, type RegistryCore } from './core.js';
 
-export type RequestType = 'registerAuthCert' | 'registerClient';
+export type RequestType = 'registerAuthCert' | 'registerClient' | 'serviceAdd' | 'serviceUpdate' | 'serviceRemove';
 export type RequestStatus = 'pending' | 'approved' | 'declined';
 
 export interface ManagementRequestRecord {
   readonly id: number;
   readonly type: RequestType;
   readonly server: string;
-  /** The client subsystem, or the authentication certificate's hash. */
+  /** The client subsystem, the authentication certificate's hash, or the service. */
   readonly subject: string;
   readonly status: RequestStatus;
   readonly createdAt: string;
   readonly decidedAt: string | null;
   readonly decidedBy: string | null;
   readonly reason: string | null;
-  /** What approving applies: address and certificate (PEM) for auth certs. */
+  /**
+   * What approving applies: address and certificate (PEM) for auth certs; requestedAt, endpoints
+   * (JSON) and openApi for services. Lists leave openApi out (up to 512 KiB each); openApiSha256 stays.
+   */
   readonly detail: Record<string, string>;
   /** The certificate of each signature, for review (empty for requests recorded before signers were kept). */
   readonly signatures: readonly SignatureCertificate[];
@@ -36,6 +39,10 @@ export class Requests {
       list: db.prepare('SELECT * FROM management_requests ORDER BY id'),
       get: db.prepare('SELECT * FROM management_requests WHERE id = ?'),
       seen: db.prepare('SELECT id FROM management_requests WHERE request_hash = ?'),
+      // Normalised ISO timestamps (toISOString) compare as strings.
+      lastApplied: db.prepare(
+        "SELECT MAX(json_extract(detail, '$.requestedAt')) AS at FROM management_requests WHERE subject = ? AND status = 'approved' AND type IN ('serviceAdd', 'serviceUpdate', 'serviceRemove')",
+      ),
     };
   }
 
@@ -52,6 +59,16 @@ export class Requests {
       throw err;
     }
     return this.get(id);
+  }
+
+  /** True when these signed bytes were submitted before (whatever became of them). */
+  known(requestHash: string): boolean {
+    return this.stmt.seen.get(requestHash) !== undefined;
+  }
+
+  /** When the newest service request applied to `service` was signed (ISO), or null. */
+  lastAppliedServiceRequest(service: string): string | null {
+    return (this.stmt.lastApplied.get(service) as { at: string | null }).at;
   }
 
   /** Marks a pending request decided, running `apply` in the same transaction when approving. */
@@ -74,7 +91,7 @@ export class Requests {
   }
 
   list(): ManagementRequestRecord[] {
-    return (this.stmt.list.all() as Array<Record<string, unknown>>).map(toRecord);
+    return (this.stmt.list.all() as Array<Record<string, unknown>>).map(toRecord).map(({ detail: { openApi: _document, ...detail }, ...record }) => ({ ...record, detail }));
   }
 }
 

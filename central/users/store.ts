@@ -1,7 +1,9 @@
 import type { Db } from '../../common/sqlite.js';
 import { RegistryError, conflict, notFound } from '../registry/errors.js';
 
-export type Role = 'administrator' | 'observer';
+import type { Role } from '../../common/console/gate.js';
+
+export type { Role };
 export interface User { name: string; role: Role; createdAt: string }
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;

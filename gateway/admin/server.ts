@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { gatewayListenerOptions } from '../transport/listeners.js';
 import type { GatewayContext } from '../context.js';
 import { KeyReloadError, type ReloadedCertificate } from '../keyring.js';
+import { queryRecords } from './records-query.js';
 import { bearerMatches } from './token.js';
 import { sendLandingPage, type LandingPage } from '../../common/landing-page.js';
 
@@ -82,18 +83,8 @@ export function createAdminServer(ctx: GatewayContext, adminToken: string, reloa
       return json(healthy ? 200 : 503, { status: healthy ? 'ok' : 'degraded', server: ctx.config.serverId, globalConf: conf, ocspAgeSeconds: ocsp, certificates, messageLogQueue: ctx.messageLog.queueDepth });
     }
     if (url.pathname === '/records') {
-      const num = (name: string, fallback: number) => {
-        const v = url.searchParams.get(name);
-        return v === null ? fallback : Number(v);
-      };
-      const q = { from: num('from', 0), to: num('to', Date.now() + 60_000), limit: num('limit', 1000) };
-      if (![q.from, q.to, q.limit].every(Number.isFinite) || q.limit < 1 || q.limit > 10_000) {
-        return json(400, { error: 'invalid', message: 'from and to are milliseconds since the epoch; limit is 1-10000' });
-      }
-      ctx.messageLog.flush();
-      const client = url.searchParams.get('client');
-      const service = url.searchParams.get('service');
-      return json(200, ctx.messageLog.operationalRecords({ ...q, ...(client ? { client } : {}), ...(service ? { service } : {}) }));
+      const answer = queryRecords(ctx, url.searchParams);
+      return json(answer.status, answer.body);
     }
     json(404, { error: 'not-found', message: 'the admin port serves /metrics, /health and /records (POST /ocsp/refresh, /keys/reload)' });
   });

@@ -16,11 +16,27 @@ export type RegistrationOutcome = 'approved' | 'submitted' | 'already registered
  * Central in simulation mode approves what verifies; otherwise the request waits for an admin.
  */
 async function submit(centralUrl: string, envelope: unknown): Promise<RegistrationOutcome> {
-  const res = await fetch(`${centralUrl.replace(/\/+$/, '')}/management/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope) });
-  const body = (await res.json()) as { status?: string; message?: string; error?: string };
-  if (res.status === 409) return 'already registered';
-  if (!res.ok) throw new Error(`central refused the management request (${body.error ?? res.status}): ${body.message}`);
+  const { status, body } = await postManagementRequest(centralUrl, envelope);
+  if (status === 409) return 'already registered';
+  if (status < 200 || status > 299) throw new Error(`central refused the management request (${body.error ?? status}): ${body.message}`);
   return body.status === 'approved' ? 'approved' : 'submitted';
+}
+
+/** Central's answer to a management request: the request's record, or why it was refused. */
+export interface ManagementAnswer {
+  readonly status: number;
+  readonly body: { readonly id?: number; readonly status?: string; readonly message?: string; readonly error?: string };
+}
+
+/** POSTs one signed envelope to central's `/management/requests`. */
+export async function postManagementRequest(centralUrl: string, envelope: unknown): Promise<ManagementAnswer> {
+  const res = await fetch(`${centralUrl.replace(/\/+$/, '')}/management/requests`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(envelope),
+    signal: AbortSignal.timeout(30_000),
+  });
+  return { status: res.status, body: (await res.json()) as ManagementAnswer['body'] };
 }
 
 /**
@@ -29,7 +45,7 @@ async function submit(centralUrl: string, envelope: unknown): Promise<Registrati
  * ask, each issuer is matched by its signature on the certificate, and central checks the
  * response itself — a wrong document only makes central refuse the request.
  */
-async function ocspResponses(centralUrl: string, certificates: readonly X509Certificate[]): Promise<Buffer[]> {
+export async function ocspResponses(centralUrl: string, certificates: readonly X509Certificate[]): Promise<Buffer[]> {
   const res = await fetch(`${centralUrl.replace(/\/+$/, '')}/globalconf`, { signal: AbortSignal.timeout(10_000) });
   if (!res.ok) throw new Error(`cannot read central's global configuration for the OCSP responders (HTTP ${res.status})`);
   const payload = (await res.text()).split('.')[1] ?? '';

@@ -1,16 +1,21 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { clearedSessionCookie, parseCookies, SESSION_COOKIE } from '../../common/console/cookies.js';
-import type { Session, SessionStore } from '../../common/console/sessions.js';
-import type { Role } from '../users/store.js';
+import { clearedSessionCookie, parseCookies, SESSION_COOKIE } from './cookies.js';
+import type { Session, SessionStore } from './sessions.js';
 
-/** Writes one audit record: a sign-in, a refusal or a user change (central/registry/core.ts `record`). */
+export type Role = 'administrator' | 'observer';
+
+/** Writes one audit record: a sign-in, a refusal or a change (central's audit table, a gateway's audit log). */
 export type AuditWriter = (actor: string, action: string, target: string, detail?: Record<string, unknown>) => void;
 
-export interface AuthDeps {
+export interface GateDeps {
   readonly adminToken: string;
   readonly sessions: SessionStore;
   readonly audit: AuditWriter;
+  /** Where the gate is mounted (`/api`), for the audit records' targets. */
+  readonly mount: string;
+  /** Changes an observer may still make (its own sign-out, its own password). */
+  readonly observerMay?: (req: Request, caller: Caller) => boolean;
 }
 
 /**
@@ -41,21 +46,16 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** What an observer may still change: its own sign-out and its own password. */
-function observerMay(req: Request, caller: Caller): boolean {
-  if (req.method === 'DELETE' && req.path === '/session') return true;
-  return req.method === 'PUT' && req.path === `/users/${encodeURIComponent(caller.actor)}/password`;
-}
-
 /**
- * The admin API's gate. Scripts and `camdx central …` send the admin token (audited as
- * `admin-token`, or `admin-token:NAME` with X-CamDX-Actor); the console sends its session
- * cookie, and with every change the session's CSRF token. Roles are enforced here, not by the
- * pages: an observer's change is refused whatever the page shows. Every refusal is audited.
+ * A console API's gate (central's `/api`, a gateway's `/api/v1`). Scripts and the CLI send the
+ * admin token (audited as `admin-token`, or `admin-token:NAME` with X-CamDX-Actor); the console
+ * sends its session cookie, and with every change the session's CSRF token. Roles are enforced
+ * here, not by the pages: an observer's change is refused whatever the page shows. Every
+ * refusal is audited.
  */
-export function apiAuth(deps: AuthDeps): RequestHandler {
+export function consoleGate(deps: GateDeps): RequestHandler {
   const refuse = (req: Request, res: Response, status: 401 | 403, error: string, message: string, actor = 'anonymous') => {
-    deps.audit(actor, 'api.refused', `${req.method} /api${req.path}`, { status, error });
+    deps.audit(actor, 'api.refused', `${req.method} ${deps.mount}${req.path}`, { status, error });
     res.status(status).json({ error, message });
   };
 
@@ -63,7 +63,7 @@ export function apiAuth(deps: AuthDeps): RequestHandler {
     const authorization = req.get('authorization');
     if (authorization !== undefined) {
       const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
-      if (!token || !sameSecret(token, deps.adminToken)) return refuse(req, res, 401, 'unauthorized', 'the admin token is wrong (the state directory\'s central/admin-token holds it)');
+      if (!token || !sameSecret(token, deps.adminToken)) return refuse(req, res, 401, 'unauthorized', 'the admin token is wrong (the state directory\'s admin-token file holds it)');
       const name = req.get('x-camdx-actor');
       if (name !== undefined && !ACTOR.test(name)) return void res.status(400).json({ error: 'invalid', field: 'X-CamDX-Actor', message: 'X-CamDX-Actor must be 1-64 characters of A-Z a-z 0-9 . _ @ -' });
       return admit(res, next, { actor: name === undefined ? 'admin-token' : `admin-token:${name}`, role: 'administrator', via: 'admin-token' });
@@ -80,7 +80,7 @@ export function apiAuth(deps: AuthDeps): RequestHandler {
     if (CHANGES.has(req.method)) {
       const csrf = req.get('x-csrf-token');
       if (!csrf || !sameSecret(csrf, found.session.csrfToken)) return refuse(req, res, 403, 'csrf', 'a change needs the session\'s X-CSRF-Token header (reload the console)', caller.actor);
-      if (caller.role === 'observer' && !observerMay(req, caller)) return refuse(req, res, 403, 'forbidden', 'observers may read, not change: ask an administrator', caller.actor);
+      if (caller.role === 'observer' && !deps.observerMay?.(req, caller)) return refuse(req, res, 403, 'forbidden', 'observers may read, not change: ask an administrator', caller.actor);
     }
     admit(res, next, caller);
   };

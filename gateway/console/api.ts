@@ -1,0 +1,133 @@
+import type { X509Certificate } from 'node:crypto';
+import express, { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { consoleGate, type AuditWriter, callerOf } from '../../common/console/gate.js';
+import { clearedSessionCookie, parseCookies, sessionCookie, SESSION_COOKIE } from '../../common/console/cookies.js';
+import type { LoginLimiter } from '../../common/console/login-limit.js';
+import { ABSOLUTE_MS, type SessionStore } from '../../common/console/sessions.js';
+import { NEW_CLIENT_SETTINGS } from '../config.js';
+import type { GatewayContext } from '../context.js';
+import type { ReloadedCertificate } from '../keyring.js';
+import { KeyReloadError } from '../keyring.js';
+import { queryRecords } from '../admin/records-query.js';
+import { bearerMatches } from '../admin/token.js';
+
+export interface GatewayApiDeps {
+  readonly ctx: GatewayContext;
+  readonly adminToken: string;
+  readonly sessions: SessionStore;
+  readonly limiter: LoginLimiter;
+  readonly audit: AuditWriter;
+  readonly reloadKeys: () => Promise<ReloadedCertificate[]>;
+}
+
+/** The console trades the admin token for a session; the token never sits in the page. */
+const SignIn = z.strictObject({ token: z.string().min(1).max(200) });
+/** A gateway has one operator: whoever holds its admin token. */
+const OPERATOR = 'admin-token';
+
+const sessionView = (s: { csrfToken: string; expiresAt: number }) => ({ name: OPERATOR, role: 'administrator', csrfToken: s.csrfToken, expiresAt: new Date(s.expiresAt).toISOString() });
+
+function certificateView(cert: X509Certificate, ocspAgeSeconds: number | null | undefined, good: boolean) {
+  return { subject: cert.subject.replaceAll('\n', ', '), issuer: cert.issuer.replaceAll('\n', ', '), serial: cert.serialNumber.toLowerCase(), notBefore: new Date(cert.validFrom).toISOString(), notAfter: new Date(cert.validTo).toISOString(), ocsp: { ageSeconds: ocspAgeSeconds ?? null, good } };
+}
+
+/** Before the gate: signing in with the token, and whether the cookie still holds a session. */
+function sessionRoutes(deps: GatewayApiDeps): Router {
+  const router = Router();
+  router.post('/session', express.json({ limit: 4096 }), (req, res) => {
+    const parsed = SignIn.safeParse(req.body ?? {});
+    if (!parsed.success) return void res.status(400).json({ error: 'invalid', field: 'token', message: 'sign in with {"token": "<the admin token>"}' });
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const wait = deps.limiter.retryAfter(OPERATOR, address);
+    if (wait > 0) {
+      deps.audit('anonymous', 'session.refused', 'console', { status: 429, address });
+      res.set('Retry-After', String(wait));
+      return void res.status(429).json({ error: 'too-many-attempts', message: `more than 5 failed sign-ins within a minute from this address; try again in ${wait} s` });
+    }
+    if (!bearerMatches(`Bearer ${parsed.data.token}`, deps.adminToken)) {
+      deps.limiter.recordFailure(OPERATOR, address);
+      deps.audit('anonymous', 'session.failed', 'console', { address });
+      return void res.status(401).json({ error: 'unauthorized', message: "wrong token: it is the gateway state directory's admin-token file" });
+    }
+    const { id, session } = deps.sessions.create(OPERATOR, 'administrator');
+    deps.audit(OPERATOR, 'session.start', 'console', { address });
+    res.append('Set-Cookie', sessionCookie(id, { maxAgeSeconds: ABSOLUTE_MS / 1000 }));
+    res.status(201).json(sessionView(session));
+  });
+  router.get('/session', (req, res) => {
+    const id = parseCookies(req.get('cookie')).get(SESSION_COOKIE);
+    const found = id ? deps.sessions.touch(id) : undefined;
+    if (!found?.ok) return void res.status(401).json({ error: 'unauthorized', message: found ? 'your session has ended; sign in again' : 'not signed in' });
+    res.json(sessionView(found.session));
+  });
+  return router;
+}
+
+/** What the gateway knows of its clients: its configuration's connection types, and the global configuration's registrations. */
+function clientsOf(ctx: GatewayContext) {
+  const conf = ctx.globalConf.current;
+  const registered = new Set(conf?.securityServers.find((s) => s.id === ctx.config.serverId)?.clients ?? []);
+  const owner = conf?.members.find((m) => m.id === ctx.config.ownerId);
+  const ids = new Set([...Object.keys(ctx.config.clients), ...registered, ...(owner?.subsystems ?? []).map((s) => `${ctx.config.ownerId}/${s}`)]);
+  return [...ids].sort().map((id) => {
+    const settings = ctx.config.clients[id] ?? NEW_CLIENT_SETTINGS;
+    return { id, connection: settings.connection, certificates: settings.certificates.length, registered: registered.has(id) };
+  });
+}
+
+/**
+ * `/api/v1` of a gateway's console listener, after X-Road's security server admin API: the
+ * clients, the services it provides, its token certificates, the operational records, and the
+ * actions `camdx` calls (OCSP refresh, key reload). Every change is audited.
+ */
+export function gatewayApiRouter(deps: GatewayApiDeps): Router {
+  const { ctx } = deps;
+  const router = Router();
+  router.use(sessionRoutes(deps));
+  router.use(consoleGate({ adminToken: deps.adminToken, sessions: deps.sessions, audit: deps.audit, mount: '/api/v1' }));
+  const done = (req: Request, res: Response, status: number, body: unknown, outcome: string) => {
+    deps.audit(callerOf(res).actor, `${req.method} /api/v1${req.path}`, ctx.config.serverId, { status, outcome });
+    res.status(status).json(body);
+  };
+
+  router.delete('/session', (_req, res) => {
+    const caller = callerOf(res);
+    if (caller.session) deps.sessions.end(caller.session.id);
+    deps.audit(caller.actor, 'session.end', 'console');
+    res.append('Set-Cookie', clearedSessionCookie());
+    res.status(204).end();
+  });
+  router.get('/records', (req, res) => {
+    const answer = queryRecords(ctx, new URL(req.originalUrl, 'http://console').searchParams);
+    res.status(answer.status).json(answer.body);
+  });
+  router.get('/clients', (_req, res) => void res.json(clientsOf(ctx)));
+  router.get('/services', (_req, res) => {
+    const published = new Map((ctx.globalConf.current?.services ?? []).map((s) => [s.id, s]));
+    res.json(Object.entries(ctx.config.services).map(([id, s]) => ({ id, url: s.url, endpoints: published.get(id)?.endpoints ?? [], published: published.has(id) })));
+  });
+  router.get('/token-certificates', (_req, res) => {
+    const freshness = ctx.globalConf.current?.ocspFreshnessSeconds ?? 3600;
+    const ages = ctx.ownOcsp.ages();
+    res.json({
+      auth: certificateView(ctx.keys.auth.cert, ages.auth, ctx.ownOcsp.freshDer('auth', freshness) !== undefined),
+      signing: certificateView(ctx.keys.signing.cert, ages.signing, ctx.ownOcsp.freshDer('signing', freshness) !== undefined),
+    });
+  });
+  router.post('/ocsp/refresh', (req, res) => {
+    void ctx.ownOcsp.refresh().then(
+      () => done(req, res, 200, { ocspAgeSeconds: ctx.ownOcsp.ages() }, 'refreshed'),
+      // The previous responses (if any) stay in use; the ages say how long they last.
+      (err: Error) => done(req, res, 502, { error: 'ocsp-unavailable', message: `OCSP refresh failed: ${err.message}`, ocspAgeSeconds: ctx.ownOcsp.ages() }, 'failed'),
+    );
+  });
+  router.post('/keys/reload', (req, res) => {
+    void deps.reloadKeys().then(
+      (certificates) => done(req, res, 200, { server: ctx.config.serverId, certificates }, 'reloaded'),
+      (err: Error) => (err instanceof KeyReloadError ? done(req, res, err.code === 'ocsp' ? 502 : 409, { error: `${err.code}-refused`, message: err.message }, 'refused') : done(req, res, 500, { error: 'reload-failed', message: err.message }, 'failed')),
+    );
+  });
+  router.use((_req, res) => void res.status(404).json({ error: 'not-found', message: 'no such console API endpoint (/api/v1: clients, services, token-certificates, records, ocsp/refresh, keys/reload, session)' }));
+  return router;
+}

@@ -1,0 +1,44 @@
+import { join } from 'node:path';
+import express from 'express';
+import { securityHeaders } from '../../common/console/headers.js';
+import { hostCheck, hostName, isLoopbackHost } from '../../common/console/host-check.js';
+import { LoginLimiter } from '../../common/console/login-limit.js';
+import { SessionStore } from '../../common/console/sessions.js';
+import { openDatabase, type Db } from '../../common/sqlite.js';
+import type { GatewayContext } from '../context.js';
+import type { ReloadedCertificate } from '../keyring.js';
+import { gatewayApiRouter } from './api.js';
+import { gatewayAuditWriter } from './audit-log.js';
+
+export interface GatewayConsole {
+  readonly app: express.Express;
+  close(): void;
+}
+
+/**
+ * The gateway's console listener (`listen.console`, loopback by default): the JSON admin API
+ * `/api/v1` under central's console rules (common/console: the `Host` check, the CSP, sessions
+ * with CSRF), so only the admin token's holder manages the gateway. Its sessions live in
+ * `<stateDir>/console.db`, its audit trail in `<stateDir>/console-audit.log`.
+ */
+export function createGatewayConsole(ctx: GatewayContext, adminToken: string, reloadKeys: () => Promise<ReloadedCertificate[]>, clock: () => number = Date.now): GatewayConsole {
+  const db: Db = openDatabase(join(ctx.config.stateDir, 'console.db'), []);
+  const audit = gatewayAuditWriter(ctx.config.stateDir, clock);
+  const listenHost = hostName(ctx.config.listen.console?.host ?? '127.0.0.1');
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'simple');
+  // The name it listens on counts as its own (a console bound to a LAN address); others get 421.
+  app.use(hostCheck(isLoopbackHost(listenHost) ? [] : [listenHost], (host) => audit('anonymous', 'api.refused', 'console', { status: 421, host: host.slice(0, 100) })));
+  app.use(securityHeaders());
+  app.use('/api/v1', gatewayApiRouter({ ctx, adminToken, sessions: new SessionStore(db, clock), limiter: new LoginLimiter(clock), audit, reloadKeys }));
+  app.use((_req, res) => void res.status(404).json({ error: 'not-found', message: 'the console listener serves /api/v1' }));
+  // express.json's refusals (malformed JSON, too large) as JSON, never a page with a stack.
+  app.use((err: { status?: number; message?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) ctx.log.error({ err: { message: err.message } }, 'gateway console failure');
+    res.status(status).json({ error: status === 500 ? 'internal-error' : 'invalid', message: status === 500 ? 'the console failed to handle the request' : `the request body is not accepted: ${err.message}` });
+  });
+  return { app, close: () => db.close() };
+}
