@@ -121,4 +121,12 @@ export function registerGateway(program: Command): void {
     .requiredOption('--config <file>', 'gateway configuration (YAML)')
     .requiredOption('--certificate <which>', 'auth (TLS) or signing')
     .action(async (o: { config: string; certificate: string }) => (await import('./gateway-renew.js')).renew(program.opts<GlobalOptions>(), o));
+
+  gateway
+    .command('doctor')
+    .description("connection tests, as X-Road's diagnostics: central, the global configuration's version and age, OCSP responders, TSAs, callable peers' TLS pins, own services' base URLs; one line each, exit 1 on any failure")
+    .option('--config <file>', 'gateway configuration (YAML)')
+    .option('--dir <dir>', 'gateway directory holding gateway.yaml')
+    .option('--member <code>', 'in the simulation: the gateway of this member (MOI or CAMDX/GOV/MOI), from the state directory')
+    .action(async (o: { config?: string; dir?: string; member?: string }) => (await import('./gateway-doctor.js')).doctor(program.opts<GlobalOptions>(), o));
 }

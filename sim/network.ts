@@ -29,7 +29,7 @@ export const loopback = (host = '127.0.0.1'): Addressing => ({ bind: host, host:
 export const compose: Addressing = { bind: '0.0.0.0', host: (node) => node, browserHost: 'localhost' };
 
 export interface ProvisionedNetwork {
-  readonly gateways: Record<MemberNode['key'], { readonly config: string; readonly consumerUrl: string; readonly adminUrl: string }>;
+  readonly gateways: Record<MemberNode['key'], { readonly config: string; readonly consumerUrl: string; readonly adminUrl: string; readonly consoleUrl: string }>;
   readonly camdigikey: { readonly httpUrl: string; readonly httpsUrl: string; readonly webUrl: string; readonly envFile: string };
   readonly moiUrl: string;
   readonly demoBankOrigin: string;
@@ -42,7 +42,7 @@ export function networkLayout(stateDir: string, a: Addressing, ports: SimPorts):
   const gateways = Object.fromEntries(
     MEMBERS.map((m) => {
       const p = ports.members[m.key];
-      return [m.key, { config: join(stateDir, 'sim', m.key, 'gateway.yaml'), consumerUrl: baseUrl(a.host(`gw-${m.key}`), p.consumer), adminUrl: baseUrl(a.host(`gw-${m.key}`), p.admin) }];
+      return [m.key, { config: join(stateDir, 'sim', m.key, 'gateway.yaml'), consumerUrl: baseUrl(a.host(`gw-${m.key}`), p.consumer), adminUrl: baseUrl(a.host(`gw-${m.key}`), p.admin), consoleUrl: baseUrl(a.host(`gw-${m.key}`), p.console) }];
     }),
   ) as ProvisionedNetwork['gateways'];
   return {

@@ -28,6 +28,7 @@ export function portPlan(ports: SimPorts): PlannedPort[] {
         { port: p.consumer, part: `${gateway} consumer` },
         { port: p.peer, part: `${gateway} peer` },
         { port: p.admin, part: `${gateway} admin` },
+        { port: p.console, part: `${gateway} console` },
       ];
     }),
   ];

@@ -24,7 +24,7 @@ export interface GatewaySpec {
   readonly host: string;
   /** Name other gateways and central reach it by, if not `host` (containers: its service name). */
   readonly publicHost?: string;
-  readonly ports: { readonly consumer: number; readonly peer: number; readonly admin: number };
+  readonly ports: { readonly consumer: number; readonly peer: number; readonly admin: number; readonly console?: number };
   /** Services this member provides: full service id → base URL and endpoints. */
   readonly services?: Readonly<Record<string, { readonly url: string; readonly endpoints: ReadonlyArray<{ method: string; path: string }>; readonly openApi?: string; readonly timestampSynchronously?: boolean }>>;
   readonly extraConfig?: Partial<RawGatewayConfig>;

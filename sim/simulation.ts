@@ -110,6 +110,7 @@ export async function startSimulation(o: SimulationOptions): Promise<RunningSimu
         { name: 'PKI (CAs, RA, OCSP, TSA)', url: core.pkiServer.url },
         ...MEMBERS.map((m) => ({ name: `${m.key.toUpperCase()} gateway (${clientOf(m)})`, url: gw[m.key].consumerUrl })),
         { name: 'Gateway metrics', url: MEMBERS.map((m) => `${gw[m.key].adminUrl}/metrics`).join('  ') },
+        { name: 'Gateway console APIs', url: MEMBERS.map((m) => `${gw[m.key].consoleUrl}/api/v1`).join('  ') },
         { name: 'CamDigiKey (web, gateway API)', url: network.camdigikey.webUrl },
         { name: 'CamDigiKey (mTLS API)', url: network.camdigikey.httpsUrl },
         { name: 'MOI Open KYC (provider)', url: network.moiUrl },
@@ -139,7 +140,7 @@ function writeRunningFiles(o: SimulationOptions, ports: SimPorts, core: RunningC
   const gateways = Object.fromEntries(
     MEMBERS.map((m) => {
       const g = network.gateways[m.key];
-      return [m.key, { member: m.member, client: clientOf(m), consumerUrl: g.consumerUrl, adminUrl: g.adminUrl, config: g.config }];
+      return [m.key, { member: m.member, client: clientOf(m), consumerUrl: g.consumerUrl, adminUrl: g.adminUrl, consoleUrl: g.consoleUrl, config: g.config }];
     }),
   );
   writeNetworkFile(o.stateDir, {

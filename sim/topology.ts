@@ -26,16 +26,17 @@ export interface MemberNode {
   readonly name: string;
   readonly subsystem: string;
   readonly serverCode: 'SS1';
-  readonly ports: { readonly consumer: number; readonly peer: number; readonly admin: number };
+  /** `console`: the gateway's console listener (`/api/v1`), loopback like the others under npm start. */
+  readonly ports: { readonly consumer: number; readonly peer: number; readonly admin: number; readonly console: number };
   /** Service code this member provides, if any, and the provider system's port. */
   readonly provides?: { readonly code: string; readonly port: number };
 }
 
 export const MEMBERS: readonly MemberNode[] = [
-  { key: 'demobank', member: `${INSTANCE}/COM/DEMOBANK`, name: 'Demo Bank Plc', subsystem: 'ONBOARDING', serverCode: 'SS1', ports: { consumer: 8080, peer: 5500, admin: 9080 } },
-  { key: 'moc', member: `${INSTANCE}/GOV/MOC`, name: 'Ministry of Commerce', subsystem: 'BIZREG', serverCode: 'SS1', ports: { consumer: 8081, peer: 5501, admin: 9081 } },
-  { key: 'moi', member: `${INSTANCE}/GOV/MOI`, name: 'Ministry of Interior', subsystem: 'KYC', serverCode: 'SS1', ports: { consumer: 8082, peer: 5502, admin: 9082 }, provides: { code: 'kyc', port: PORTS.moi } },
-  { key: 'tsc', member: `${INSTANCE}/GOV/TSC`, name: 'Techo Startup Center', subsystem: 'CAMDIGIKEY', serverCode: 'SS1', ports: { consumer: 8083, peer: 5503, admin: 9083 }, provides: { code: 'camdigikey', port: PORTS.camdigikeyHttp } },
+  { key: 'demobank', member: `${INSTANCE}/COM/DEMOBANK`, name: 'Demo Bank Plc', subsystem: 'ONBOARDING', serverCode: 'SS1', ports: { consumer: 8080, peer: 5500, admin: 9080, console: 9180 } },
+  { key: 'moc', member: `${INSTANCE}/GOV/MOC`, name: 'Ministry of Commerce', subsystem: 'BIZREG', serverCode: 'SS1', ports: { consumer: 8081, peer: 5501, admin: 9081, console: 9181 } },
+  { key: 'moi', member: `${INSTANCE}/GOV/MOI`, name: 'Ministry of Interior', subsystem: 'KYC', serverCode: 'SS1', ports: { consumer: 8082, peer: 5502, admin: 9082, console: 9182 }, provides: { code: 'kyc', port: PORTS.moi } },
+  { key: 'tsc', member: `${INSTANCE}/GOV/TSC`, name: 'Techo Startup Center', subsystem: 'CAMDIGIKEY', serverCode: 'SS1', ports: { consumer: 8083, peer: 5503, admin: 9083, console: 9183 }, provides: { code: 'camdigikey', port: PORTS.camdigikeyHttp } },
 ];
 
 /**
@@ -85,7 +86,7 @@ export function simPorts(offset = 0) {
   const shift = <T extends Record<string, number>>(o: T) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v + offset])) as { [K in keyof T]: number };
   return {
     ...shift(PORTS),
-    members: Object.fromEntries(MEMBERS.map((m) => [m.key, shift(m.ports)])) as Record<MemberNode['key'], { consumer: number; peer: number; admin: number }>,
+    members: Object.fromEntries(MEMBERS.map((m) => [m.key, shift(m.ports)])) as Record<MemberNode['key'], { consumer: number; peer: number; admin: number; console: number }>,
   };
 }
 export type SimPorts = ReturnType<typeof simPorts>;

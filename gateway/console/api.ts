@@ -11,6 +11,7 @@ import type { ReloadedCertificate } from '../keyring.js';
 import { KeyReloadError } from '../keyring.js';
 import { queryRecords } from '../admin/records-query.js';
 import { bearerMatches } from '../admin/token.js';
+import { runDiagnostics } from '../diagnostics/run.js';
 
 export interface GatewayApiDeps {
   readonly ctx: GatewayContext;
@@ -115,6 +116,14 @@ export function gatewayApiRouter(deps: GatewayApiDeps): Router {
       signing: certificateView(ctx.keys.signing.cert, ages.signing, ctx.ownOcsp.freshDer('signing', freshness) !== undefined),
     });
   });
+  // X-Road's connection tests (ug-ss §14.3), as `camdx gateway doctor` runs them, on the keys and configuration in use.
+  router.get('/diagnostics', (_req, res) => {
+    const conf = ctx.globalConf.current;
+    void runDiagnostics(ctx.config, { clock: ctx.clock, keys: ctx.keys, ...(conf ? { conf } : {}) }).then(
+      (checks) => res.json({ ok: checks.every((c) => c.ok), checks }),
+      (err: Error) => res.status(500).json({ error: 'diagnostics-failed', message: err.message }),
+    );
+  });
   router.post('/ocsp/refresh', (req, res) => {
     void ctx.ownOcsp.refresh().then(
       () => done(req, res, 200, { ocspAgeSeconds: ctx.ownOcsp.ages() }, 'refreshed'),
@@ -128,6 +137,6 @@ export function gatewayApiRouter(deps: GatewayApiDeps): Router {
       (err: Error) => (err instanceof KeyReloadError ? done(req, res, err.code === 'ocsp' ? 502 : 409, { error: `${err.code}-refused`, message: err.message }, 'refused') : done(req, res, 500, { error: 'reload-failed', message: err.message }, 'failed')),
     );
   });
-  router.use((_req, res) => void res.status(404).json({ error: 'not-found', message: 'no such console API endpoint (/api/v1: clients, services, token-certificates, records, ocsp/refresh, keys/reload, session)' }));
+  router.use((_req, res) => void res.status(404).json({ error: 'not-found', message: 'no such console API endpoint (/api/v1: clients, services, token-certificates, records, diagnostics, ocsp/refresh, keys/reload, session)' }));
   return router;
 }

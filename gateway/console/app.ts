@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import express from 'express';
 import { securityHeaders } from '../../common/console/headers.js';
+import { sendLandingPage } from '../../common/landing-page.js';
 import { hostCheck, hostName, isLoopbackHost } from '../../common/console/host-check.js';
 import { LoginLimiter } from '../../common/console/login-limit.js';
 import { SessionStore } from '../../common/console/sessions.js';
@@ -32,6 +33,19 @@ export function createGatewayConsole(ctx: GatewayContext, adminToken: string, re
   // The name it listens on counts as its own (a console bound to a LAN address); others get 421.
   app.use(hostCheck(isLoopbackHost(listenHost) ? [] : [listenHost], (host) => audit('anonymous', 'api.refused', 'console', { status: 421, host: host.slice(0, 100) })));
   app.use(securityHeaders());
+  app.get('/', (_req, res) =>
+    sendLandingPage(res, {
+      title: `CamDX security server ${ctx.config.serverId}: console`,
+      about: [
+        "The security server's admin API, after X-Road's: its clients and their connection types, the services it provides, its token certificates and their OCSP status, the operational records, and the OCSP refresh and key reload actions.",
+        "`/api/v1` takes `Authorization: Bearer <token>` (the gateway state directory's `admin-token`), or a session: `POST /api/v1/session {\"token\": …}`, then `X-CSRF-Token` on every change.",
+      ],
+      links: [
+        { href: '/api/v1/clients', text: 'Clients', note: 'JSON; needs the token or a session' },
+        { href: '/api/v1/token-certificates', text: 'Token certificates', note: 'JSON; needs the token or a session' },
+      ],
+    }),
+  );
   app.use('/api/v1', gatewayApiRouter({ ctx, adminToken, sessions: new SessionStore(db, clock), limiter: new LoginLimiter(clock), audit, reloadKeys }));
   app.use((_req, res) => void res.status(404).json({ error: 'not-found', message: 'the console listener serves /api/v1' }));
   // express.json's refusals (malformed JSON, too large) as JSON, never a page with a stack.

@@ -7,7 +7,7 @@ export interface GatewayFileSpec {
   readonly owner: string;
   readonly serverCode: string;
   readonly host: string;
-  readonly ports: { readonly consumer: number; readonly peer: number; readonly admin: number };
+  readonly ports: { readonly consumer: number; readonly peer: number; readonly admin: number; readonly console?: number };
   /** Service id → base URL of the provider system. */
   readonly services?: Readonly<Record<string, string>>;
   readonly extra?: Partial<RawGatewayConfig>;
@@ -30,6 +30,7 @@ export function writeGatewayConfig(dir: string, spec: GatewayFileSpec): string {
       consumer: { host: spec.host, port: spec.ports.consumer },
       peer: { host: spec.host, port: spec.ports.peer },
       admin: { host: spec.host, port: spec.ports.admin },
+      ...(spec.ports.console !== undefined ? { console: { host: spec.host, port: spec.ports.console } } : {}),
       ...spec.extra?.listen,
     },
   };

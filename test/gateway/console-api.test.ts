@@ -61,6 +61,14 @@ describe("a gateway's console listener", () => {
     expect(certs.body).toMatchObject({ auth: { subject: expect.stringContaining('CN=SS1'), ocsp: { good: true } }, signing: { subject: expect.stringContaining('CN=DEMOBANK'), ocsp: { good: true } } });
   });
 
+  it('runs the connection tests doctor runs, on the keys and configuration in use', async () => {
+    const d = await call('GET', '/diagnostics', { token });
+    expect(d.status).toBe(200);
+    const checks = (d.body as unknown as { ok: boolean; checks: Array<{ name: string; ok: boolean }> }).checks;
+    expect(new Set(checks.map((c) => c.name))).toEqual(new Set(['central', 'globalconf', 'registration', 'ocsp', 'tsa', 'peer']));
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+  });
+
   it('trades the token for a session: reads with the cookie, changes only with the CSRF token, all audited without the token', async () => {
     const signIn = await call('POST', '/session', { body: JSON.stringify({ token }) });
     expect(signIn.status).toBe(201);

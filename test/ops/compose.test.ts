@@ -55,7 +55,7 @@ describe('docker-compose.yml', needsCompose, () => {
     for (const m of MEMBERS) {
       const gw = compose.services[`gw-${m.key}`]!;
       expect(gw.command).toEqual(['node', 'gateway', m.key]);
-      expect(gw.ports).toEqual([host(m.ports.consumer), host(m.ports.admin)]);
+      expect(gw.ports).toEqual([host(m.ports.consumer), host(m.ports.admin), host(m.ports.console)]);
     }
     expect(compose.services.central!.ports).toEqual([host(PORTS.central), host(PORTS.centralConsole)]);
     // The console listener is what the healthcheck and Prometheus ask (the public port has no /health or /metrics).

@@ -171,10 +171,10 @@ describe('npm start: the default network on loopback', () => {
 
   it('answers / with an HTML page at every URL the banner prints', async () => {
     const urls = bannerUrls(sim!.out());
-    // 16 endpoint lines, the metrics line holding one URL per gateway.
-    expect(urls.length).toBe(19);
+    // 17 endpoint lines, the metrics and console lines holding one URL per gateway.
+    expect(urls.length).toBe(23);
     const origins = [...new Set(urls.map((u) => new URL(u).origin))];
-    expect(origins.length).toBe(15);
+    expect(origins.length).toBe(19);
     const ca = readFileSync(pkiLayout(dir.path).caCert('root-ca'));
     for (const origin of origins) {
       const page = await fetchPage(`${origin}/`, ca);
