@@ -34,20 +34,22 @@ async function call(url: string, token: string, method: string, body?: unknown):
 
 /**
  * Asks each gateway of the running simulation (network.json) to fetch its OCSP responses now
- * (`POST /ocsp/refresh` with its admin token), rather than at its next retry (up to 30 s away
+ * (`POST /api/v1/ocsp/refresh` on its console, with its admin token), rather than at its next retry (up to 30 s away
  * after a long outage). One line per gateway; a gateway that fails is named, not fatal.
  */
 async function refreshGatewaysOcsp(stateDir: string): Promise<string[]> {
   const { readNetworkFile } = await import('../sim/network-file.js');
   const { loadGatewayConfig } = await import('../gateway/config.js');
   const { readAdminToken } = await import('../gateway/admin/token.js');
+  const { gatewayApiUrl } = await import('../gateway/admin/reload-client.js');
   const network = readNetworkFile(stateDir);
   if (!network) return ['no running simulation in this state directory: gateways fetch fresh OCSP responses at their next retry (within 30 s)'];
   return Promise.all(
     Object.entries(network.gateways).map(async ([key, g]) => {
       try {
-        const token = readAdminToken(loadGatewayConfig(g.config).stateDir);
-        const res = await fetch(`${g.adminUrl}/ocsp/refresh`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(15_000) });
+        const config = loadGatewayConfig(g.config);
+        const token = readAdminToken(config.stateDir);
+        const res = await fetch(g.consoleUrl ? `${g.consoleUrl}/api/v1/ocsp/refresh` : gatewayApiUrl(config, '/ocsp/refresh'), { method: 'POST', headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(15_000) });
         const answer = (await res.json().catch(() => ({}))) as { message?: string };
         return res.ok ? `gateway ${key}: fresh OCSP responses` : `gateway ${key}: no fresh OCSP responses yet (HTTP ${res.status}: ${answer.message ?? ''}); it keeps retrying`;
       } catch (err) {
@@ -151,16 +153,18 @@ What gateways do (the times are npm start's; the README's Faults section lists i
       await call(`${s.pki.url}/admin/revocations`, s.pki.token, 'POST', { serial: cert.serialNumber, reason: 'keyCompromise' });
       process.stdout.write(`revoked the ${o.certificate} certificate of ${config.serverId} (serial ${cert.serialNumber})\n`);
       // The gateway would notice at its next scheduled OCSP refresh (minutes); ask for one now.
-      const { host, port } = config.listen.admin;
       const { readAdminToken } = await import('../gateway/admin/token.js');
+      const { gatewayApiUrl } = await import('../gateway/admin/reload-client.js');
       let token: string;
+      let url: string;
       try {
         token = readAdminToken(config.stateDir);
+        url = gatewayApiUrl(config, '/ocsp/refresh');
       } catch (err) {
         failCommand(`${(err as Error).message}; the gateway would find out at its next OCSP refresh`);
       }
-      const refreshed = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${port}/ocsp/refresh`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
-      if (refreshed?.status === 401) failCommand(`the gateway at ${host}:${port} refused the admin token in ${config.stateDir}; it would find out at its next OCSP refresh`);
+      const refreshed = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
+      if (refreshed?.status === 401) failCommand(`the gateway at ${url} refused the admin token in ${config.stateDir}; it would find out at its next OCSP refresh`);
       process.stdout.write(refreshed?.ok ? 'its gateway now holds the revoked status: exchanges with it fail (SslAuthenticationFailed for a TLS certificate, CertValidation for a signing one)\n' : 'its gateway is not running; it will find out when it starts\n');
       process.stdout.write(`to recover: camdx gateway renew --config ${file} --certificate ${o.certificate}\n`);
     });

@@ -7,7 +7,7 @@ export function registerGateway(program: Command): void {
   const gateway = program.command('gateway').description("a member's security server");
   gateway
     .command('run')
-    .description('run one gateway (consumer, peer TLS and admin ports) from its configuration file')
+    .description('run one gateway (consumer, peer TLS, admin and console ports) from its configuration file')
     .requiredOption('--config <file>', 'gateway configuration (YAML)')
     .action(async (o: { config: string }) => {
       const { loadGatewayConfig, ConfigError } = await import('../gateway/config.js');
@@ -31,7 +31,7 @@ export function registerGateway(program: Command): void {
       }
       for (const w of running.warnings) process.stderr.write(`camdx: warning: ${w}\n`);
       const { ports } = running;
-      process.stdout.write(`gateway ${config.serverId} ready: consumer ${config.listen.consumer.host}:${ports.consumer}, peer ${config.listen.peer.host}:${ports.peer}, admin ${config.listen.admin.host}:${ports.admin}\n`);
+      process.stdout.write(`gateway ${config.serverId} ready: consumer ${config.listen.consumer.host}:${ports.consumer}, peer ${config.listen.peer.host}:${ports.peer}, admin ${config.listen.admin.host}:${ports.admin}${config.listen.console && ports.console ? `, console ${config.listen.console.host}:${ports.console}` : ''}\n`);
       const stop = async () => {
         await running.stop();
         process.exit(0);
@@ -54,10 +54,12 @@ export function registerGateway(program: Command): void {
     .option('--host <address>', 'address to bind and to publish for other gateways', '127.0.0.1')
     .requiredOption('--consumer-port <port>', 'plain HTTP port for your information systems')
     .requiredOption('--peer-port <port>', 'mutual-TLS port for other gateways')
-    .requiredOption('--admin-port <port>', 'admin port: /metrics and /health open, /records, POST /ocsp/refresh and POST /keys/reload with the admin token (<dir>/admin-token)')
+    .requiredOption('--admin-port <port>', 'admin port: /metrics and /health, open for Prometheus and central')
+    .requiredOption('--console-port <port>', 'console API (/api/v1: records, OCSP refresh, key reload, settings) with the admin token (<dir>/admin-token)')
+    .option('--console-host <address>', 'address the console API binds to', '127.0.0.1')
     .option('--service <id=url>', 'a service you provide and the base URL of its API (repeatable)', collect, [])
     .option('--http-client <subsystem>', 'a client subsystem whose information systems call over plain HTTP, for a demo (repeatable); other clients get HTTPS with a pinned IS certificate, as in X-Road', collect, [])
-    .action(async (o: { dir: string; owner: string; serverCode: string; signKey: string; signCert: string; authKey: string; authCert: string; anchor: string; host: string; consumerPort: string; peerPort: string; adminPort: string; service: string[]; httpClient: string[] }) => {
+    .action(async (o: { dir: string; owner: string; serverCode: string; signKey: string; signCert: string; authKey: string; authCert: string; anchor: string; host: string; consumerPort: string; peerPort: string; adminPort: string; consolePort: string; consoleHost: string; service: string[]; httpClient: string[] }) => {
       const { initGatewayDir } = await import('../gateway/setup/init.js');
       try {
         const services = Object.fromEntries(
@@ -72,7 +74,8 @@ export function registerGateway(program: Command): void {
           owner: o.owner,
           serverCode: o.serverCode,
           host: o.host,
-          ports: { consumer: parsePort(o.consumerPort), peer: parsePort(o.peerPort), admin: parsePort(o.adminPort) },
+          ports: { consumer: parsePort(o.consumerPort), peer: parsePort(o.peerPort), admin: parsePort(o.adminPort), console: parsePort(o.consolePort) },
+          consoleHost: o.consoleHost,
           services,
           signing: { keyFile: o.signKey, certFile: o.signCert },
           auth: { keyFile: o.authKey, certFile: o.authCert },
@@ -80,7 +83,7 @@ export function registerGateway(program: Command): void {
           httpClients: o.httpClient,
         });
         const { join } = await import('node:path');
-        process.stdout.write(`gateway configuration written to ${file}\nadmin token (Authorization: Bearer for /records, POST /ocsp/refresh and POST /keys/reload): ${join(o.dir, 'admin-token')}\nnext: camdx gateway register --config ${file} --client <your subsystem>\n`);
+        process.stdout.write(`gateway configuration written to ${file}\nadmin token (Authorization: Bearer for the console API, /api/v1 on port ${o.consolePort}): ${join(o.dir, 'admin-token')}\nnext: camdx gateway register --config ${file} --client <your subsystem>\n`);
       } catch (err) {
         failCommand((err as Error).message, 2);
       }

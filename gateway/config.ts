@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -5,8 +6,10 @@ import { z } from 'zod';
 import { formatSecurityServerId, IdentifierError, parseMemberId, parseServiceId, parseSubsystemId, type MemberId } from '../protocol/identifiers.js';
 
 /**
- * One gateway's configuration, validated once at start-up and then frozen. Paths are relative
- * to the configuration file. A bad configuration stops start-up with the field that is wrong.
+ * One gateway's configuration, validated whole and frozen; a console edit of `clients` or
+ * `services` (gateway/config-store.ts) validates a whole new one and replaces it. Paths are
+ * relative to the configuration file. A bad configuration stops start-up, or is refused as an
+ * edit, with the field that is wrong.
  */
 
 const Listen = z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) });
@@ -16,6 +19,18 @@ const ClientSettings = z.strictObject({
   connection: z.enum(['HTTP', 'HTTPS', 'HTTPS_NO_AUTH']).default('HTTPS'),
   certificates: z.array(z.string()).default([]),
 });
+/** How the provider side reaches the provider's information system for one service. */
+const ServiceSettings = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  /** Overrides limits.serviceTimeoutMs for this service. */
+  timeoutMs: z.number().int().positive().max(86_400_000).optional(),
+  /** An https system's certificate: checked against the system CA store (the default), a CA file of its own, or not at all. */
+  tls: z
+    .strictObject({ verify: z.boolean().default(true), caFile: z.string().min(1).optional() })
+    .refine((t) => !(t.caFile && !t.verify), { message: 'a caFile is what the certificate is verified against; it cannot go with verify: false', path: ['caFile'] })
+    .optional(),
+});
+
 /** What a client subsystem without an entry under `clients` gets: HTTPS with no pinned certificate, so nothing gets through until one is set. */
 export const NEW_CLIENT_SETTINGS = Object.freeze(ClientSettings.parse({}));
 
@@ -29,13 +44,13 @@ const Schema = z.strictObject({
     consumer: Listen,
     consumerTls: Listen.optional(),
     peer: Listen,
-    /** `/metrics` and `/health`, open for Prometheus and central's monitor; `/records` and the actions with the admin token. */
+    /** `/metrics` and `/health`, open for Prometheus and central's monitor. */
     admin: Listen,
-    /** The console listener, `/api/v1` (gateway/console/); binds to loopback unless `host` says otherwise. */
+    /** The console listener, `/api/v1` with the admin token: records, actions, settings (gateway/console/); loopback unless `host` says otherwise. */
     console: Listen.optional(),
   }),
   clients: z.record(z.string(), ClientSettings).default({}),
-  services: z.record(z.string(), z.strictObject({ url: z.url({ protocol: /^https?$/ }) })).default({}),
+  services: z.record(z.string(), ServiceSettings).default({}),
   globalconf: z.strictObject({ pollSeconds: z.number().int().min(1).default(60) }).prefault({}),
   limits: z
     .strictObject({
@@ -78,8 +93,24 @@ const Schema = z.strictObject({
 
 export type RawGatewayConfig = z.input<typeof Schema>;
 
-export interface GatewayConfig extends Omit<z.infer<typeof Schema>, 'owner'> {
+/** A service's TLS verification, resolved: `ca` is the CA file's PEM as read when the configuration was validated. */
+export interface ServiceTls {
+  readonly verify: boolean;
+  readonly caFile?: string;
+  readonly ca?: string;
+}
+
+export interface ServiceConfig {
+  readonly url: string;
+  readonly timeoutMs?: number;
+  readonly tls: ServiceTls;
+}
+
+export interface GatewayConfig extends Omit<z.infer<typeof Schema>, 'owner' | 'services'> {
   readonly owner: MemberId;
+  readonly services: Readonly<Record<string, ServiceConfig>>;
+  /** The file it was read from, which console edits rewrite; absent for a configuration built in memory. */
+  readonly configFile?: string;
   readonly ownerId: string;
   /** INSTANCE/CLASS/CODE/SERVERCODE */
   readonly serverId: string;
@@ -111,17 +142,22 @@ export function loadGatewayConfig(file: string): GatewayConfig {
   } catch (err) {
     throw new ConfigError('(file)', `cannot read ${file}: ${(err as Error).message}`);
   }
+  return parseGatewayConfig(text, file);
+}
+
+/** Validates the text of `file` (read, or about to be written by an edit) as a whole configuration. */
+export function parseGatewayConfig(text: string, file: string): GatewayConfig {
   let raw: unknown;
   try {
     raw = parseYaml(text);
   } catch (err) {
     throw new ConfigError('(file)', `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  return checkGatewayConfig(raw, dirname(resolve(file)));
+  return checkGatewayConfig(raw, dirname(resolve(file)), resolve(file));
 }
 
 /** Validates a parsed configuration; `configDir` anchors its relative paths. */
-export function checkGatewayConfig(raw: unknown, configDir: string): GatewayConfig {
+export function checkGatewayConfig(raw: unknown, configDir: string, configFile?: string): GatewayConfig {
   const parsed = Schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -150,8 +186,25 @@ export function checkGatewayConfig(raw: unknown, configDir: string): GatewayConf
     if (client.connection === 'HTTPS' && client.certificates.length === 0) throw new ConfigError(`clients.${id}.certificates`, 'HTTPS clients (the default) need at least one pinned IS certificate; list it, or set connection: HTTP for a demo client');
     if (client.connection !== 'HTTP' && !c.listen.consumerTls) throw new ConfigError(`clients.${id}.connection`, `${client.connection} needs listen.consumerTls`);
   }
+  const certificate = (field: string, file: string) => {
+    try {
+      new X509Certificate(readFileSync(file));
+    } catch {
+      throw new ConfigError(field, `${file} is not a PEM or DER certificate`);
+    }
+    return file;
+  };
+  const services = Object.fromEntries(
+    Object.entries(c.services).map(([id, s]): [string, ServiceConfig] => {
+      if (s.tls && new URL(s.url).protocol !== 'https:') throw new ConfigError(`services.${id}.tls`, 'TLS verification applies to an https url only');
+      const caFile = s.tls?.caFile ? certificate(`services.${id}.tls.caFile`, mustExist(`services.${id}.tls.caFile`, s.tls.caFile)) : undefined;
+      const tls: ServiceTls = caFile ? { verify: true, caFile, ca: readFileSync(caFile, 'utf8') } : { verify: s.tls?.verify ?? true };
+      return [id, { url: s.url, ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}), tls }];
+    }),
+  );
   const config: GatewayConfig = {
     ...c,
+    ...(configFile ? { configFile } : {}),
     owner,
     ownerId: c.owner,
     serverId: formatSecurityServerId({ ...owner, serverCode: c.serverCode }),
@@ -162,7 +215,8 @@ export function checkGatewayConfig(raw: unknown, configDir: string): GatewayConf
       auth: { file: mustExist('keystores.auth.file', c.keystores.auth.file), passwordFile: mustExist('keystores.auth.passwordFile', c.keystores.auth.passwordFile) },
       signing: { file: mustExist('keystores.signing.file', c.keystores.signing.file), passwordFile: mustExist('keystores.signing.passwordFile', c.keystores.signing.passwordFile) },
     },
-    clients: Object.fromEntries(Object.entries(c.clients).map(([id, v]) => [id, { ...v, certificates: v.certificates.map((f, i) => mustExist(`clients.${id}.certificates.${i}`, f)) }])),
+    clients: Object.fromEntries(Object.entries(c.clients).map(([id, v]) => [id, { ...v, certificates: v.certificates.map((f, i) => certificate(`clients.${id}.certificates.${i}`, mustExist(`clients.${id}.certificates.${i}`, f))) }])),
+    services,
   };
   return deepFreeze(config);
 }

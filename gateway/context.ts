@@ -14,7 +14,13 @@ import type { SpoolDirectory } from './transport/spool.js';
 
 /** Everything the consumer and provider sides share, built once at start-up. */
 export interface GatewayContext {
+  /**
+   * The configuration in use. A console edit replaces it whole (`replaceConfig`), so an
+   * exchange reads it once and keeps what it read: it finishes on the settings it started with.
+   */
   readonly config: GatewayConfig;
+  /** Swaps in a configuration validated whole (gateway/config-store.ts); only `clients` and `services` may differ. */
+  replaceConfig(next: GatewayConfig): void;
   readonly keys: GatewayKeys;
   readonly log: Logger;
   readonly clock: () => number;

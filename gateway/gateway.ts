@@ -98,8 +98,15 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
       log.info({ server: config.serverId, serial: keyring.keys.auth.cert.serialNumber }, 'switched to the renewed authentication certificate');
     },
   });
+  // Console edits swap in a new configuration; what is set up below from `config` (listeners, keys, limits) is not editable at run time.
+  let active = config;
   const ctx: GatewayContext = {
-    config,
+    get config() {
+      return active;
+    },
+    replaceConfig(next) {
+      active = next;
+    },
     get keys() {
       return keyring.keys;
     },
@@ -164,7 +171,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
   provider = createProviderServer(ctx, current ? peerChainPems(current) : []);
   refuseUnapprovedPeers(provider, () => current, clock, log);
   const consumer = createConsumerServers(ctx, pools, config.listen.consumerTls ? internalTls(config.stateDir, config.serverId) : undefined);
-  const admin = createAdminServer(ctx, adminToken, () => keyring.reload(), () => {
+  const admin = createAdminServer(ctx, () => {
     const s = globalConf.status();
     metrics.confAge.set(s.ageSeconds ?? -1);
     metrics.confVersion.set(s.version ?? 0);

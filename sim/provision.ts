@@ -129,6 +129,7 @@ export async function provisionGateway(ctx: ProvisionContext, spec: GatewaySpec,
     serverCode: spec.serverCode,
     host: spec.host,
     ports: spec.ports,
+    consoleHost: spec.host,
     services: Object.fromEntries(Object.entries(spec.services ?? {}).map(([id, s]) => [id, s.url])),
     extra,
   });

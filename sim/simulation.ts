@@ -122,7 +122,7 @@ export async function startSimulation(o: SimulationOptions): Promise<RunningSimu
         `PKI admin token: ${pkiLayout(o.stateDir).adminToken}`,
         `demo CamDigiKey service account (CAMDIGIKEY_* env): ${network.camdigikey.envFile}`,
         `gateway configurations: ${join(o.stateDir, 'sim', '<member>', 'gateway.yaml')}`,
-        `gateway admin tokens (/records, POST /ocsp/refresh): ${join(o.stateDir, 'sim', '<member>', 'admin-token')}`,
+        `gateway admin tokens (console APIs /api/v1: records, OCSP refresh, key reload): ${join(o.stateDir, 'sim', '<member>', 'admin-token')}`,
         `where this network is (acl-test, fault, pki, central and log read it): ${files.network}`,
         `Prometheus configuration for these ports: ${files.prometheus}`,
       ],

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
+import { consoleApiDocument, type ApiRoute } from '../../common/console/openapi.js';
 import * as R from './response-schemas.js';
 import * as S from './schemas.js';
 import { AddUser, SetPassword, SignIn } from './user-schemas.js';
@@ -12,20 +12,7 @@ import { AddUser, SetPassword, SignIn } from './user-schemas.js';
  * route list below equal to what admin.ts and users.ts register.
  */
 
-type Method = 'get' | 'post' | 'patch' | 'put' | 'delete';
-interface Route {
-  readonly method: Method;
-  /** Express form, relative to the /api server: `/members/:i/:c/:m`. */
-  readonly path: string;
-  readonly summary: string;
-  readonly body?: z.ZodType;
-  readonly query?: z.ZodObject;
-  /** The answer's status and schema; without a schema the answer is 204 No Content. */
-  readonly status?: 200 | 201;
-  readonly response?: z.ZodType;
-  /** Reachable without credentials (signing in). */
-  readonly open?: boolean;
-}
+type Route = ApiRoute;
 
 /** What each path parameter is: X-Road identifiers travel as their parts. */
 const PARAMS: Record<string, string> = {
@@ -112,64 +99,21 @@ export const USER_ROUTES: readonly Route[] = [
   { method: 'put', path: '/users/:name/password', summary: "Set a user's password (one's own, or as an administrator); ends that user's sessions", body: SetPassword },
 ];
 
-/** `/members/:i/:c/:m` → `/members/{i}/{c}/{m}`. */
-export const openApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-const pathParams = (path: string) => [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
-
-const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-const refusal = (description: string) => ({ description, ...json(R.ApiError) });
-
-function operation(route: Route): ZodOpenApiOperationObject {
-  const params = pathParams(route.path);
-  const change = route.method !== 'get';
-  return {
-    summary: route.summary,
-    ...(params.length || route.query
-      ? { requestParams: { ...(params.length ? { path: z.object(Object.fromEntries(params.map((p) => [p, z.string().meta({ description: PARAMS[p] ?? p })]))) } : {}), ...(route.query ? { query: route.query } : {}) } }
-      : {}),
-    ...(route.body ? { requestBody: { required: true, ...json(route.body) } } : {}),
-    ...(route.open ? { security: [] } : {}),
-    responses: {
-      ...(route.response ? { [String(route.status ?? 200)]: { description: 'OK', ...json(route.response) } } : { '204': { description: 'Done' } }),
-      '400': refusal('Bad input: `field` names it'),
-      ...(route.open ? {} : { '401': refusal('No credentials, a wrong token, or an ended session'), '403': refusal(change ? 'Not allowed: an observer, a missing CSRF token, or the token after the first user' : 'Not allowed') }),
-      ...(params.length ? { '404': refusal('No such record') } : {}),
-      ...(change ? { '409': refusal('Conflicts with what is registered') } : {}),
-    },
-  };
-}
-
-function paths(routes: readonly Route[]): ZodOpenApiPathsObject {
-  const out: ZodOpenApiPathsObject = {};
-  for (const route of routes) {
-    const key = openApiPath(route.path);
-    out[key] = { ...out[key], [route.method]: operation(route) };
-  }
-  return out;
-}
+export { openApiPath } from '../../common/console/openapi.js';
 
 let built: object | undefined;
 
 /** Built once: the schemas do not change while central runs. */
 export function adminOpenApiDocument(): object {
-  built ??= createDocument({
-    openapi: '3.1.0',
-    info: {
-      title: 'CamDX central server admin API',
-      version: '1',
-      description:
-        'Manages the registry the global configuration is published from. Scripts send the admin token (audited as admin-token, or admin-token:NAME with X-CamDX-Actor); the console signs in and sends its session cookie, with X-CSRF-Token on every change.',
-    },
-    servers: [{ url: '/api' }],
-    security: [{ adminToken: [] }, { session: [], csrf: [] }],
-    paths: paths([...ADMIN_ROUTES, ...USER_ROUTES]),
-    components: {
-      securitySchemes: {
-        adminToken: { type: 'http', scheme: 'bearer', description: "The state directory's central/admin-token" },
-        session: { type: 'apiKey', in: 'cookie', name: 'camdx_session', description: 'Set by POST /session' },
-        csrf: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token', description: "The session's csrfToken; required on every change made with a session" },
-      },
-    },
+  built ??= consoleApiDocument({
+    title: 'CamDX central server admin API',
+    description:
+      'Manages the registry the global configuration is published from. Scripts send the admin token (audited as admin-token, or admin-token:NAME with X-CamDX-Actor); the console signs in and sends its session cookie, with X-CSRF-Token on every change.',
+    server: '/api',
+    routes: [...ADMIN_ROUTES, ...USER_ROUTES],
+    params: PARAMS,
+    tokenFile: "The state directory's central/admin-token",
+    forbidden: 'Not allowed: an observer, a missing CSRF token, or the token after the first user',
   });
   return built;
 }

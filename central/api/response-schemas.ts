@@ -6,9 +6,7 @@ import { z } from 'zod';
  */
 const method = z.string().meta({ description: 'An HTTP method, or * for any' });
 
-export const ApiError = z
-  .object({ error: z.string(), message: z.string(), field: z.string().optional(), rule: z.string().optional() })
-  .meta({ id: 'Error', description: 'Why the request was refused; `field` names the input at fault.' });
+export { ApiError } from '../../common/console/openapi.js';
 
 export const Member = z
   .object({ id: z.string(), instance: z.string(), memberClass: z.string(), memberCode: z.string(), name: z.string(), subsystems: z.array(z.string()) })

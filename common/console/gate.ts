@@ -56,6 +56,7 @@ function sameSecret(given: string, expected: string): boolean {
 export function consoleGate(deps: GateDeps): RequestHandler {
   const refuse = (req: Request, res: Response, status: 401 | 403, error: string, message: string, actor = 'anonymous') => {
     deps.audit(actor, 'api.refused', `${req.method} ${deps.mount}${req.path}`, { status, error });
+    if (status === 401) res.set('WWW-Authenticate', 'Bearer realm="camdx"');
     res.status(status).json({ error, message });
   };
 
@@ -70,7 +71,7 @@ export function consoleGate(deps: GateDeps): RequestHandler {
     }
 
     const id = parseCookies(req.get('cookie')).get(SESSION_COOKIE);
-    if (!id) return refuse(req, res, 401, 'unauthorized', 'sign in at /console, or send Authorization: Bearer <admin token>');
+    if (!id) return refuse(req, res, 401, 'unauthorized', "sign in at /console, or send Authorization: Bearer <admin token> (the state directory's admin-token file)");
     const found = deps.sessions.touch(id);
     if (!found.ok) {
       res.append('Set-Cookie', clearedSessionCookie());

@@ -1,8 +1,8 @@
 import type { GatewayContext } from '../context.js';
 
 /**
- * `/records?from=&to=&client=&service=&limit=` (times in ms since the epoch), on the admin port
- * and the console API alike: the operational records, or why the query is refused.
+ * `/api/v1/records?from=&to=&client=&service=&limit=` (times in ms since the epoch) on the
+ * console API: the operational records, or why the query is refused.
  */
 export function queryRecords(ctx: GatewayContext, params: URLSearchParams): { status: 200 | 400; body: unknown } {
   const num = (name: string, fallback: number) => {

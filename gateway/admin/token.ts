@@ -6,8 +6,9 @@ import { ConfigError } from '../config.js';
 
 /**
  * The gateway's admin token: `<stateDir>/admin-token` (0600), 32 random bytes in base64url.
- * `/records` and `POST /ocsp/refresh` on the admin port need it as a bearer token even from
- * loopback, because any local program can reach that port (docs/security.md).
+ * The console API (`/api/v1`: records, OCSP refresh, key reload, …) needs it as a bearer token
+ * (or a session traded for it) even from loopback, because any local program can reach that
+ * port (docs/security.md).
  */
 export const adminTokenFile = (stateDir: string): string => join(stateDir, 'admin-token');
 

@@ -12,6 +12,7 @@ import { KeyReloadError } from '../keyring.js';
 import { queryRecords } from '../admin/records-query.js';
 import { bearerMatches } from '../admin/token.js';
 import { runDiagnostics } from '../diagnostics/run.js';
+import { settingsRouter } from './settings-api.js';
 
 export interface GatewayApiDeps {
   readonly ctx: GatewayContext;
@@ -23,7 +24,7 @@ export interface GatewayApiDeps {
 }
 
 /** The console trades the admin token for a session; the token never sits in the page. */
-const SignIn = z.strictObject({ token: z.string().min(1).max(200) });
+export const SignIn = z.strictObject({ token: z.string().min(1).max(200) });
 /** A gateway has one operator: whoever holds its admin token. */
 const OPERATOR = 'admin-token';
 
@@ -137,6 +138,7 @@ export function gatewayApiRouter(deps: GatewayApiDeps): Router {
       (err: Error) => (err instanceof KeyReloadError ? done(req, res, err.code === 'ocsp' ? 502 : 409, { error: `${err.code}-refused`, message: err.message }, 'refused') : done(req, res, 500, { error: 'reload-failed', message: err.message }, 'failed')),
     );
   });
+  router.use(settingsRouter({ ctx, audit: deps.audit }));
   router.use((_req, res) => void res.status(404).json({ error: 'not-found', message: 'no such console API endpoint (/api/v1: clients, services, token-certificates, records, diagnostics, ocsp/refresh, keys/reload, session)' }));
   return router;
 }

@@ -10,6 +10,7 @@ import type { GatewayContext } from '../context.js';
 import type { ReloadedCertificate } from '../keyring.js';
 import { gatewayApiRouter } from './api.js';
 import { gatewayAuditWriter } from './audit-log.js';
+import { gatewayOpenApiRoute } from './openapi.js';
 
 export interface GatewayConsole {
   readonly app: express.Express;
@@ -46,6 +47,7 @@ export function createGatewayConsole(ctx: GatewayContext, adminToken: string, re
       ],
     }),
   );
+  app.get('/api/openapi.json', gatewayOpenApiRoute());
   app.use('/api/v1', gatewayApiRouter({ ctx, adminToken, sessions: new SessionStore(db, clock), limiter: new LoginLimiter(clock), audit, reloadKeys }));
   app.use((_req, res) => void res.status(404).json({ error: 'not-found', message: 'the console listener serves /api/v1' }));
   // express.json's refusals (malformed JSON, too large) as JSON, never a page with a stack.

@@ -5,7 +5,7 @@ import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { XRoadError } from '../../protocol/errors.js';
 import type { GatewayContext } from '../context.js';
-import { NEW_CLIENT_SETTINGS } from '../config.js';
+import { NEW_CLIENT_SETTINGS, type GatewayConfig } from '../config.js';
 import { asXRoadError, fail, logFault, sendXRoadError } from '../errors.js';
 import type { ConfView } from '../globalconf/view.js';
 import { exchange, type ExchangeOutcome } from './exchange.js';
@@ -19,21 +19,35 @@ import { sendLandingPage, type LandingPage } from '../../common/landing-page.js'
 
 const SIDE = 'Server.ClientProxy' as const;
 
-/** The client must be a registered client of this security server, over the connection type it is configured for. */
-function checkClient(ctx: GatewayContext, view: ConfView, headers: ClientHeaders, req: IncomingMessage, pinned: Map<string, Set<string>>): void {
+/**
+ * The pinned IS certificates' fingerprints of each client, per configuration: a console edit
+ * swaps in new `clients`, and the next exchange reads their files once.
+ */
+const pinnedByClients = new WeakMap<GatewayConfig['clients'], Map<string, Set<string>>>();
+function pinnedOf(clients: GatewayConfig['clients']): Map<string, Set<string>> {
+  let pinned = pinnedByClients.get(clients);
+  if (!pinned) {
+    pinned = new Map(Object.entries(clients).map(([id, c]) => [id, new Set(c.certificates.map((f) => new X509Certificate(readFileSync(f)).fingerprint256))]));
+    pinnedByClients.set(clients, pinned);
+  }
+  return pinned;
+}
+
+/** The client must be a registered client of this security server, over the connection type `config` (this exchange's) sets for it. */
+function checkClient(config: GatewayConfig, view: ConfView, headers: ClientHeaders, req: IncomingMessage): void {
   if (!view.hasSubsystem(headers.clientId)) throw new XRoadError('Client', 'UnknownSubsystem', `client subsystem ${headers.clientId} is not registered in the instance`);
-  if (!view.isClientOf(ctx.config.serverId, headers.clientId)) {
-    throw new XRoadError('Client', 'ClientNotRegistered', `${headers.clientId} is not registered as a client of security server ${ctx.config.serverId}`);
+  if (!view.isClientOf(config.serverId, headers.clientId)) {
+    throw new XRoadError('Client', 'ClientNotRegistered', `${headers.clientId} is not registered as a client of security server ${config.serverId}`);
   }
   // A client without settings gets X-Road's default for new clients: HTTPS with a pinned certificate.
-  const settings = ctx.config.clients[headers.clientId] ?? NEW_CLIENT_SETTINGS;
+  const settings = config.clients[headers.clientId] ?? NEW_CLIENT_SETTINGS;
   const tls = (req.socket as TLSSocket).encrypted === true;
   if (settings.connection === 'HTTP') return;
-  if (!tls) throw fail(SIDE, 'SslAuthenticationFailed', `${headers.clientId} is configured for ${settings.connection}${ctx.config.clients[headers.clientId] ? '' : " (the default: it has no entry under clients in gateway.yaml)"}; use the HTTPS port, or set its connection to HTTP`);
+  if (!tls) throw fail(SIDE, 'SslAuthenticationFailed', `${headers.clientId} is configured for ${settings.connection}${config.clients[headers.clientId] ? '' : " (the default: it has no entry under clients in gateway.yaml)"}; use the HTTPS port, or set its connection to HTTP`);
   if (settings.connection === 'HTTPS') {
     const peer = (req.socket as TLSSocket).getPeerCertificate();
     const fingerprint = peer?.raw ? new X509Certificate(peer.raw).fingerprint256 : undefined;
-    if (!fingerprint || !pinned.get(headers.clientId)?.has(fingerprint)) {
+    if (!fingerprint || !pinnedOf(config.clients).get(headers.clientId)?.has(fingerprint)) {
       throw fail(SIDE, 'SslAuthenticationFailed', `${headers.clientId} must present one of its registered TLS client certificates`);
     }
   }
@@ -61,7 +75,7 @@ const UNRESOLVED = 'unresolved';
  * and the metrics for every service call and every refusal, with what was known by then.
  */
 export function consumerHandler(ctx: GatewayContext, pools: ProviderPools) {
-  const pinned = new Map(Object.entries(ctx.config.clients).map(([id, c]) => [id, new Set(c.certificates.map((f) => new X509Certificate(readFileSync(f)).fingerprint256))]));
+  // Limits are set at start-up; a console edit replaces only clients and services.
   const { limits } = ctx.config;
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -111,7 +125,7 @@ export function consumerHandler(ctx: GatewayContext, pools: ProviderPools) {
       labels.client = view.hasSubsystem(headers.clientId) ? headers.clientId : 'unregistered';
       checkDeclaredLength(req, limits.maxBodyBytes);
       if (call.kind === 'service') checkCarriable(req.method ?? '', call.path, call.query, headers.endToEnd);
-      checkClient(ctx, view, headers, req, pinned);
+      checkClient(ctx.config, view, headers, req);
       if (call.kind === 'metaservice') {
         metaservice(res, view, call.name, call.provider, headers.clientId, call.query);
         return;

@@ -152,8 +152,10 @@ export function providerHandler(ctx: GatewayContext) {
       // 2. The service exists and is provided here.
       const service = view.service(manifest.service);
       const provider = manifest.service.split('/').slice(0, 4).join('/');
-      const baseUrl = ctx.config.services[manifest.service]?.url;
-      if (!service || !view.isClientOf(ctx.config.serverId, provider) || !baseUrl) {
+      // Read once: a console edit during this exchange applies to the next one.
+      const config = ctx.config;
+      const settings = config.services[manifest.service];
+      if (!service || !view.isClientOf(ctx.config.serverId, provider) || !settings) {
         throw fail(SIDE, 'UnknownService', `service ${manifest.service} is not provided by security server ${ctx.config.serverId}`);
       }
 
@@ -170,7 +172,7 @@ export function providerHandler(ctx: GatewayContext) {
       if (peerGone) throw new Error('the calling security server left');
       try {
         upstream = await callService(
-          baseUrl,
+          settings,
           head,
           head.path,
           [
@@ -182,7 +184,7 @@ export function providerHandler(ctx: GatewayContext) {
           ],
           () => spool.inMemory() ?? spool.reader(),
           bytes,
-          ctx.config.limits.serviceTimeoutMs,
+          settings.timeoutMs ?? config.limits.serviceTimeoutMs,
           (started) => (serviceCall = started),
         );
       } catch (err) {

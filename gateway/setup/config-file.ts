@@ -8,6 +8,8 @@ export interface GatewayFileSpec {
   readonly serverCode: string;
   readonly host: string;
   readonly ports: { readonly consumer: number; readonly peer: number; readonly admin: number; readonly console?: number };
+  /** Where the console listener binds: loopback unless given (the simulation binds it with the rest). */
+  readonly consoleHost?: string;
   /** Service id → base URL of the provider system. */
   readonly services?: Readonly<Record<string, string>>;
   readonly extra?: Partial<RawGatewayConfig>;
@@ -30,7 +32,7 @@ export function writeGatewayConfig(dir: string, spec: GatewayFileSpec): string {
       consumer: { host: spec.host, port: spec.ports.consumer },
       peer: { host: spec.host, port: spec.ports.peer },
       admin: { host: spec.host, port: spec.ports.admin },
-      ...(spec.ports.console !== undefined ? { console: { host: spec.host, port: spec.ports.console } } : {}),
+      ...(spec.ports.console !== undefined ? { console: { host: spec.consoleHost ?? '127.0.0.1', port: spec.ports.console } } : {}),
       ...spec.extra?.listen,
     },
   };

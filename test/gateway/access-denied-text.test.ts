@@ -37,7 +37,7 @@ function files(dir: string): string[] {
 async function records(g: TestGateway): Promise<Array<{ messageId: string; faultCode: string | null; faultString: string | null; endpoint: string }>> {
   const tokenFile = join(g.dir, 'admin-token');
   const headers: Record<string, string> = existsSync(tokenFile) ? { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` } : {};
-  const res = await fetch(`${g.adminUrl}/records`, { headers });
+  const res = await fetch(`${g.consoleUrl}/api/v1/records`, { headers });
   expect(res.status).toBe(200);
   return (await res.json()) as Array<{ messageId: string; faultCode: string | null; faultString: string | null; endpoint: string }>;
 }

@@ -43,9 +43,9 @@ describe('the admin token', () => {
     expect(tokens[0]).not.toBe(tokens[1]);
   });
 
-  it('guards /records and POST /ocsp/refresh, from loopback too: none or a wrong one → 401 with a JSON error', async () => {
+  it('guards the console API (/records, POST /ocsp/refresh), from loopback too: none or a wrong one → 401 with a JSON error', async () => {
     const other = readFileSync(adminTokenFile(n.provider.dir), 'utf8').trim();
-    const url = n.consumer.adminUrl;
+    const url = `${n.consumer.consoleUrl}/api/v1`;
     for (const [path, method] of [['/records', 'GET'], ['/ocsp/refresh', 'POST']] as const) {
       for (const authorization of [undefined, `Bearer ${other}`, `Bearer ${other.slice(0, 10)}`, 'Bearer', `Basic ${other}`]) {
         const res = await fetch(`${url}${path}`, { method, headers: authorization ? { authorization } : {} });
@@ -56,6 +56,10 @@ describe('the admin token', () => {
     }
     expect((await n.consumer.admin('/records')).status).toBe(200);
     expect((await n.consumer.admin('/ocsp/refresh', { method: 'POST' })).status).toBe(200);
+    // The admin port says where they went.
+    const moved = await fetch(`${n.consumer.adminUrl}/records`, { headers: { authorization: `Bearer ${readFileSync(adminTokenFile(n.consumer.dir), 'utf8').trim()}` } });
+    expect(moved.status).toBe(404);
+    expect(await moved.json()).toMatchObject({ error: 'moved', message: expect.stringContaining('/api/v1/records') });
   });
 
   it('leaves /metrics and /health open', async () => {

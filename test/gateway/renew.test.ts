@@ -138,7 +138,7 @@ describe('camdx gateway renew', () => {
   }, 90_000);
 
   it('switches keys only for a caller with the admin token', async () => {
-    const res = await fetch(`${net.consumer.adminUrl}/keys/reload`, { method: 'POST', headers: { authorization: 'Bearer not-the-token-not-the-token' } });
+    const res = await fetch(`${net.consumer.consoleUrl}/api/v1/keys/reload`, { method: 'POST', headers: { authorization: 'Bearer not-the-token-not-the-token' } });
     expect(res.status).toBe(401);
     // With it, and the keystores unchanged: nothing to switch.
     const answer = (await (await net.consumer.admin('/keys/reload', { method: 'POST' })).json()) as { certificates: Array<{ name: string; changed: boolean; ocsp: { status: string } }> };

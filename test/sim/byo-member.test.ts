@@ -13,15 +13,15 @@ const BIN = join(import.meta.dirname, '../../bin/camdx.js');
 let dir: { path: string; cleanup(): void };
 let sim: RunningSim;
 const services: ChildService[] = [];
-/** The README's fixed ports (Acme's consumer, peer, admin and API ports; MOC's gateway), and the free ones this test uses instead. */
+/** The README's fixed ports (Acme's consumer, peer, admin, console and API ports; MOC's gateway), and the free ones this test uses instead. */
 let ports: Map<string, string>;
 
 beforeAll(async () => {
   dir = tempDir();
   // The project directory of the walk-through: the network's state is ./var, as under npm start.
   sim = await startSim(join(dir.path, 'var'), await freePortOffset());
-  const [consumer, peer, admin, api] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  ports = new Map([['8090', consumer], ['5510', peer], ['9190', admin], ['7000', api], ['8081', Number(new URL(sim.url('MOC gateway')).port)]].map(([k, v]) => [String(k), String(v)]));
+  const [consumer, peer, admin, console, api] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  ports = new Map([['8090', consumer], ['5510', peer], ['9190', admin], ['9290', console], ['7000', api], ['8081', Number(new URL(sim.url('MOC gateway')).port)]].map(([k, v]) => [String(k), String(v)]));
 }, 120_000);
 afterAll(async () => {
   await Promise.all(services.map((s) => s.stop()));
@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 /** A README command line as this test runs it: our `camdx` for `npx camdx`, free ports for the README's. */
-const localised = (line: string) => line.replace(/\bnpx camdx\b/g, `${process.execPath} ${BIN}`).replace(/\b(8090|5510|9190|7000|8081)\b/g, (p) => ports.get(p)!);
+const localised = (line: string) => line.replace(/\bnpx camdx\b/g, `${process.execPath} ${BIN}`).replace(/\b(8090|5510|9190|9290|7000|8081)\b/g, (p) => ports.get(p)!);
 const acme = () => join(dir.path, 'acme');
 const env = () => ({ ...process.env, CAMDX_STATE_DIR: join(dir.path, 'var') });
 
@@ -96,8 +96,8 @@ describe('bring your own member (the README walk-through, as written)', () => {
     expect(kyc).toMatchObject({ error: 0, data: { idNumber: '010000019' } });
     const denied = await curlUntilKnown(`curl -X POST http://127.0.0.1:8090/r1/CAMDX/GOV/MOI/KYC/kyc/api/2.0/kyc/ocr-idcard -H 'X-Road-Client: CAMDX/COM/ACME/SHOP' -d '{}'`, false);
     expect(denied.type).toBe('Server.ServerProxy.AccessDenied');
-    // Its operational records: with the admin token only.
-    const records = `http://127.0.0.1:${ports.get('9190')}/records`;
+    // Its operational records, on its console API: with the admin token only.
+    const records = `http://127.0.0.1:${ports.get('9290')}/api/v1/records`;
     expect((await fetch(records)).status).toBe(401);
     const token = readFileSync(join(acme(), 'acme-gw/admin-token'), 'utf8').trim();
     expect((await fetch(records, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
@@ -118,10 +118,10 @@ describe('bring your own member (the README walk-through, as written)', () => {
   }, 60_000);
 
   it('refuses a gateway set-up whose certificate is not for its key, writing nothing', async () => {
-    const res = await run(process.execPath, [BIN, 'gateway', 'init', '--dir', 'bad-gw', '--owner', 'CAMDX/COM/ACME', '--sign-key', 'auth.key', '--sign-cert', 'sign.pem', '--auth-key', 'auth.key', '--auth-cert', 'auth.pem', '--anchor', 'anchor.json', '--consumer-port', '1', '--peer-port', '2', '--admin-port', '3'], { cwd: acme() });
+    const res = await run(process.execPath, [BIN, 'gateway', 'init', '--dir', 'bad-gw', '--owner', 'CAMDX/COM/ACME', '--sign-key', 'auth.key', '--sign-cert', 'sign.pem', '--auth-key', 'auth.key', '--auth-cert', 'auth.pem', '--anchor', 'anchor.json', '--consumer-port', '1', '--peer-port', '2', '--admin-port', '3', '--console-port', '4'], { cwd: acme() });
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('signing: the certificate in sign.pem is not for the key in auth.key');
-    const swapped = await run(process.execPath, [BIN, 'gateway', 'init', '--dir', 'bad-gw', '--owner', 'CAMDX/COM/ACME', '--sign-key', 'auth.key', '--sign-cert', 'auth.pem', '--auth-key', 'sign.key', '--auth-cert', 'sign.pem', '--anchor', 'anchor.json', '--consumer-port', '1', '--peer-port', '2', '--admin-port', '3'], { cwd: acme() });
+    const swapped = await run(process.execPath, [BIN, 'gateway', 'init', '--dir', 'bad-gw', '--owner', 'CAMDX/COM/ACME', '--sign-key', 'auth.key', '--sign-cert', 'auth.pem', '--auth-key', 'sign.key', '--auth-cert', 'sign.pem', '--anchor', 'anchor.json', '--consumer-port', '1', '--peer-port', '2', '--admin-port', '3', '--console-port', '4'], { cwd: acme() });
     expect(swapped.stderr).toMatch(/not an authentication certificate/);
     expect((await run('ls', [acme()])).stdout).not.toContain('bad-gw');
   });

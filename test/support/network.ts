@@ -19,7 +19,9 @@ export interface TestGateway {
   child: ChildService;
   readonly consumerUrl: string;
   readonly adminUrl: string;
-  /** GET (or `init`) on the admin port with the gateway's admin token: `/records`, `/ocsp/refresh`. */
+  /** The console listener: `${consoleUrl}/api/v1/…`. */
+  readonly consoleUrl: string;
+  /** GET (or `init`) on the console API `/api/v1` with the gateway's admin token: `/records`, `/ocsp/refresh`, `/keys/reload`. */
   admin(path: string, init?: RequestInit): Promise<Response>;
   restart(): Promise<void>;
 }
@@ -43,7 +45,7 @@ async function spec(member: string, name: string, subsystems: string[], services
     serverCode: 'SS1',
     subsystems,
     host: '127.0.0.1',
-    ports: { consumer: await freePort(), peer: await freePort(), admin: await freePort() },
+    ports: { consumer: await freePort(), peer: await freePort(), admin: await freePort(), console: await freePort() },
     ...(services ? { services } : {}),
     ...(extraConfig ? { extraConfig } : {}),
   };
@@ -93,6 +95,9 @@ export async function startTestNetwork(
     const dir = join(central.stateDir, 'gateways', s.member.split('/')[2]!);
     mkdirSync(dir, { recursive: true });
     const config = await provisionGateway(ctx, s, dir);
+    // A test may move the console elsewhere with its own listen.console.
+    const consolePort = (s.extraConfig?.listen as { console?: { port: number } } | undefined)?.console?.port ?? s.ports.console!;
+    const consoleUrl = `http://127.0.0.1:${consolePort}`;
     const g: TestGateway = {
       dir,
       config,
@@ -100,7 +105,8 @@ export async function startTestNetwork(
       child: undefined as unknown as ChildService,
       consumerUrl: `http://127.0.0.1:${s.ports.consumer}`,
       adminUrl: `http://127.0.0.1:${s.ports.admin}`,
-      admin: (path, init = {}) => fetch(`http://127.0.0.1:${s.ports.admin}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${readAdminToken(dir)}` } }),
+      consoleUrl,
+      admin: (path, init = {}) => fetch(`${consoleUrl}/api/v1${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${readAdminToken(dir)}` } }),
       restart: async () => {
         await g.child.stop();
         g.child = await runGateway(config);
