@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { failCommand, parsePort, type GlobalOptions } from './context.js';
+import { registerGatewayKeys } from './gateway-keys.js';
+import { registerGatewayServices } from './gateway-services.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -132,4 +134,6 @@ export function registerGateway(program: Command): void {
     .option('--dir <dir>', 'gateway directory holding gateway.yaml')
     .option('--member <code>', 'in the simulation: the gateway of this member (MOI or CAMDX/GOV/MOI), from the state directory')
     .action(async (o: { config?: string; dir?: string; member?: string }) => (await import('./gateway-doctor.js')).doctor(program.opts<GlobalOptions>(), o));
+  registerGatewayKeys(gateway);
+  registerGatewayServices(gateway);
 }

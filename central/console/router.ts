@@ -4,16 +4,18 @@ import { Router, type Response } from 'express';
 import { PROJECT_ROOT } from '../../common/paths.js';
 
 const STATIC = join(PROJECT_ROOT, 'central', 'console', 'static');
+/** Shared with the gateway's console: the DOM helpers (they import `./api.js`, each console's own) and the base styles. */
+const SHARED = join(PROJECT_ROOT, 'common', 'console', 'static');
 /** Read once at start: the console is a fixed page plus plain ES modules, nothing templated. */
 const FILES: Record<string, { type: string; body: Buffer }> = {
   'console.js': { type: 'text/javascript', body: readFileSync(join(STATIC, 'console.js')) },
   'api.js': { type: 'text/javascript', body: readFileSync(join(STATIC, 'api.js')) },
-  'dom.js': { type: 'text/javascript', body: readFileSync(join(STATIC, 'dom.js')) },
+  'dom.js': { type: 'text/javascript', body: readFileSync(join(SHARED, 'dom.js')) },
   'pages.js': { type: 'text/javascript', body: readFileSync(join(STATIC, 'pages.js')) },
   'pages-admin.js': { type: 'text/javascript', body: readFileSync(join(STATIC, 'pages-admin.js')) },
   // The dashboard's icon, so the browser's favicon probe finds one instead of logging a 404.
   'favicon.svg': { type: 'image/svg+xml', body: readFileSync(join(PROJECT_ROOT, 'central', 'dashboard', 'static', 'favicon.svg')) },
-  'console.css': { type: 'text/css', body: readFileSync(join(STATIC, 'console.css')) },
+  'console.css': { type: 'text/css', body: readFileSync(join(SHARED, 'console.css')) },
 };
 const PAGE = readFileSync(join(STATIC, 'index.html'));
 

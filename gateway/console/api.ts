@@ -12,7 +12,9 @@ import { KeyReloadError } from '../keyring.js';
 import { queryRecords } from '../admin/records-query.js';
 import { bearerMatches } from '../admin/token.js';
 import { runDiagnostics } from '../diagnostics/run.js';
-import { settingsRouter } from './settings-api.js';
+import { serviceView, settingsRouter } from './settings-api.js';
+import { serviceDescriptionsRouter } from './service-descriptions-api.js';
+import { keysRouter } from './keys-api.js';
 
 export interface GatewayApiDeps {
   readonly ctx: GatewayContext;
@@ -107,7 +109,8 @@ export function gatewayApiRouter(deps: GatewayApiDeps): Router {
   router.get('/clients', (_req, res) => void res.json(clientsOf(ctx)));
   router.get('/services', (_req, res) => {
     const published = new Map((ctx.globalConf.current?.services ?? []).map((s) => [s.id, s]));
-    res.json(Object.entries(ctx.config.services).map(([id, s]) => ({ id, url: s.url, endpoints: published.get(id)?.endpoints ?? [], published: published.has(id) })));
+    const config = ctx.config;
+    res.json(Object.keys(config.services).map((id) => ({ ...serviceView(config, id), endpoints: published.get(id)?.endpoints ?? [], published: published.has(id) })));
   });
   router.get('/token-certificates', (_req, res) => {
     const freshness = ctx.globalConf.current?.ocspFreshnessSeconds ?? 3600;
@@ -139,6 +142,8 @@ export function gatewayApiRouter(deps: GatewayApiDeps): Router {
     );
   });
   router.use(settingsRouter({ ctx, audit: deps.audit }));
+  router.use(keysRouter({ ctx, audit: deps.audit, reloadKeys: deps.reloadKeys }));
+  router.use(serviceDescriptionsRouter({ ctx, audit: deps.audit }));
   router.use((_req, res) => void res.status(404).json({ error: 'not-found', message: 'no such console API endpoint (/api/v1: clients, services, token-certificates, records, diagnostics, ocsp/refresh, keys/reload, session)' }));
   return router;
 }

@@ -11,6 +11,7 @@ import type { ReloadedCertificate } from '../keyring.js';
 import { gatewayApiRouter } from './api.js';
 import { gatewayAuditWriter } from './audit-log.js';
 import { gatewayOpenApiRoute } from './openapi.js';
+import { gatewayPagesRouter } from './pages.js';
 
 export interface GatewayConsole {
   readonly app: express.Express;
@@ -42,12 +43,15 @@ export function createGatewayConsole(ctx: GatewayContext, adminToken: string, re
         "`/api/v1` takes `Authorization: Bearer <token>` (the gateway state directory's `admin-token`), or a session: `POST /api/v1/session {\"token\": …}`, then `X-CSRF-Token` on every change.",
       ],
       links: [
+        { href: '/console', text: 'Console', note: 'sign in with the admin token: clients, services, keys and certificates, service descriptions, diagnostics, records' },
+        { href: '/api/openapi.json', text: 'Console API', note: 'its OpenAPI 3.1 document' },
         { href: '/api/v1/clients', text: 'Clients', note: 'JSON; needs the token or a session' },
         { href: '/api/v1/token-certificates', text: 'Token certificates', note: 'JSON; needs the token or a session' },
       ],
     }),
   );
   app.get('/api/openapi.json', gatewayOpenApiRoute());
+  app.use(gatewayPagesRouter());
   app.use('/api/v1', gatewayApiRouter({ ctx, adminToken, sessions: new SessionStore(db, clock), limiter: new LoginLimiter(clock), audit, reloadKeys }));
   app.use((_req, res) => void res.status(404).json({ error: 'not-found', message: 'the console listener serves /api/v1' }));
   // express.json's refusals (malformed JSON, too large) as JSON, never a page with a stack.

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { consoleApiDocument, type ApiRoute } from '../../common/console/openapi.js';
 import { SignIn } from './api.js';
 import { ClientPatch, ServicePatch } from './settings-api.js';
+import { ServiceDescriptionAdd, ServiceDescriptionRefresh } from './service-descriptions-api.js';
+import { CertificateImport, CertificateRequest, CsrGenerate, NewKey } from './keys-api.js';
 
 /**
  * The gateway console API's OpenAPI 3.1 document, served at /api/openapi.json. Request bodies
@@ -13,7 +15,29 @@ import { ClientPatch, ServicePatch } from './settings-api.js';
 const Session = z.object({ name: z.string(), role: z.string(), csrfToken: z.string(), expiresAt: z.string() }).meta({ id: 'Session' });
 const Client = z.object({ id: z.string(), connection: z.enum(['HTTP', 'HTTPS', 'HTTPS_NO_AUTH']), certificates: z.number().int(), registered: z.boolean() }).meta({ id: 'Client' });
 const Endpoint = z.object({ method: z.string(), path: z.string() });
-const Service = z.object({ id: z.string(), url: z.string(), endpoints: z.array(Endpoint), published: z.boolean() }).meta({ id: 'Service' });
+const Service = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    timeoutMs: z.number().nullable(),
+    effectiveTimeoutMs: z.number(),
+    tls: z.object({ verify: z.boolean(), caFile: z.string().nullable() }),
+    endpoints: z.array(Endpoint),
+    published: z.boolean(),
+  })
+  .meta({ id: 'Service' });
+const ServiceDescription = z
+  .object({ serviceId: z.string(), url: z.string().nullable(), endpoints: z.array(Endpoint), status: z.enum(['in progress', 'published', 'not published']), requestId: z.number().int().optional(), change: z.string().optional() })
+  .meta({ id: 'ServiceDescription' });
+const EndpointDiffView = z.object({
+  added: z.array(Endpoint),
+  removed: z.array(Endpoint),
+  kept: z.array(Endpoint),
+  rightsOnRemoved: z.array(z.object({ right: z.object({ subject: z.string(), method: z.string(), path: z.string() }), endpoint: Endpoint })),
+  applied: z.boolean(),
+  status: z.string().optional(),
+  requestId: z.number().int().optional(),
+});
 const Certificate = z.object({ subject: z.string(), issuer: z.string(), serial: z.string(), notBefore: z.string(), notAfter: z.string(), ocsp: z.object({ ageSeconds: z.number().nullable(), good: z.boolean() }) });
 const Check = z.object({ name: z.string(), target: z.string(), ok: z.boolean(), detail: z.string(), latencyMs: z.number().optional() });
 const Records = z.array(z.object({}).catchall(z.unknown())).meta({ description: 'Operational records (metadata only: who called what, when, with what result)' });
@@ -38,6 +62,16 @@ export const GATEWAY_ROUTES: readonly ApiRoute[] = [
   { method: 'patch', path: '/clients/:id', summary: "Set a client's connection type or pinned IS certificates (gateway.yaml, validated whole, swapped in)", body: ClientPatch, response: z.object({}).catchall(z.unknown()) },
   { method: 'patch', path: '/services/:id', summary: "Set a service's base URL, timeout or TLS verification of its provider system", body: ServicePatch, response: z.object({}).catchall(z.unknown()) },
   { method: 'post', path: '/keys/reload', summary: 'Read the keystores again and switch to renewed certificates', response: z.object({ server: z.string(), certificates: z.array(z.object({}).catchall(z.unknown())) }) },
+  { method: 'get', path: '/keys', summary: 'The keys in use (with their certificates: expiry, OCSP, registration) and those waiting for a certificate', response: z.array(z.object({}).catchall(z.unknown())) },
+  { method: 'post', path: '/keys', summary: 'A new auth or signing key, waiting for its certificate (<stateDir>/pending-<role>.key)', body: NewKey, status: 201, response: z.object({ id: z.string(), role: z.string(), keyType: z.string() }) },
+  { method: 'post', path: '/keys/:id/csrs', summary: "The pending key's CSR (PEM); its subject is this gateway's owner (and server) only", body: CsrGenerate, status: 201, response: z.object({ id: z.string(), role: z.string(), subject: z.string(), csr: z.string() }) },
+  { method: 'post', path: '/keys/:id/certificate-requests', summary: "Send the pending key's CSR with an enrolment token to the RA; answers the certificate (PEM chain)", body: CertificateRequest, status: 201, response: z.object({ id: z.string(), role: z.string(), serial: z.string(), notAfter: z.string(), certificate: z.string() }) },
+  { method: 'post', path: '/token-certificates', summary: "Import a pending key's certificate with gateway init's checks (key, role, member, approved CA, OCSP good); the keystore is swapped and the gateway switches", body: CertificateImport, status: 201, response: z.object({}).catchall(z.unknown()) },
+  { method: 'post', path: '/token-certificates/:hash/register', summary: 'registerAuthCert with central for the authentication certificate in use', response: z.object({ hash: z.string(), server: z.string(), address: z.string(), outcome: z.string() }) },
+  { method: 'get', path: '/service-descriptions', summary: "The services this gateway provides from OpenAPI documents, each with its endpoints and status ('in progress' until the global configuration carries the last change)", response: z.array(ServiceDescription) },
+  { method: 'post', path: '/service-descriptions', summary: "Add a service of the owner's from its OpenAPI 3.0/3.1 document (uploaded, or fetched once from url: http(s), at most 10 MB, 10 s, no redirects): base URL into gateway.yaml, serviceAdd to central", body: ServiceDescriptionAdd, status: 201, response: ServiceDescription },
+  { method: 'post', path: '/service-descriptions/:id/refresh', summary: 'The endpoint diff a new document makes (added, removed, kept, rights naming a removed endpoint); with apply, serviceUpdate to central, refused while such rights remain', body: ServiceDescriptionRefresh, response: EndpointDiffView },
+  { method: 'delete', path: '/service-descriptions/:id', summary: 'serviceRemove to central; the service leaves gateway.yaml once central accepts it', response: ServiceDescription },
 ];
 
 let built: object | undefined;
@@ -48,7 +82,7 @@ export function gatewayOpenApiDocument(): object {
     description: "Manages one security server, after X-Road's security server admin API. Scripts send the admin token; the console trades it for a session cookie and sends X-CSRF-Token on every change.",
     server: '/api/v1',
     routes: GATEWAY_ROUTES,
-    params: { id: 'an identifier, as X-Road writes it (CAMDX:COM:DEMOBANK:ONBOARDING) or URL-encoded' },
+    params: { id: 'an identifier, as X-Road writes it (CAMDX:COM:DEMOBANK:ONBOARDING) or URL-encoded' , hash: "a certificate's SHA-256 (hex)" },
     tokenFile: "The gateway state directory's admin-token",
     forbidden: 'Not allowed: a missing or wrong CSRF token',
   });

@@ -59,7 +59,7 @@ function clientView(config: GatewayConfig, id: string) {
   };
 }
 
-function serviceView(config: GatewayConfig, id: string) {
+export function serviceView(config: GatewayConfig, id: string) {
   const s = config.services[id]!;
   return { id, url: s.url, timeoutMs: s.timeoutMs ?? null, effectiveTimeoutMs: s.timeoutMs ?? config.limits.serviceTimeoutMs, tls: { verify: s.tls.verify, caFile: s.tls.caFile ? configPath(config, s.tls.caFile) : null } };
 }

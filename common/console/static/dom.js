@@ -44,8 +44,9 @@ function fieldOf(field, names) {
 }
 
 /**
- * A form whose fields are named; on submit it calls `action(values)`. A refusal naming a field
- * is shown next to that field; any other refusal under the form.
+ * A form whose fields are named (`options`: a select, `multiline`: a textarea, for PEM); on
+ * submit it calls `action(values)`. A refusal naming a field is shown next to that field; any
+ * other refusal under the form.
  */
 export function form(title, fields, submitLabel, action) {
   const inputs = {};
@@ -54,6 +55,7 @@ export function form(title, fields, submitLabel, action) {
   const rows = fields.map((f) => {
     const input = f.options
       ? el('select', { name: f.name }, f.options.map((o) => el('option', { value: o, text: o, selected: o === f.value })))
+      : f.multiline ? el('textarea', { name: f.name, rows: 4, cols: 48, placeholder: f.placeholder ?? '', text: f.value ?? '' })
       : el('input', { name: f.name, type: f.type ?? 'text', placeholder: f.placeholder ?? '', value: f.value ?? '', autocomplete: f.type === 'password' ? 'current-password' : 'off' });
     inputs[f.name] = input;
     errors[f.name] = el('span', { class: 'error field-error', 'data-field': f.name, role: 'alert' });

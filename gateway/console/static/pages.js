@@ -1,0 +1,44 @@
+import { api, fieldUnder, idPath } from './api.js';
+import { actionButton, el, form, table } from './dom.js';
+import { keys } from './pages-keys.js';
+import { descriptions, services } from './pages-services.js';
+
+const yesNo = (b) => el('span', { class: b ? 'ok' : 'fail', text: b ? 'yes' : 'no' });
+
+const clients = { title: 'Clients', async render(out, reload) {
+  const rows = await api('GET', '/clients');
+  const connection = (c) => form(`Connection of ${c.id}`, [{ name: 'connection', label: 'Connection type', options: ['HTTP', 'HTTPS', 'HTTPS_NO_AUTH'], value: c.connection }], 'Save',
+    async (v) => {
+      await api('PATCH', `/clients/${idPath(c.id)}`, { connection: v.connection }).catch((err) => { throw fieldUnder(err, `clients.${c.id}.`); });
+      await reload();
+    });
+  // One line in its cell: the column heading names the field.
+  const inline = (f) => { f.classList.add('inline'); return f; };
+  out.append(el('p', { class: 'note', text: "The owner's subsystems: how their information systems reach this gateway (HTTP, HTTPS with a pinned client certificate, or HTTPS without one), and whether the global configuration lists them on this server." }),
+    table(['Client', 'Registered here', 'Connection type', 'Pinned IS certificates'], rows.map((c) => [el('code', { text: c.id }), yesNo(c.registered), inline(connection(c)), String(c.certificates)]), 'no clients yet'));
+} };
+
+const checkResult = (c) => el('span', { class: c.ok ? 'ok' : 'fail', text: c.ok ? 'ok' : 'FAIL' });
+
+const diagnostics = { title: 'Diagnostics', async render(out, reload) {
+  const { ok, checks } = await api('GET', '/diagnostics');
+  const failing = checks.filter((c) => !c.ok).length;
+  out.append(el('p', { class: 'summary' }, el('strong', { class: ok ? 'ok' : 'fail', text: ok ? `All ${checks.length} checks passed.` : `${failing} of ${checks.length} checks failed.` }), ' ',
+    actionButton('Run again', { class: 'run-again' }, reload)),
+  table(['Check', 'Result', 'Target', 'Detail', 'Latency'], checks.map((c) => [c.name, checkResult(c), el('code', { text: c.target }), c.detail, c.latencyMs === undefined ? '—' : `${c.latencyMs} ms`]), 'no checks ran'),
+  el('p', { class: 'note', text: 'The connection tests of X-Road (central, global configuration, registration, OCSP, TSA, peer gateways, own services), as camdx gateway doctor runs them.' }));
+} };
+
+const SHOWN_RECORDS = 50;
+const time = (ms) => (ms ? new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—');
+const outcome = (r) => el('span', { class: r.succeeded ? 'ok' : 'fail', text: r.succeeded ? String(r.status ?? 'ok') : `${r.status ?? ''} ${r.faultCode ?? 'failed'}`.trim(), title: r.faultString ?? '' });
+
+const records = { title: 'Operational records', nav: 'Records', async render(out, reload) {
+  const all = await api('GET', '/records?limit=10000');
+  const last = all.slice(-SHOWN_RECORDS).reverse();
+  out.append(el('p', { class: 'summary' }, `The last ${last.length} of ${all.length} ${all.length === 1 ? 'exchange' : 'exchanges'} through this gateway, newest first. `, actionButton('Reload', { class: 'reload' }, reload)),
+    table(['Time', 'Side', 'Client', 'Service', 'Endpoint', 'Status', 'Peer server'],
+      last.map((r) => [time(r.requestInTs), r.side, el('code', { text: r.client }), el('code', { text: r.service }), el('code', { text: r.endpoint }), outcome(r), r.peerServer ?? '—']), 'no exchanges yet'));
+} };
+
+export const PAGES = { clients, services, keys, descriptions, diagnostics, records };
