@@ -1,47 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { failCommand } from './context.js';
+import { gatewayApi } from './gateway-api.js';
 
 /**
  * `camdx gateway key|csr|cert …`: each a call to the running gateway's console API (`/api/v1`
  * at its `listen.console`, with `<stateDir>/admin-token`), so the console and the command line
  * take one code path, its checks and its audit log.
  */
-
-interface Answer {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-}
-
-async function consoleCall(configFile: string, method: string, path: string, body?: unknown): Promise<Answer> {
-  const { loadGatewayConfig } = await import('../gateway/config.js');
-  const { gatewayApiUrl } = await import('../gateway/admin/reload-client.js');
-  const { readAdminToken } = await import('../gateway/admin/token.js');
-  let url: string;
-  let token: string;
-  try {
-    const config = loadGatewayConfig(configFile);
-    url = gatewayApiUrl(config, path);
-    token = readAdminToken(config.stateDir);
-  } catch (err) {
-    failCommand((err as Error).message, 2);
-  }
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(60_000),
-    });
-  } catch (err) {
-    const code = (err as { cause?: { code?: string } }).cause?.code;
-    failCommand(`the gateway's console API ${url} did not answer (${code ?? (err as Error).message}): is the gateway running?`);
-  }
-  const answer = { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
-  if (res.status >= 400) failCommand(`the gateway refused (${String(answer.body.error ?? `HTTP ${res.status}`)}${answer.body.field ? `, ${String(answer.body.field)}` : ''}): ${String(answer.body.message ?? '')}`);
-  return answer;
-}
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -67,7 +33,7 @@ export function registerGatewayKeys(gateway: Command): void {
     .requiredOption('--config <file>', 'gateway configuration (YAML)')
     .requiredOption('--role <role>', 'auth (TLS between gateways) or signing (messages)')
     .action(async (o: { config: string; role: string }) => {
-      const { body } = await consoleCall(o.config, 'POST', '/keys', { role: o.role });
+      const body = await gatewayApi(o.config, 'POST', '/keys', { role: o.role });
       say(`key ${String(body.id)}: a new ${String(body.keyType)} ${String(body.role)} key, waiting for its certificate${body.replaced ? ` (it replaces the pending key ${String(body.replaced)})` : ''}`);
     });
   key
@@ -75,7 +41,7 @@ export function registerGatewayKeys(gateway: Command): void {
     .description('the keys in use, with their certificates, and the keys waiting for one')
     .requiredOption('--config <file>', 'gateway configuration (YAML)')
     .action(async (o: { config: string }) => {
-      const { body } = await consoleCall(o.config, 'GET', '/keys');
+      const body = await gatewayApi(o.config, 'GET', '/keys');
       for (const k of body as unknown as Array<{ id: string; role: string; state: string; certificate?: { serial: string; notAfter: string; ocsp: { good: boolean }; registered?: boolean } }>) {
         const c = k.certificate;
         say(`${k.id} ${k.role.padEnd(7)} ${k.state.padEnd(7)}${c ? ` serial ${c.serial}, until ${c.notAfter}, OCSP ${c.ocsp.good ? 'good' : 'not good'}${c.registered === undefined ? '' : c.registered ? ', registered' : ', not registered'}` : ''}`);
@@ -88,7 +54,7 @@ export function registerGatewayKeys(gateway: Command): void {
     .requiredOption('--config <file>', 'gateway configuration (YAML)')
     .option('--out <file>', 'write the CSR here instead of stdout')
     .action(async (keyId: string, o: { config: string; out?: string }) => {
-      const { body } = await consoleCall(o.config, 'POST', `/keys/${encodeURIComponent(keyId)}/csrs`, {});
+      const body = await gatewayApi(o.config, 'POST', `/keys/${encodeURIComponent(keyId)}/csrs`, {});
       await writeOrPrint(String(body.csr), o.out, `${String(body.role)} CSR for ${String(body.subject)}`);
     });
 
@@ -101,7 +67,7 @@ export function registerGatewayKeys(gateway: Command): void {
     .requiredOption('--ra <url>', "the PKI whose RA issues it (e.g. http://127.0.0.1:8100)")
     .option('--out <file>', 'write the certificate chain here instead of stdout')
     .action(async (keyId: string, o: { config: string; tokenFile: string; ra: string; out?: string }) => {
-      const { body } = await consoleCall(o.config, 'POST', `/keys/${encodeURIComponent(keyId)}/certificate-requests`, { enrolmentToken: readToken(o.tokenFile), raUrl: o.ra });
+      const body = await gatewayApi(o.config, 'POST', `/keys/${encodeURIComponent(keyId)}/certificate-requests`, { enrolmentToken: readToken(o.tokenFile), raUrl: o.ra });
       await writeOrPrint(String(body.certificate), o.out, `${String(body.role)} certificate serial ${String(body.serial)} (until ${String(body.notAfter)})`);
     });
   cert
@@ -109,7 +75,7 @@ export function registerGatewayKeys(gateway: Command): void {
     .description("import a pending key's certificate (PEM) with gateway init's checks; the running gateway switches to it")
     .requiredOption('--config <file>', 'gateway configuration (YAML)')
     .action(async (file: string, o: { config: string }) => {
-      const { body } = await consoleCall(o.config, 'POST', '/token-certificates', { certificate: readFileSync(file, 'utf8') });
+      const body = await gatewayApi(o.config, 'POST', '/token-certificates', { certificate: readFileSync(file, 'utf8') });
       const ocsp = body.ocsp as { status: string } | undefined;
       say(`imported: the ${String(body.role)} certificate is serial ${String(body.serial)} (hash ${String(body.hash)}, until ${String(body.notAfter)}, OCSP ${ocsp?.status ?? 'unknown'})`);
       if (body.role === 'auth') say(`next: camdx gateway cert register ${String(body.hash)} --config ${o.config}`);
@@ -119,7 +85,7 @@ export function registerGatewayKeys(gateway: Command): void {
     .description('registerAuthCert with central for the authentication certificate in use (its SHA-256)')
     .requiredOption('--config <file>', 'gateway configuration (YAML)')
     .action(async (hash: string, o: { config: string }) => {
-      const { body } = await consoleCall(o.config, 'POST', `/token-certificates/${encodeURIComponent(hash)}/register`);
+      const body = await gatewayApi(o.config, 'POST', `/token-certificates/${encodeURIComponent(hash)}/register`);
       say(body.outcome === 'submitted' ? `registerAuthCert for ${String(body.server)} waits for central's operator (camdx central request list / approve)` : `registerAuthCert for ${String(body.server)} at ${String(body.address)}: ${String(body.outcome)}`);
     });
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { failCommand } from './context.js';
+import { gatewayApi } from './gateway-api.js';
 
 /**
  * `camdx gateway service add|refresh|list|remove`: services of the gateway's owner from OpenAPI
@@ -27,37 +28,6 @@ interface Diff {
   readonly rightsOnRemoved: Array<{ right: Endpoint & { subject: string }; endpoint: Endpoint }>;
   readonly applied: boolean;
   readonly status?: string;
-}
-
-async function serviceApi<T>(configFile: string, method: string, path: string, body?: unknown): Promise<T> {
-  const { loadGatewayConfig } = await import('../gateway/config.js');
-  const { gatewayApiUrl } = await import('../gateway/admin/reload-client.js');
-  const { readAdminToken } = await import('../gateway/admin/token.js');
-  let url: string;
-  let token: string;
-  try {
-    const config = loadGatewayConfig(configFile);
-    url = gatewayApiUrl(config, path);
-    token = readAdminToken(config.stateDir);
-  } catch (err) {
-    failCommand((err as Error).message, 2);
-  }
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      // Fetching a document (10 s) and central's answer (with OCSP) both fit.
-      signal: AbortSignal.timeout(60_000),
-    });
-  } catch (err) {
-    const code = (err as { cause?: { code?: string } }).cause?.code;
-    failCommand(`the gateway's console API ${url} did not answer (${code ?? (err as Error).message}): is the gateway running?`);
-  }
-  const answer = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-  if (res.status >= 400) failCommand(`the gateway refused (${String(answer.error ?? `HTTP ${res.status}`)}${answer.field ? `, ${String(answer.field)}` : ''}): ${String(answer.message ?? '')}`);
-  return answer as T;
 }
 
 /** The document's source for the request body: a local file's text, or a URL the gateway fetches itself. */
@@ -99,7 +69,7 @@ export function registerGatewayServices(gateway: Command): void {
     .option('--openapi <file>', 'the document (YAML or JSON), uploaded')
     .option('--openapi-url <url>', 'where the gateway fetches the document once (http(s), at most 10 MB, no redirects)')
     .action(async (serviceId: string, o: { config: string; baseUrl: string; openapi?: string; openapiUrl?: string }) => {
-      printDescribed(await serviceApi<Described>(o.config, 'POST', '/service-descriptions', { serviceId, baseUrl: o.baseUrl, ...sourceOf(o) }));
+      printDescribed(await gatewayApi<Described>(o.config, 'POST', '/service-descriptions', { serviceId, baseUrl: o.baseUrl, ...sourceOf(o) }));
     });
   service
     .command('refresh <serviceId>')
@@ -109,14 +79,14 @@ export function registerGatewayServices(gateway: Command): void {
     .option('--openapi-url <url>', 'where the gateway fetches it once')
     .option('--apply', 'send the change to central (serviceUpdate)', false)
     .action(async (serviceId: string, o: { config: string; openapi?: string; openapiUrl?: string; apply: boolean }) => {
-      printDiff(await serviceApi<Diff>(o.config, 'POST', `${idPath(serviceId)}/refresh`, { ...sourceOf(o), apply: o.apply }));
+      printDiff(await gatewayApi<Diff>(o.config, 'POST', `${idPath(serviceId)}/refresh`, { ...sourceOf(o), apply: o.apply }));
     });
   service
     .command('list')
     .description("the gateway's services with their endpoints and status ('in progress' until the global configuration carries the last change)")
     .requiredOption('--config <file>', 'gateway configuration (YAML)')
     .action(async (o: { config: string }) => {
-      const list = await serviceApi<Described[]>(o.config, 'GET', '/service-descriptions');
+      const list = await gatewayApi<Described[]>(o.config, 'GET', '/service-descriptions');
       if (list.length === 0) say('no services');
       list.forEach(printDescribed);
     });
@@ -125,6 +95,6 @@ export function registerGatewayServices(gateway: Command): void {
     .description('serviceRemove to central; the service leaves gateway.yaml once central accepts it')
     .requiredOption('--config <file>', 'gateway configuration (YAML)')
     .action(async (serviceId: string, o: { config: string }) => {
-      printDescribed(await serviceApi<Described>(o.config, 'DELETE', idPath(serviceId)));
+      printDescribed(await gatewayApi<Described>(o.config, 'DELETE', idPath(serviceId)));
     });
 }
