@@ -33,7 +33,7 @@ export interface AdminDeps {
 const ACTOR = /^[A-Za-z0-9._@-]{1,64}$/;
 
 /**
- * Who made a change: whom the API's gate (central/api/auth.ts) let in — a user's name, or
+ * Who made a change: whom the API's gate (common/console/gate.ts) let in — a user's name, or
  * `admin-token[:NAME]` — read from the response's locals (express links `req.res`). Mounted
  * without that gate (tests), the admin token holder, optionally naming themselves in X-CamDX-Actor.
  */
