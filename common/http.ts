@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** Starts listening and resolves with the bound port (port 0 picks a free one). */
@@ -60,16 +60,22 @@ export function describeNetworkError(err: unknown): string {
 export interface GetAnswer {
   readonly status: number;
   readonly text: string;
+  /** The body's bytes as they came (`text` is their lenient UTF-8 reading). */
+  readonly body: Buffer;
 }
 
 /**
  * One bounded GET with node:http(s), for pollers (central's monitor): like postBuffer it reaches
  * any port, where fetch refuses WHATWG "bad ports" (10080 among them: DEMOBANK's admin port at
  * `--port-offset 1000`). Redirects are not followed; the whole exchange is bounded by `timeoutMs`
- * (an error named TimeoutError, code ETIMEDOUT) and the body by `maxBodyBytes`; `signal` aborts it
- * (an AbortError).
+ * (an error named TimeoutError, code ETIMEDOUT) and the body by `maxBodyBytes` (code ETOOLARGE);
+ * `signal` aborts it (an AbortError). `checkHead` may refuse an answer from its status and headers
+ * before its body is read (its error is the one thrown).
  */
-export function getText(url: string, o: { timeoutMs: number; maxBodyBytes: number; headers?: Record<string, string>; signal?: AbortSignal }): Promise<GetAnswer> {
+export function getText(
+  url: string,
+  o: { timeoutMs: number; maxBodyBytes: number; headers?: Record<string, string>; signal?: AbortSignal; checkHead?: (res: IncomingMessage) => Error | undefined },
+): Promise<GetAnswer> {
   const target = new URL(url);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
@@ -85,14 +91,19 @@ export function getText(url: string, o: { timeoutMs: number; maxBodyBytes: numbe
       } else resolve(answer!);
     };
     const req = send(target, { method: 'GET', headers: o.headers ?? {}, ...(o.signal ? { signal: o.signal } : {}) }, (res) => {
+      const refusal = o.checkHead?.(res);
+      if (refusal) return settle(refusal);
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (d: Buffer) => {
         size += d.length;
-        if (size > o.maxBodyBytes) return settle(new Error(`answer larger than ${o.maxBodyBytes} bytes`));
+        if (size > o.maxBodyBytes) return settle(Object.assign(new Error(`answer larger than ${o.maxBodyBytes} bytes`), { code: 'ETOOLARGE' }));
         chunks.push(d);
       });
-      res.on('end', () => settle(undefined, { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        settle(undefined, { status: res.statusCode ?? 0, text: body.toString('utf8'), body });
+      });
       res.on('error', (err) => settle(err));
     });
     const timer = setTimeout(() => settle(Object.assign(new Error(`no answer within ${o.timeoutMs} ms`), { name: 'TimeoutError', code: 'ETIMEDOUT' })), o.timeoutMs);

@@ -1,8 +1,9 @@
 import express, { Router, type Request, type Response } from 'express';
-import { clearedSessionCookie, parseCookies, sessionCookie, SESSION_COOKIE } from '../../common/console/cookies.js';
+import { clearedSessionCookie } from '../../common/console/cookies.js';
 import type { LoginLimiter } from '../../common/console/login-limit.js';
 import { hashPassword, verifyPassword, type ScryptCost } from '../../common/console/passwords.js';
-import { ABSOLUTE_MS, type SessionStore } from '../../common/console/sessions.js';
+import { currentSession, startSession } from '../../common/console/session-routes.js';
+import type { SessionStore } from '../../common/console/sessions.js';
 import type { Logger } from '../../common/log.js';
 import { RegistryError } from '../registry/errors.js';
 import type { UserStore } from '../users/store.js';
@@ -23,7 +24,6 @@ export interface UsersDeps {
 /** Compared against when the name is unknown, so a wrong name costs as long as a wrong password. */
 let decoyHash: Promise<string> | undefined;
 
-const sessionView = (s: { user: string; role: string; csrfToken: string; expiresAt: number }) => ({ name: s.user, role: s.role, csrfToken: s.csrfToken, expiresAt: new Date(s.expiresAt).toISOString() });
 
 function guarded(log: Logger, fn: (req: Request, res: Response) => Promise<unknown> | unknown) {
   return async (req: Request, res: Response) => {
@@ -61,18 +61,11 @@ export function sessionRouter(deps: UsersDeps): Router {
         deps.audit(name, 'session.failed', 'console', { address });
         return void res.status(401).json({ error: 'unauthorized', message: 'wrong user name or password' });
       }
-      const { id, session } = deps.sessions.create(user.name, user.role);
       deps.audit(user.name, 'session.start', 'console', { role: user.role, address });
-      res.append('Set-Cookie', sessionCookie(id, { maxAgeSeconds: ABSOLUTE_MS / 1000 }));
-      res.status(201).json(sessionView(session));
+      startSession(res, deps.sessions, user.name, user.role);
     }),
   );
-  router.get('/session', (req, res) => {
-    const id = parseCookies(req.get('cookie')).get(SESSION_COOKIE);
-    const found = id ? deps.sessions.touch(id) : undefined;
-    if (!found?.ok) return void res.status(401).json({ error: 'unauthorized', message: found ? 'your session has ended; sign in again' : 'not signed in' });
-    res.json(sessionView(found.session));
-  });
+  router.get('/session', currentSession(deps.sessions));
   return router;
 }
 

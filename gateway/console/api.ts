@@ -2,9 +2,10 @@ import type { X509Certificate } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { consoleGate, type AuditWriter, callerOf } from '../../common/console/gate.js';
-import { clearedSessionCookie, parseCookies, sessionCookie, SESSION_COOKIE } from '../../common/console/cookies.js';
+import { clearedSessionCookie } from '../../common/console/cookies.js';
 import type { LoginLimiter } from '../../common/console/login-limit.js';
-import { ABSOLUTE_MS, type SessionStore } from '../../common/console/sessions.js';
+import { currentSession, startSession } from '../../common/console/session-routes.js';
+import type { SessionStore } from '../../common/console/sessions.js';
 import { NEW_CLIENT_SETTINGS } from '../config.js';
 import type { GatewayContext } from '../context.js';
 import type { ReloadedCertificate } from '../keyring.js';
@@ -30,7 +31,6 @@ export const SignIn = z.strictObject({ token: z.string().min(1).max(200) });
 /** A gateway has one operator: whoever holds its admin token. */
 const OPERATOR = 'admin-token';
 
-const sessionView = (s: { csrfToken: string; expiresAt: number }) => ({ name: OPERATOR, role: 'administrator', csrfToken: s.csrfToken, expiresAt: new Date(s.expiresAt).toISOString() });
 
 function certificateView(cert: X509Certificate, ocspAgeSeconds: number | null | undefined, good: boolean) {
   return { subject: cert.subject.replaceAll('\n', ', '), issuer: cert.issuer.replaceAll('\n', ', '), serial: cert.serialNumber.toLowerCase(), notBefore: new Date(cert.validFrom).toISOString(), notAfter: new Date(cert.validTo).toISOString(), ocsp: { ageSeconds: ocspAgeSeconds ?? null, good } };
@@ -54,17 +54,10 @@ function sessionRoutes(deps: GatewayApiDeps): Router {
       deps.audit('anonymous', 'session.failed', 'console', { address });
       return void res.status(401).json({ error: 'unauthorized', message: "wrong token: it is the gateway state directory's admin-token file" });
     }
-    const { id, session } = deps.sessions.create(OPERATOR, 'administrator');
     deps.audit(OPERATOR, 'session.start', 'console', { address });
-    res.append('Set-Cookie', sessionCookie(id, { maxAgeSeconds: ABSOLUTE_MS / 1000 }));
-    res.status(201).json(sessionView(session));
+    startSession(res, deps.sessions, OPERATOR, 'administrator');
   });
-  router.get('/session', (req, res) => {
-    const id = parseCookies(req.get('cookie')).get(SESSION_COOKIE);
-    const found = id ? deps.sessions.touch(id) : undefined;
-    if (!found?.ok) return void res.status(401).json({ error: 'unauthorized', message: found ? 'your session has ended; sign in again' : 'not signed in' });
-    res.json(sessionView(found.session));
-  });
+  router.get('/session', currentSession(deps.sessions));
   return router;
 }
 

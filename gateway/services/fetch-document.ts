@@ -4,9 +4,7 @@
  * somewhere the administrator did not name, a `file:` URL or an internal address).
  */
 import type { IncomingMessage } from 'node:http';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { describeNetworkError } from '../../common/http.js';
+import { describeNetworkError, getText } from '../../common/http.js';
 import { OpenApiImportError } from './import-error.js';
 
 export interface FetchDocumentOptions {
@@ -25,43 +23,22 @@ export async function fetchDocument(url: string, opts: FetchDocumentOptions = {}
   const timeoutMs = opts.timeoutMs ?? FETCH_TIMEOUT_MS;
   const maxBytes = opts.maxBytes ?? FETCH_MAX_BYTES;
   const target = parseUrl(url);
-  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    // The first outcome wins: destroying the request also errors the response, with a vaguer reason.
-    const settle = (err: Error | undefined, text?: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (err) {
-        req.destroy();
-        reject(err);
-      } else resolve(text!);
-    };
+  let body: Buffer;
+  try {
     // No Accept-Encoding: the answer's bytes are the document's, so the size limit counts what is stored.
-    const req = send(target, { method: 'GET', headers: { accept: 'application/yaml, application/json;q=0.9, */*;q=0.5' }, agent: false }, (res) => {
-      const refusal = refusalOf(res, maxBytes);
-      if (refusal) return settle(refusal);
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > maxBytes) return settle(refuse(`the document is larger than ${maxBytes} bytes, the most that is fetched`));
-        chunks.push(chunk);
-      });
-      res.on('end', () => {
-        try {
-          settle(undefined, new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)));
-        } catch {
-          settle(refuse('the document is not UTF-8 text'));
-        }
-      });
-      res.on('error', (err) => settle(refuse(`the answer broke off: ${describeNetworkError(err)}`)));
-    });
-    const timer = setTimeout(() => settle(refuse(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
-    req.on('error', (err) => settle(refuse(`could not fetch the document: ${describeNetworkError(err)}`)));
-    req.end();
-  });
+    ({ body } = await getText(target.href, { timeoutMs, maxBodyBytes: maxBytes, headers: { accept: 'application/yaml, application/json;q=0.9, */*;q=0.5' }, checkHead: (res) => refusalOf(res, maxBytes) }));
+  } catch (err) {
+    if (err instanceof OpenApiImportError) throw err;
+    const e = err as Error & { code?: string };
+    if (e.name === 'TimeoutError') throw refuse(`no complete answer within ${timeoutMs} ms`);
+    if (e.code === 'ETOOLARGE') throw refuse(`the document is larger than ${maxBytes} bytes, the most that is fetched`);
+    throw refuse(`could not fetch the document: ${describeNetworkError(err)}`);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw refuse('the document is not UTF-8 text');
+  }
 }
 
 function parseUrl(url: string): URL {

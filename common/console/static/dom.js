@@ -1,4 +1,4 @@
-import { refusalText } from './api.js';
+import { refusalText } from './api-core.js';
 
 // DOM calls only: text goes in through textContent, never markup built from data.
 export function el(tag, attrs = {}, ...children) {
