@@ -68,7 +68,7 @@ export interface GetAnswer {
  * One bounded GET with node:http(s), for pollers (central's monitor): like postBuffer it reaches
  * any port, where fetch refuses WHATWG "bad ports" (10080 among them: DEMOBANK's admin port at
  * `--port-offset 1000`). Redirects are not followed; the whole exchange is bounded by `timeoutMs`
- * (an error named TimeoutError, code ETIMEDOUT) and the body by `maxBodyBytes` (code ETOOLARGE);
+ * (an error named TimeoutError, code ETIMEDOUT) and the body by `maxBodyBytes` (an error named TooLargeError);
  * `signal` aborts it (an AbortError). `checkHead` may refuse an answer from its status and headers
  * before its body is read (its error is the one thrown).
  */
@@ -97,7 +97,7 @@ export function getText(
       let size = 0;
       res.on('data', (d: Buffer) => {
         size += d.length;
-        if (size > o.maxBodyBytes) return settle(Object.assign(new Error(`answer larger than ${o.maxBodyBytes} bytes`), { code: 'ETOOLARGE' }));
+        if (size > o.maxBodyBytes) return settle(Object.assign(new Error(`answer larger than ${o.maxBodyBytes} bytes`), { name: 'TooLargeError' }));
         chunks.push(d);
       });
       res.on('end', () => {

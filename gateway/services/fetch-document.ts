@@ -29,9 +29,9 @@ export async function fetchDocument(url: string, opts: FetchDocumentOptions = {}
     ({ body } = await getText(target.href, { timeoutMs, maxBodyBytes: maxBytes, headers: { accept: 'application/yaml, application/json;q=0.9, */*;q=0.5' }, checkHead: (res) => refusalOf(res, maxBytes) }));
   } catch (err) {
     if (err instanceof OpenApiImportError) throw err;
-    const e = err as Error & { code?: string };
+    const e = err as Error;
     if (e.name === 'TimeoutError') throw refuse(`no complete answer within ${timeoutMs} ms`);
-    if (e.code === 'ETOOLARGE') throw refuse(`the document is larger than ${maxBytes} bytes, the most that is fetched`);
+    if (e.name === 'TooLargeError') throw refuse(`the document is larger than ${maxBytes} bytes, the most that is fetched`);
     throw refuse(`could not fetch the document: ${describeNetworkError(err)}`);
   }
   try {
