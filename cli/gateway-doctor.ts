@@ -21,15 +21,24 @@ export function formatCheck(r: CheckResult): string {
   return `${r.ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(12)} ${r.target}${r.latencyMs === undefined ? '' : ` ${r.latencyMs} ms`}: ${r.detail}`;
 }
 
+/**
+ * The checks' share of the command's 10 s: what process start and loading left of 8.8 s (a cut check and the exit take the rest), at most
+ * the usual deadline, at least 3 s (one round of handshakes). On a loaded machine node can take
+ * seconds to start; without this the command would overrun its bound by that much.
+ */
+function checkingBudget(usual: number): number {
+  return Math.max(3000, Math.min(usual, Math.floor(8800 - performance.now())));
+}
+
 /** `camdx gateway doctor`: one line per check on stdout, exit 1 if any failed (2 if the gateway's configuration cannot be read). */
 export async function doctor(globals: GlobalOptions, o: DoctorOptions): Promise<void> {
   const source = gatewayOf(o, globals);
-  const { runDiagnostics } = await import('../gateway/diagnostics/run.js');
+  const { runDiagnostics, DEFAULT_DEADLINE_MS } = await import('../gateway/diagnostics/run.js');
   const { ConfigError } = await import('../gateway/config.js');
   let results: CheckResult[];
   const started = performance.now();
   try {
-    results = await runDiagnostics(source);
+    results = await runDiagnostics(source, { deadlineMs: checkingBudget(DEFAULT_DEADLINE_MS) });
   } catch (err) {
     if (err instanceof ConfigError) failCommand(err.message, 2);
     throw err;

