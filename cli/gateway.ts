@@ -1,45 +1,81 @@
 import type { Command } from 'commander';
 import { failCommand, parsePort, type GlobalOptions } from './context.js';
+import { registerGatewayClients } from './gateway-clients.js';
 import { registerGatewayKeys } from './gateway-keys.js';
 import { registerGatewayServices } from './gateway-services.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+export interface RunOptions {
+  config?: string;
+  new?: boolean;
+  dir?: string;
+  anchor?: string;
+  host: string;
+  consumerPort?: string;
+  peerPort?: string;
+  adminPort?: string;
+  consolePort?: string;
+  consoleHost: string;
+  pollSeconds: string;
+}
+
+/** `camdx gateway run --config FILE`: the gateway of a configuration, until SIGINT or SIGTERM. */
+async function runConfigured(globals: GlobalOptions, file: string): Promise<void> {
+  const { loadGatewayConfig, ConfigError } = await import('../gateway/config.js');
+  const { startGateway } = await import('../gateway/gateway.js');
+  const { createLogger } = await import('../common/log.js');
+  let config;
+  try {
+    config = loadGatewayConfig(file);
+  } catch (err) {
+    if (err instanceof ConfigError) failCommand(err.message, 2);
+    throw err;
+  }
+  const log = createLogger(`gateway ${config.serverId}`, globals.logLevel ?? process.env.CAMDX_LOG_LEVEL ?? config.log.level);
+  let running;
+  try {
+    running = await startGateway(config, log);
+  } catch (err) {
+    if (err instanceof ConfigError) failCommand(err.message, 2);
+    throw err;
+  }
+  for (const w of running.warnings) process.stderr.write(`camdx: warning: ${w}\n`);
+  const { ports } = running;
+  process.stdout.write(`gateway ${config.serverId} ready: consumer ${config.listen.consumer.host}:${ports.consumer}, peer ${config.listen.peer.host}:${ports.peer}, admin ${config.listen.admin.host}:${ports.admin}${config.listen.console && ports.console ? `, console ${config.listen.console.host}:${ports.console}` : ''}\n`);
+  stopOnSignal(() => running.stop());
+}
+
+/** SIGINT or SIGTERM: stop, then exit 0. */
+export function stopOnSignal(stop: () => Promise<void>): void {
+  const handler = async () => {
+    await stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+}
+
 export function registerGateway(program: Command): void {
   const gateway = program.command('gateway').description("a member's security server");
   gateway
     .command('run')
-    .description('run one gateway (consumer, peer TLS, admin and console ports) from its configuration file')
-    .requiredOption('--config <file>', 'gateway configuration (YAML)')
-    .action(async (o: { config: string }) => {
-      const { loadGatewayConfig, ConfigError } = await import('../gateway/config.js');
-      const { startGateway } = await import('../gateway/gateway.js');
-      const { createLogger } = await import('../common/log.js');
-      const globals = program.opts<GlobalOptions>();
-      let config;
-      try {
-        config = loadGatewayConfig(o.config);
-      } catch (err) {
-        if (err instanceof ConfigError) failCommand(err.message, 2);
-        throw err;
-      }
-      const log = createLogger(`gateway ${config.serverId}`, globals.logLevel ?? process.env.CAMDX_LOG_LEVEL ?? config.log.level);
-      let running;
-      try {
-        running = await startGateway(config, log);
-      } catch (err) {
-        if (err instanceof ConfigError) failCommand(err.message, 2);
-        throw err;
-      }
-      for (const w of running.warnings) process.stderr.write(`camdx: warning: ${w}\n`);
-      const { ports } = running;
-      process.stdout.write(`gateway ${config.serverId} ready: consumer ${config.listen.consumer.host}:${ports.consumer}, peer ${config.listen.peer.host}:${ports.peer}, admin ${config.listen.admin.host}:${ports.admin}${config.listen.console && ports.console ? `, console ${config.listen.console.host}:${ports.console}` : ''}\n`);
-      const stop = async () => {
-        await running.stop();
-        process.exit(0);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+    .description('run one gateway (consumer, peer TLS, admin and console ports) from its configuration file; with --new, a bare gateway to set up in its console')
+    .option('--config <file>', 'gateway configuration (YAML)')
+    .option('--new', 'a bare gateway in --dir: writes its admin token, prints a one-time setup URL, and opens the consumer and peer ports once set up and registered')
+    .option('--dir <dir>', 'with --new: the gateway directory (created; a set-up under way resumes)')
+    .option('--anchor <file>', "with --new: the configuration anchor (camdx central anchor --out …)")
+    .option('--host <address>', 'with --new: address to bind and to publish for other gateways', '127.0.0.1')
+    .option('--consumer-port <port>', 'with --new: plain HTTP port for your information systems')
+    .option('--peer-port <port>', 'with --new: mutual-TLS port for other gateways')
+    .option('--admin-port <port>', 'with --new: /metrics and /health')
+    .option('--console-port <port>', 'with --new: the console and its API (/console, /api/v1)')
+    .option('--console-host <address>', 'with --new: address the console binds to', '127.0.0.1')
+    .option('--poll-seconds <n>', "with --new: how often to download central's global configuration", '60')
+    .action(async (o: RunOptions) => {
+      if (o.new) return (await import('./gateway-bare.js')).runBare(program.opts<GlobalOptions>(), o);
+      if (!o.config) failCommand('say which gateway: --config FILE, or --new --dir DIR … for a bare gateway to set up', 2);
+      await runConfigured(program.opts<GlobalOptions>(), o.config);
     });
 
   gateway
@@ -135,5 +171,6 @@ export function registerGateway(program: Command): void {
     .option('--member <code>', 'in the simulation: the gateway of this member (MOI or CAMDX/GOV/MOI), from the state directory')
     .action(async (o: { config?: string; dir?: string; member?: string }) => (await import('./gateway-doctor.js')).doctor(program.opts<GlobalOptions>(), o));
   registerGatewayKeys(gateway);
+  registerGatewayClients(gateway);
   registerGatewayServices(gateway);
 }

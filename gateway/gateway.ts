@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ensureDir } from '../common/files.js';
 import { close, listen } from '../common/http.js';
 import { limitConnections } from '../common/listen.js';
@@ -63,8 +64,25 @@ function signerFactory(config: GatewayConfig, metrics: GatewayMetrics) {
     });
 }
 
+/** Listeners already open, whose requests the gateway takes over: a bare gateway's admin and console ports as its set-up ends (gateway/bare/). */
+export interface ListeningServers {
+  readonly admin?: Server;
+  readonly console?: Server;
+}
+
+/**
+ * Gives `existing`'s requests to `replacement`'s handlers: the port stays open throughout, a
+ * request under way finishes on the old handler, and the next one reaches the new.
+ */
+function takeOver(existing: Server, replacement: Server): number {
+  const handlers = replacement.listeners('request') as Array<(...args: unknown[]) => void>;
+  existing.removeAllListeners('request');
+  for (const handler of handlers) existing.on('request', handler);
+  return (existing.address() as AddressInfo).port;
+}
+
 /** Starts one security server: consumer port(s), peer TLS port, admin port, and its console listener when configured. */
-export async function startGateway(config: GatewayConfig, log: Logger, clock: () => number = Date.now): Promise<RunningGateway> {
+export async function startGateway(config: GatewayConfig, log: Logger, clock: () => number = Date.now, listening: ListeningServers = {}): Promise<RunningGateway> {
   const keys = loadGatewayKeys(config);
   ensureDir(config.stateDir, 0o700);
   const adminToken = loadAdminToken(config.stateDir);
@@ -188,7 +206,11 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
   });
   const gatewayConsole = config.listen.console ? createGatewayConsole(ctx, adminToken, () => keyring.reload(), clock) : undefined;
   const started: Server[] = [];
-  const open = async (server: Server, where: { host: string; port: number }) => {
+  const open = async (server: Server, where: { host: string; port: number }, already?: Server) => {
+    if (already) {
+      started.push(already);
+      return takeOver(already, server);
+    }
     limitConnections(server, config.limits);
     const port = await listen(server, where.port, where.host);
     started.push(server);
@@ -198,9 +220,9 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
     const ports = {
       peer: await open(provider, config.listen.peer),
       consumer: await open(consumer.http, config.listen.consumer),
-      admin: await open(admin, config.listen.admin),
+      admin: await open(admin, config.listen.admin, listening.admin),
       ...(consumer.https && config.listen.consumerTls ? { consumerTls: await open(consumer.https, config.listen.consumerTls) } : {}),
-      ...(gatewayConsole && config.listen.console ? { console: await open(createServer(gatewayListenerOptions(config.limits), gatewayConsole.app), config.listen.console) } : {}),
+      ...(gatewayConsole && config.listen.console ? { console: await open(createServer(gatewayListenerOptions(config.limits), gatewayConsole.app), config.listen.console, listening.console) } : {}),
     };
     log.info({ server: config.serverId, ports }, 'gateway started');
     return {

@@ -1,4 +1,3 @@
-import type { X509Certificate } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { consoleGate, type AuditWriter, callerOf } from '../../common/console/gate.js';
@@ -16,6 +15,9 @@ import { runDiagnostics } from '../diagnostics/run.js';
 import { serviceView, settingsRouter } from './settings-api.js';
 import { serviceDescriptionsRouter } from './service-descriptions-api.js';
 import { keysRouter } from './keys-api.js';
+import { clientsRouter } from './clients-api.js';
+import type { SetupCode, SetupCodeAnswer } from '../bare/setup-code.js';
+import { initializedStatus } from '../bare/initialization.js';
 
 export interface GatewayApiDeps {
   readonly ctx: GatewayContext;
@@ -26,22 +28,50 @@ export interface GatewayApiDeps {
   readonly reloadKeys: () => Promise<ReloadedCertificate[]>;
 }
 
-/** The console trades the admin token for a session; the token never sits in the page. */
-export const SignIn = z.strictObject({ token: z.string().min(1).max(200) });
+/** The console trades the admin token for a session (or, on a bare gateway, its one-time setup code); the token never sits in the page. */
+export const SignIn = z.union([z.strictObject({ token: z.string().min(1).max(200) }), z.strictObject({ setupCode: z.string().min(1).max(200) })]);
 /** A gateway has one operator: whoever holds its admin token. */
 const OPERATOR = 'admin-token';
 
-
-function certificateView(cert: X509Certificate, ocspAgeSeconds: number | null | undefined, good: boolean) {
-  return { subject: cert.subject.replaceAll('\n', ', '), issuer: cert.issuer.replaceAll('\n', ', '), serial: cert.serialNumber.toLowerCase(), notBefore: new Date(cert.validFrom).toISOString(), notAfter: new Date(cert.validTo).toISOString(), ocsp: { ageSeconds: ocspAgeSeconds ?? null, good } };
+export interface SessionDeps {
+  readonly adminToken: string;
+  readonly sessions: SessionStore;
+  readonly limiter: LoginLimiter;
+  readonly audit: AuditWriter;
+  /** A bare gateway's setup code (gateway/bare/setup-code.ts); a set-up gateway has none. */
+  readonly setupCode?: SetupCode;
 }
 
-/** Before the gate: signing in with the token, and whether the cookie still holds a session. */
-function sessionRoutes(deps: GatewayApiDeps): Router {
+const SETUP_REFUSED: Record<Exclude<SetupCodeAnswer, 'accepted'>, { status: number; message: string }> = {
+  used: { status: 410, message: 'this setup link has been used already, and opens nothing again; sign in with the admin token (the admin-token file in the gateway directory)' },
+  expired: { status: 410, message: 'this setup link expired 15 minutes after the gateway started; sign in with the admin token (the admin-token file in the gateway directory), or restart the gateway for a new link' },
+  wrong: { status: 401, message: 'wrong setup code: use the link the gateway printed at start, or sign in with the admin token' },
+};
+
+/** Which credential opens a session: the admin token, or once the setup code. Undefined: refused, and answered. */
+function signInWith(deps: SessionDeps, body: z.infer<typeof SignIn>, address: string, res: Response): 'token' | 'setup code' | undefined {
+  if ('token' in body) {
+    if (bearerMatches(`Bearer ${body.token}`, deps.adminToken)) return 'token';
+    deps.limiter.recordFailure(OPERATOR, address);
+    deps.audit('anonymous', 'session.failed', 'console', { address });
+    res.status(401).json({ error: 'unauthorized', message: "wrong token: it is the gateway state directory's admin-token file" });
+    return undefined;
+  }
+  const answer = deps.setupCode?.redeem(body.setupCode) ?? 'wrong';
+  if (answer === 'accepted') return 'setup code';
+  const refusal = deps.setupCode ? SETUP_REFUSED[answer] : { status: 401, message: 'this gateway is set up and takes no setup code; sign in with the admin token' };
+  if (answer === 'wrong') deps.limiter.recordFailure(OPERATOR, address);
+  deps.audit('anonymous', 'session.refused', 'setup-code', { status: refusal.status, outcome: answer, address });
+  res.status(refusal.status).json({ error: answer === 'wrong' ? 'unauthorized' : `setup-code-${answer}`, message: refusal.message });
+  return undefined;
+}
+
+/** Before the gate: signing in, and whether the cookie still holds a session. */
+export function sessionRoutes(deps: SessionDeps): Router {
   const router = Router();
   router.post('/session', express.json({ limit: 4096 }), (req, res) => {
     const parsed = SignIn.safeParse(req.body ?? {});
-    if (!parsed.success) return void res.status(400).json({ error: 'invalid', field: 'token', message: 'sign in with {"token": "<the admin token>"}' });
+    if (!parsed.success) return void res.status(400).json({ error: 'invalid', field: 'token', message: 'sign in with {"token": "<the admin token>"} (or, on a bare gateway, {"setupCode": "<the code in its setup URL>"})' });
     const address = req.socket.remoteAddress ?? 'unknown';
     const wait = deps.limiter.retryAfter(OPERATOR, address);
     if (wait > 0) {
@@ -49,16 +79,24 @@ function sessionRoutes(deps: GatewayApiDeps): Router {
       res.set('Retry-After', String(wait));
       return void res.status(429).json({ error: 'too-many-attempts', message: `more than 5 failed sign-ins within a minute from this address; try again in ${wait} s` });
     }
-    if (!bearerMatches(`Bearer ${parsed.data.token}`, deps.adminToken)) {
-      deps.limiter.recordFailure(OPERATOR, address);
-      deps.audit('anonymous', 'session.failed', 'console', { address });
-      return void res.status(401).json({ error: 'unauthorized', message: "wrong token: it is the gateway state directory's admin-token file" });
-    }
-    deps.audit(OPERATOR, 'session.start', 'console', { address });
+    const credential = signInWith(deps, parsed.data, address, res);
+    if (!credential) return;
+    deps.audit(OPERATOR, 'session.start', 'console', { address, credential });
     startSession(res, deps.sessions, OPERATOR, 'administrator');
   });
   router.get('/session', currentSession(deps.sessions));
   return router;
+}
+
+/** After the gate: `DELETE /session` ends the caller's session and clears its cookie. */
+export function signOut(deps: Pick<SessionDeps, 'sessions' | 'audit'>): (req: Request, res: Response) => void {
+  return (_req, res) => {
+    const caller = callerOf(res);
+    if (caller.session) deps.sessions.end(caller.session.id);
+    deps.audit(caller.actor, 'session.end', 'console');
+    res.append('Set-Cookie', clearedSessionCookie());
+    res.status(204).end();
+  };
 }
 
 /** What the gateway knows of its clients: its configuration's connection types, and the global configuration's registrations. */
@@ -88,13 +126,9 @@ export function gatewayApiRouter(deps: GatewayApiDeps): Router {
     res.status(status).json(body);
   };
 
-  router.delete('/session', (_req, res) => {
-    const caller = callerOf(res);
-    if (caller.session) deps.sessions.end(caller.session.id);
-    deps.audit(caller.actor, 'session.end', 'console');
-    res.append('Set-Cookie', clearedSessionCookie());
-    res.status(204).end();
-  });
+  router.delete('/session', signOut(deps));
+  router.get('/initialization/status', (_req, res) => void res.json(initializedStatus(ctx.config)));
+  router.post('/initialization', (req, res) => done(req, res, 409, { error: 'already-initialized', message: `the gateway is initialised already, as ${ctx.config.serverId}` }, 'refused'));
   router.get('/records', (req, res) => {
     const answer = queryRecords(ctx, new URL(req.originalUrl, 'http://console').searchParams);
     res.status(answer.status).json(answer.body);
@@ -104,14 +138,6 @@ export function gatewayApiRouter(deps: GatewayApiDeps): Router {
     const published = new Map((ctx.globalConf.current?.services ?? []).map((s) => [s.id, s]));
     const config = ctx.config;
     res.json(Object.keys(config.services).map((id) => ({ ...serviceView(config, id), endpoints: published.get(id)?.endpoints ?? [], published: published.has(id) })));
-  });
-  router.get('/token-certificates', (_req, res) => {
-    const freshness = ctx.globalConf.current?.ocspFreshnessSeconds ?? 3600;
-    const ages = ctx.ownOcsp.ages();
-    res.json({
-      auth: certificateView(ctx.keys.auth.cert, ages.auth, ctx.ownOcsp.freshDer('auth', freshness) !== undefined),
-      signing: certificateView(ctx.keys.signing.cert, ages.signing, ctx.ownOcsp.freshDer('signing', freshness) !== undefined),
-    });
   });
   // X-Road's connection tests (ug-ss §14.3), as `camdx gateway doctor` runs them, on the keys and configuration in use.
   router.get('/diagnostics', (_req, res) => {
@@ -135,6 +161,7 @@ export function gatewayApiRouter(deps: GatewayApiDeps): Router {
     );
   });
   router.use(settingsRouter({ ctx, audit: deps.audit }));
+  router.use(clientsRouter({ ctx, audit: deps.audit }));
   router.use(keysRouter({ ctx, audit: deps.audit, reloadKeys: deps.reloadKeys }));
   router.use(serviceDescriptionsRouter({ ctx, audit: deps.audit }));
   router.use((_req, res) => void res.status(404).json({ error: 'not-found', message: 'no such console API endpoint (/api/v1: clients, services, token-certificates, records, diagnostics, ocsp/refresh, keys/reload, session)' }));

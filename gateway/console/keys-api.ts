@@ -1,15 +1,16 @@
+import type { X509Certificate } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { callerOf, type AuditWriter } from '../../common/console/gate.js';
-import type { GatewayContext } from '../context.js';
 import type { ReloadedCertificate } from '../keyring.js';
 import { importCertificate } from '../setup/certificate-import.js';
+import { rolesInUse, type KeyWorkflowContext } from '../setup/key-context.js';
 import { csrFor, KeyWorkflowError, registerAuthCert, submitToRa } from '../setup/key-workflow.js';
-import { keyIdOf, KEY_ROLES, newPendingKey, readPendingKeys } from '../setup/pending-keys.js';
+import { keyIdOf, newPendingKey, readPendingKeys } from '../setup/pending-keys.js';
 import { certificateHash } from '../transport/tls.js';
 
 export interface KeysApiDeps {
-  readonly ctx: GatewayContext;
+  readonly ctx: KeyWorkflowContext;
   readonly audit: AuditWriter;
   readonly reloadKeys: () => Promise<ReloadedCertificate[]>;
 }
@@ -30,11 +31,22 @@ export const CertificateImport = z.strictObject({ certificate: z.string().min(1)
 const action = (req: Request) => `${req.method} /api/v1${String(req.route?.path ?? req.path).replace(':id', '{id}').replace(':hash', '{hash}')}`;
 const fieldOf = (error: z.ZodError) => error.issues[0]!.path.join('.') || '(body)';
 
-function keysView(ctx: GatewayContext) {
+function certificateView(cert: X509Certificate, ocspAgeSeconds: number | null | undefined, good: boolean) {
+  return { subject: cert.subject.replaceAll('\n', ', '), issuer: cert.issuer.replaceAll('\n', ', '), serial: cert.serialNumber.toLowerCase(), notBefore: new Date(cert.validFrom).toISOString(), notAfter: new Date(cert.validTo).toISOString(), ocsp: { ageSeconds: ocspAgeSeconds ?? null, good } };
+}
+
+/** The certificates in use, by role (a bare gateway in set-up lists those imported so far). */
+function tokenCertificates(ctx: KeyWorkflowContext) {
+  const freshness = ctx.globalConf.current?.ocspFreshnessSeconds ?? 3600;
+  const ages = ctx.ownOcsp.ages();
+  return Object.fromEntries(rolesInUse(ctx).map((role) => [role, certificateView(ctx.keys[role]!.cert, ages[role], ctx.ownOcsp.freshDer(role, freshness) !== undefined)]));
+}
+
+function keysView(ctx: KeyWorkflowContext) {
   const freshness = ctx.globalConf.current?.ocspFreshnessSeconds ?? 3600;
   const registered = ctx.globalConf.current?.securityServers.find((s) => s.id === ctx.config.serverId)?.authCertHashes ?? [];
-  const inUse = KEY_ROLES.map((role) => {
-    const cert = ctx.keys[role].cert;
+  const inUse = rolesInUse(ctx).map((role) => {
+    const cert = ctx.keys[role]!.cert;
     const hash = certificateHash(cert.raw);
     return {
       id: keyIdOf(cert.publicKey),
@@ -92,6 +104,7 @@ export function keysRouter(deps: KeysApiDeps): Router {
   };
   const { ctx } = deps;
 
+  router.get('/token-certificates', (_req, res) => void res.json(tokenCertificates(ctx)));
   router.get('/keys', (_req, res) => void res.json(keysView(ctx)));
   router.post('/keys', json, (req, res) => {
     const body = parse(req, res, ctx.config.serverId, NewKey);

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { consoleApiDocument, type ApiRoute } from '../../common/console/openapi.js';
 import { SignIn } from './api.js';
 import { ClientPatch, ServicePatch } from './settings-api.js';
+import { ClientAdd, ClientRegistration } from './clients-api.js';
 import { ServiceDescriptionAdd, ServiceDescriptionRefresh } from './service-descriptions-api.js';
+import { Initialization } from '../bare/initialization.js';
 import { CertificateImport, CertificateRequest, CsrGenerate, NewKey } from './keys-api.js';
 
 /**
@@ -39,6 +41,19 @@ const EndpointDiffView = z.object({
   requestId: z.number().int().optional(),
 });
 const Certificate = z.object({ subject: z.string(), issuer: z.string(), serial: z.string(), notBefore: z.string(), notAfter: z.string(), ocsp: z.object({ ageSeconds: z.number().nullable(), good: z.boolean() }) });
+const InitializationStatus = z
+  .object({
+    anchorImported: z.boolean(),
+    serverOwnerInitialized: z.boolean(),
+    serverCodeInitialized: z.boolean(),
+    serverId: z.string().nullable(),
+    certificates: z.object({ auth: z.boolean(), signing: z.boolean() }),
+    authCertRegistered: z.boolean(),
+    ready: z.boolean(),
+    step: z.enum(['owner', 'certificates', 'registration', 'ready']),
+    next: z.string(),
+  })
+  .meta({ id: 'InitializationStatus' });
 const Check = z.object({ name: z.string(), target: z.string(), ok: z.boolean(), detail: z.string(), latencyMs: z.number().optional() });
 const Records = z.array(z.object({}).catchall(z.unknown())).meta({ description: 'Operational records (metadata only: who called what, when, with what result)' });
 const RecordsQuery = z.object({
@@ -53,12 +68,16 @@ export const GATEWAY_ROUTES: readonly ApiRoute[] = [
   { method: 'post', path: '/session', summary: 'Trade the admin token for a console session; sets the camdx_session cookie', body: SignIn, status: 201, response: Session, open: true },
   { method: 'get', path: '/session', summary: 'The current session, if the cookie holds one', response: Session, open: true },
   { method: 'delete', path: '/session', summary: 'Sign out' },
+  { method: 'get', path: '/initialization/status', summary: "How far the set-up is (X-Road's initial configuration, then certificates and registration); a bare gateway (camdx gateway run --new) opens its consumer and peer ports at ready", response: InitializationStatus },
+  { method: 'post', path: '/initialization', summary: "A bare gateway's owner member and server code (writes gateway.yaml); 409 once set", body: Initialization, status: 201, response: InitializationStatus.extend({ warnings: z.array(z.string()) }) },
   { method: 'get', path: '/records', summary: 'Operational records', query: RecordsQuery, response: Records },
   { method: 'get', path: '/clients', summary: "The owner's subsystems and this server's clients: connection type, pinned certificates, registration", response: z.array(Client) },
   { method: 'get', path: '/services', summary: 'The services this gateway provides: base URL and published endpoints', response: z.array(Service) },
-  { method: 'get', path: '/token-certificates', summary: 'The authentication and signing certificates in use, with OCSP status', response: z.object({ auth: Certificate, signing: Certificate }) },
+  { method: 'get', path: '/token-certificates', summary: 'The authentication and signing certificates in use, with OCSP status (a bare gateway in set-up: those imported so far)', response: z.object({ auth: Certificate.optional(), signing: Certificate.optional() }) },
   { method: 'get', path: '/diagnostics', summary: "X-Road's connection tests: central, configuration, OCSP, TSA, peers, own services", response: z.object({ ok: z.boolean(), checks: z.array(Check) }) },
   { method: 'post', path: '/ocsp/refresh', summary: "Fetch fresh OCSP responses for the own certificates now", response: z.object({ ocspAgeSeconds: z.record(z.string(), z.number().nullable()) }) },
+  { method: 'post', path: '/clients', summary: "Add a subsystem of the owner as a client (gateway.yaml, validated whole; connection HTTPS unless given, with its pinned IS certificates) and send registerClient to central; undone if central refuses", body: ClientAdd, status: 201, response: ClientRegistration },
+  { method: 'post', path: '/clients/:id/register', summary: "Send registerClient to central again for a client of this gateway, signed by the owner's signing key", response: ClientRegistration },
   { method: 'patch', path: '/clients/:id', summary: "Set a client's connection type or pinned IS certificates (gateway.yaml, validated whole, swapped in)", body: ClientPatch, response: z.object({}).catchall(z.unknown()) },
   { method: 'patch', path: '/services/:id', summary: "Set a service's base URL, timeout or TLS verification of its provider system", body: ServicePatch, response: z.object({}).catchall(z.unknown()) },
   { method: 'post', path: '/keys/reload', summary: 'Read the keystores again and switch to renewed certificates', response: z.object({ server: z.string(), certificates: z.array(z.object({}).catchall(z.unknown())) }) },

@@ -15,7 +15,7 @@ export interface SettingsApiDeps {
 }
 
 const MAX_PEM = 64 * 1024;
-const Pem = z.string().max(MAX_PEM).regex(/^\s*-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----\s*$/, 'one PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)');
+export const Pem = z.string().max(MAX_PEM).regex(/^\s*-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----\s*$/, 'one PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)');
 
 /** A client subsystem's settings, after X-Road's connection types; `certificates` replaces the pinned IS certificates. */
 export const ClientPatch = z
@@ -42,7 +42,7 @@ function fieldOf(error: z.ZodError): string {
 }
 
 /** A certificate the edit refers to, as a file under the state dir named by its content. */
-function certificateFile(config: GatewayConfig, dir: string, pem: string): ReferencedFile {
+export function certificateFile(config: GatewayConfig, dir: string, pem: string): ReferencedFile {
   const cert = new X509Certificate(pem);
   return { path: join(config.stateDir, dir, `${createHash('sha256').update(cert.raw).digest('hex')}.pem`), text: cert.toString() };
 }

@@ -229,7 +229,8 @@ export class OwnOcsp extends EventEmitter {
    * connections opened on the old keys are left to finish.
    */
   adopt(renewed: ReadonlyArray<{ own: OwnCertificate; status: OwnStatus }>): void {
-    this.certs = this.certs.map((c) => renewed.find((r) => r.own.name === c.name)?.own ?? c);
+    // A bare gateway's first certificate of a role has no predecessor: it joins the list.
+    this.certs = [...this.certs.filter((c) => !renewed.some((r) => r.own.name === c.name)), ...renewed.map((r) => r.own)];
     for (const r of renewed) {
       this.status.set(r.own.name, r.status);
       this.store(r.own.name, r.status.der);

@@ -2,10 +2,10 @@ import { X509Certificate } from 'node:crypto';
 import { certificateFacts, isAuthenticationCertificate, isSigningCertificate, issuingAnchor } from '../../certs/inspect.js';
 import { certificatesFromPem } from '../../certs/pem.js';
 import { ConfigError } from '../config.js';
-import type { GatewayContext } from '../context.js';
 import type { KeyRole, ReloadedCertificate } from '../keyring.js';
-import { checkGatewayCertificates } from '../keys.js';
+import { checkRoleCertificate } from '../keys.js';
 import { certificateHash } from '../transport/tls.js';
+import type { KeyWorkflowContext } from './key-context.js';
 import { KeyWorkflowError } from './key-workflow.js';
 import { swapKeystore } from './keystore-swap.js';
 import { discardPendingKey, keyIdOf, readPendingKeys, type PendingKey } from './pending-keys.js';
@@ -33,18 +33,18 @@ function leafOf(pem: string): X509Certificate {
 }
 
 /** The pending key the certificate certifies; one in use or none is refused, naming the key it is for. */
-function keyOf(ctx: GatewayContext, cert: X509Certificate): PendingKey {
+function keyOf(ctx: KeyWorkflowContext, cert: X509Certificate): PendingKey {
   const id = keyIdOf(cert.publicKey);
   const pending = readPendingKeys(ctx.config.stateDir);
   const found = pending.find((k) => k.id === id);
   if (found) return found;
-  const inUse = (['auth', 'signing'] as const).find((role) => keyIdOf(ctx.keys[role].cert.publicKey) === id);
+  const inUse = (['auth', 'signing'] as const).find((role) => ctx.keys[role] && keyIdOf(ctx.keys[role].cert.publicKey) === id);
   if (inUse) throw new KeyWorkflowError(409, 'key-in-use', `the certificate is for the ${inUse} key in use (${id}); it is already in its keystore`, 'certificate');
   throw bad('no-matching-key', `the certificate matches no key of this gateway: it certifies key ${id}, and the keys waiting for a certificate are ${pending.length ? pending.map((k) => `${k.id} (${k.role})`).join(', ') : 'none'}`);
 }
 
 /** Its key usage fits the pending key's role, and it names this gateway's owner (and for auth, this server). */
-function checkRoleAndName(ctx: GatewayContext, cert: X509Certificate, role: KeyRole): void {
+function checkRoleAndName(ctx: KeyWorkflowContext, cert: X509Certificate, role: KeyRole): void {
   const facts = certificateFacts(cert);
   const fits = role === 'auth' ? isAuthenticationCertificate(facts) : isSigningCertificate(facts);
   if (!fits) {
@@ -55,9 +55,9 @@ function checkRoleAndName(ctx: GatewayContext, cert: X509Certificate, role: KeyR
   const named = facts.subject.serialNumber;
   const own = role === 'auth' ? serverId : ownerId;
   if (named !== own) throw bad('wrong-member', `the certificate names another ${role === 'auth' ? 'server' : 'member'}: it is issued to ${named ?? 'no one (no serialNumber)'}, and this gateway's ${role === 'auth' ? 'server is' : 'owner is'} ${own}`);
-  // gateway init's own check, on the pair the gateway would then hold.
+  // gateway init's own check, on the certificate the gateway would then hold.
   try {
-    checkGatewayCertificates(role === 'auth' ? cert : ctx.keys.auth.cert, role === 'signing' ? cert : ctx.keys.signing.cert, ctx.config);
+    checkRoleCertificate(role, cert, ctx.config);
   } catch (err) {
     if (err instanceof ConfigError) throw bad('wrong-role', err.message);
     throw err;
@@ -69,7 +69,7 @@ function checkRoleAndName(ctx: GatewayContext, cert: X509Certificate, role: KeyR
  * the key, the role, the name, the validity, an approved CA's signature, and a good OCSP status.
  * Nothing is written.
  */
-export async function checkImport(ctx: GatewayContext, pem: string): Promise<CheckedImport> {
+export async function checkImport(ctx: KeyWorkflowContext, pem: string): Promise<CheckedImport> {
   const cert = leafOf(pem);
   const pending = keyOf(ctx, cert);
   checkRoleAndName(ctx, cert, pending.role);
@@ -113,14 +113,14 @@ const queues = new Map<string, Promise<unknown>>();
  * switched to it (`reloadKeys`: the keyring fetches its OCSP status and swaps in one step). If
  * the gateway does not switch, the previous keystore is put back. The pending key then goes.
  */
-export function importCertificate(ctx: GatewayContext, pem: string, reloadKeys: () => Promise<ReloadedCertificate[]>): Promise<ImportedCertificate> {
+export function importCertificate(ctx: KeyWorkflowContext, pem: string, reloadKeys: () => Promise<ReloadedCertificate[]>): Promise<ImportedCertificate> {
   const dir = ctx.config.stateDir;
   const next = (queues.get(dir) ?? Promise.resolve()).then(() => importNow(ctx, pem, reloadKeys));
   queues.set(dir, next.catch(() => undefined));
   return next;
 }
 
-async function importNow(ctx: GatewayContext, pem: string, reloadKeys: () => Promise<ReloadedCertificate[]>): Promise<ImportedCertificate> {
+async function importNow(ctx: KeyWorkflowContext, pem: string, reloadKeys: () => Promise<ReloadedCertificate[]>): Promise<ImportedCertificate> {
   const checked = await checkImport(ctx, pem);
   const role = checked.pending.role;
   let swap;

@@ -7,9 +7,9 @@ import { buildCsr, RaClientError, submitCsr } from '../../certs/ra-client.js';
 import { parseAnchor } from '../../protocol/anchor.js';
 import type { GlobalConf } from '../../protocol/globalconf.js';
 import type { GatewayConfig } from '../config.js';
-import type { GatewayContext } from '../context.js';
 import type { KeyRole } from '../keyring.js';
 import { certificateHash } from '../transport/tls.js';
+import type { KeyWorkflowContext } from './key-context.js';
 import { keyIdOf, readPendingKeys, ROLE_PROFILE, type PendingKey } from './pending-keys.js';
 import { registerServer, type RegistrationOutcome } from './register.js';
 
@@ -51,11 +51,11 @@ export function ownIdentity(config: GatewayConfig, conf: GlobalConf | undefined,
 }
 
 /** The pending key `id`; a key in use or unknown is refused, naming what there is. */
-export function pendingKeyById(ctx: GatewayContext, id: string): PendingKey {
+export function pendingKeyById(ctx: KeyWorkflowContext, id: string): PendingKey {
   const pending = readPendingKeys(ctx.config.stateDir);
   const found = pending.find((k) => k.id === id.toUpperCase());
   if (found) return found;
-  const inUse = (['auth', 'signing'] as const).find((role) => keyIdOf(ctx.keys[role].cert.publicKey) === id.toUpperCase());
+  const inUse = (['auth', 'signing'] as const).find((role) => ctx.keys[role] && keyIdOf(ctx.keys[role].cert.publicKey) === id.toUpperCase());
   if (inUse) throw new KeyWorkflowError(409, 'key-in-use', `key ${id} is the ${inUse} key in use; a new certificate needs a new key (POST /keys {"role": "${inUse}"})`);
   throw new KeyWorkflowError(404, 'unknown-key', `no key ${id} waits for a certificate here${pending.length ? ` (pending: ${pending.map((k) => `${k.id} for ${k.role}`).join(', ')})` : ' (none is pending: POST /keys makes one)'}`);
 }
@@ -67,7 +67,7 @@ export interface CsrRequest {
 }
 
 /** A PKCS#10 request for a pending key, its subject built from this gateway's owner (and server) alone. */
-export function csrFor(ctx: GatewayContext, keyId: string, request: CsrRequest = {}): { key: PendingKey; der: Buffer; pem: string; subject: string } {
+export function csrFor(ctx: KeyWorkflowContext, keyId: string, request: CsrRequest = {}): { key: PendingKey; der: Buffer; pem: string; subject: string } {
   const config = ctx.config;
   if (request.memberId !== undefined && request.memberId !== config.ownerId) {
     throw new KeyWorkflowError(400, 'other-member', `this gateway requests certificates only for its owner ${config.ownerId}, not ${request.memberId}`, 'memberId');
@@ -90,7 +90,7 @@ export function csrFor(ctx: GatewayContext, keyId: string, request: CsrRequest =
  * it issued (PEM, leaf first), checked to certify that key. Nothing is stored: the
  * certificate goes in only through `importCertificate`'s checks.
  */
-export async function submitToRa(ctx: GatewayContext, keyId: string, enrolmentToken: string, raUrl: string): Promise<{ key: PendingKey; chain: string[]; cert: X509Certificate }> {
+export async function submitToRa(ctx: KeyWorkflowContext, keyId: string, enrolmentToken: string, raUrl: string): Promise<{ key: PendingKey; chain: string[]; cert: X509Certificate }> {
   const { key, der } = csrFor(ctx, keyId);
   let chain: string[];
   try {
@@ -108,20 +108,22 @@ export async function submitToRa(ctx: GatewayContext, keyId: string, enrolmentTo
  * registerAuthCert for the authentication certificate in use (`hash`: its SHA-256), signed by
  * the owner's signing key and the authentication key, at central's address from the anchor.
  */
-export async function registerAuthCert(ctx: GatewayContext, hash: string): Promise<{ outcome: RegistrationOutcome; address: string }> {
-  const { config, keys } = ctx;
+export async function registerAuthCert(ctx: KeyWorkflowContext, hash: string): Promise<{ outcome: RegistrationOutcome; address: string }> {
+  const { config } = ctx;
+  const { auth, signing } = ctx.keys;
   const wanted = hash.toLowerCase();
-  if (certificateHash(keys.signing.cert.raw) === wanted) {
+  if (signing && certificateHash(signing.cert.raw) === wanted) {
     throw new KeyWorkflowError(409, 'not-auth', `certificate ${hash} is the signing certificate: central registers a server's authentication certificate only`);
   }
-  if (certificateHash(keys.auth.cert.raw) !== wanted) {
-    throw new KeyWorkflowError(404, 'unknown-certificate', `certificate ${hash} is not the authentication certificate in use (${certificateHash(keys.auth.cert.raw)}); import it first (POST /token-certificates)`);
+  if (!auth || certificateHash(auth.cert.raw) !== wanted) {
+    throw new KeyWorkflowError(404, 'unknown-certificate', `certificate ${hash} is not the authentication certificate in use${auth ? ` (${certificateHash(auth.cert.raw)})` : ' (none is imported yet)'}; import it first (POST /token-certificates)`);
   }
+  if (!signing) throw new KeyWorkflowError(409, 'no-signing-certificate', "registerAuthCert is signed with the owner's signing key too: import the signing certificate first (POST /token-certificates)");
   const address = ownAddress(config, ctx.globalConf.current);
   const { anchor } = parseAnchor(readFileSync(config.anchor, 'utf8'));
   let results;
   try {
-    results = await registerServer(anchor.centralUrl, { serverId: config.serverId, address, clients: [], keys: { sign: keys.signing, auth: keys.auth } });
+    results = await registerServer(anchor.centralUrl, { serverId: config.serverId, address, clients: [], keys: { sign: signing, auth } });
   } catch (err) {
     throw new KeyWorkflowError(502, 'central-refused', (err as Error).message);
   }

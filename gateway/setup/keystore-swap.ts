@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { writeSecretFile } from '../../common/files.js';
 import { newKeystore } from './keystore-files.js';
 
@@ -11,7 +11,6 @@ export interface KeystorePaths {
 
 /** A replaced keystore whose predecessor waits beside it as `*.old` until the change is kept or undone. */
 export interface KeystoreSwap {
-  readonly previous: KeystorePaths;
   /** Puts the previous keystore and password back and removes the copies. */
   restore(): void;
   /** Keeps the new keystore and removes the copies of the previous one. */
@@ -23,10 +22,11 @@ export interface KeystoreSwap {
  * under a fresh password. The previous pair is first copied to `<file>.old` and
  * `<passwordFile>.old` (copied, not moved, so the configured files never go missing); each
  * file is replaced by an atomic rename. If writing fails, the previous pair is back before this
- * throws.
+ * throws. A bare gateway's first import has no previous pair: undoing it removes the new one.
  */
 export function swapKeystore(paths: KeystorePaths, privateKey: KeyObject, chainPem: readonly string[]): KeystoreSwap {
   const next = newKeystore(paths.file, privateKey, chainPem);
+  if (!existsSync(paths.file)) return firstKeystore(paths, next);
   const previous = { file: `${paths.file}.old`, passwordFile: `${paths.passwordFile}.old` };
   writeSecretFile(previous.file, readFileSync(paths.file));
   writeSecretFile(previous.passwordFile, readFileSync(paths.passwordFile));
@@ -46,5 +46,21 @@ export function swapKeystore(paths: KeystorePaths, privateKey: KeyObject, chainP
     restore();
     throw err;
   }
-  return { previous, restore, commit: discardCopies };
+  return { restore, commit: discardCopies };
+}
+
+/** The first keystore for a role: written (password first, so the pair is complete once the keystore exists); undone by removing both. */
+function firstKeystore(paths: KeystorePaths, next: { password: string; der: Buffer }): KeystoreSwap {
+  const remove = () => {
+    rmSync(paths.file, { force: true });
+    rmSync(paths.passwordFile, { force: true });
+  };
+  try {
+    writeSecretFile(paths.passwordFile, next.password);
+    writeSecretFile(paths.file, next.der);
+  } catch (err) {
+    remove();
+    throw err;
+  }
+  return { restore: remove, commit: () => undefined };
 }

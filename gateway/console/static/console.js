@@ -1,6 +1,6 @@
-import { api, onUnauthorized, setCsrf } from './api.js';
+import { api, apiIfServed, onUnauthorized, setCsrf } from './api.js';
 import { el, form } from './dom.js';
-import { PAGES } from './pages.js';
+import { PAGES, SETUP_PAGES } from './pages.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -9,6 +9,8 @@ const server = document.getElementById('server');
 // What a page hands to its next rendering: a CSR to show once, a refresh's diff, settings just saved.
 const state = {};
 let current;
+// A bare gateway shows its set-up and keys only, until it carries traffic.
+let pages = PAGES;
 
 function showLogin(message) {
   current = undefined;
@@ -30,12 +32,12 @@ function showLogin(message) {
 
 function pageName() {
   const name = location.hash.slice(1);
-  return PAGES[name] ? name : 'clients';
+  return pages[name] ? name : Object.keys(pages)[0];
 }
 
 async function show(session) {
   const name = pageName();
-  const page = PAGES[name];
+  const page = pages[name];
   for (const a of nav.querySelectorAll('a')) a.classList.toggle('current', a.dataset.page === name);
   const out = el('section', { 'data-page': name });
   const reload = () => (current === session ? show(session) : undefined);
@@ -56,19 +58,23 @@ async function showServerId() {
   else server.textContent = ((await api('GET', '/clients').catch(() => []))[0]?.id ?? '').split('/').slice(0, 3).join('/');
 }
 
-function start(session) {
+async function start(session) {
   current = session;
   setCsrf(session.csrfToken);
+  const status = await apiIfServed('GET', '/initialization/status').catch(() => undefined);
+  pages = status && !status.ready ? SETUP_PAGES : PAGES;
+  state.setupMode = pages === SETUP_PAGES;
   const signOut = el('button', { id: 'sign-out', type: 'button', text: 'Sign out' });
   signOut.addEventListener('click', async () => {
     await api('DELETE', '/session').catch(() => {});
     showLogin('Signed out.');
   });
   who.replaceChildren(el('span', { id: 'user', text: `${session.name} (${session.role})` }), signOut);
-  nav.replaceChildren(...Object.entries(PAGES).map(([key, p]) => el('a', { href: `#${key}`, 'data-page': key, text: p.nav ?? p.title })));
+  nav.replaceChildren(...Object.entries(pages).map(([key, p]) => el('a', { href: `#${key}`, 'data-page': key, text: p.nav ?? p.title })));
   nav.hidden = false;
   window.onhashchange = () => show(session);
-  void showServerId();
+  if (state.setupMode) server.textContent = status.serverId ?? '(not set up yet)';
+  else void showServerId();
   return show(session);
 }
 

@@ -37,9 +37,12 @@ const csrButton = (k, reload, state) => actionButton('New CSR', { class: 'csr', 
 });
 
 /** A key waiting for its certificate: the RA issues it for central's enrolment token. */
-const requestForm = (k, reload) => form(`Request a ${k.role} certificate for key ${k.id.slice(0, 12)}…`,
+const requestForm = (k, reload, state) => form(`Request a ${k.role} certificate for key ${k.id.slice(0, 12)}…`,
   [{ name: 'enrolmentToken', label: 'Enrolment token (from central)', type: 'password' }, { name: 'raUrl', label: 'RA URL', placeholder: 'https://pki.camdx.example' }], 'Send to the RA', async (v) => {
-    await api('POST', `/keys/${encodeURIComponent(k.id)}/certificate-requests`, { enrolmentToken: v.enrolmentToken.trim(), raUrl: v.raUrl.trim() });
+    const issued = await api('POST', `/keys/${encodeURIComponent(k.id)}/certificate-requests`, { enrolmentToken: v.enrolmentToken.trim(), raUrl: v.raUrl.trim() });
+    // What the RA issued goes in at once, through the import's checks (key, role, member, CA, OCSP good).
+    const imported = await api('POST', '/token-certificates', { certificate: issued.certificate });
+    state.notice = el('p', { class: 'token', role: 'status', id: 'imported', text: `The RA issued the ${imported.role} certificate, serial ${imported.serial}, valid until ${day(imported.notAfter)}; imported, OCSP ${imported.ocsp.status}.` });
     await reload();
   });
 
@@ -52,7 +55,7 @@ function keyManagement(keys, reload, state) {
   return [notice,
     el('h3', { text: 'Keys' }),
     el('div', { class: 'keys' }, table(['Key', 'Role', 'State', 'Certificate', ''], keys.map((k) => [el('code', { class: 'key-id', text: k.id }), k.role, k.state, keyCertificate(k), csrButton(k, reload, state)]), 'no keys yet')),
-    el('div', { class: 'forms' }, keys.filter((k) => k.state === 'pending').map((k) => requestForm(k, reload)),
+    el('div', { class: 'forms' }, keys.filter((k) => k.state === 'pending').map((k) => requestForm(k, reload, state)),
       form('Generate a key', [{ name: 'role', label: 'Role', options: ['signing', 'auth'] }], 'Generate', async (v) => { await api('POST', '/keys', { role: v.role }); await reload(); }),
       form('Import a certificate', [{ name: 'certificate', label: 'Certificate chain (PEM)', multiline: true, placeholder: '-----BEGIN CERTIFICATE-----' }], 'Import', async (v) => {
         await api('POST', '/token-certificates', { certificate: v.certificate });
@@ -63,7 +66,7 @@ function keyManagement(keys, reload, state) {
 export const keys = { title: 'Keys and certificates', nav: 'Keys', async render(out, reload, state) {
   const [certs, keyList] = await Promise.all([api('GET', '/token-certificates'), apiIfServed('GET', '/keys')]);
   out.append(el('h3', { text: 'Token certificates' }), certificates(certificateRows(certs, keyList), reload),
-    el('div', { class: 'buttons' },
+    state.setupMode ? '' : el('div', { class: 'buttons' },
       actionButton('Refresh OCSP', { class: 'ocsp-refresh' }, async () => { await api('POST', '/ocsp/refresh'); await reload(); }),
       actionButton('Reload keys', { class: 'keys-reload' }, async () => { await api('POST', '/keys/reload'); await reload(); })),
     ...(keyList === undefined ? [el('p', { class: 'note', id: 'keys-not-served', text: 'This gateway does not serve /api/v1/keys yet: keys, CSRs and certificate imports are camdx gateway key|csr|cert commands.' })]

@@ -2,8 +2,25 @@ import { api, fieldUnder, idPath } from './api.js';
 import { actionButton, el, form, table } from './dom.js';
 import { keys } from './pages-keys.js';
 import { descriptions, services } from './pages-services.js';
+import { setup } from './pages-setup.js';
 
 const yesNo = (b) => el('span', { class: b ? 'ok' : 'fail', text: b ? 'yes' : 'no' });
+
+const CONNECTIONS = ['HTTPS', 'HTTP', 'HTTPS_NO_AUTH'];
+
+/** "no", and a button that sends registerClient again (the global configuration says when central has it). */
+const registration = (c, reload) => (c.registered ? yesNo(true) : el('div', { class: 'nowrap' }, yesNo(false), ' ',
+  actionButton('Register', { class: 'register', 'data-client': c.id }, async () => { await api('POST', `/clients/${idPath(c.id)}/register`); await reload(); })));
+
+/** A new subsystem of the owner: into gateway.yaml, and registerClient to central. */
+const addForm = (reload) => form('Add a client', [
+  { name: 'id', label: 'Subsystem id', placeholder: 'CAMDX/COM/DEMOBANK/NEWSUB' },
+  { name: 'connection', label: 'Connection type', options: CONNECTIONS, value: 'HTTPS' },
+  { name: 'certificates', label: 'Pinned IS certificate (PEM, for HTTPS)', multiline: true, placeholder: '-----BEGIN CERTIFICATE-----' }], 'Add and register', async (v) => {
+  const pem = v.certificates.trim();
+  await api('POST', '/clients', { id: v.id.trim(), connection: v.connection, ...(pem ? { certificates: [pem] } : {}) });
+  await reload();
+});
 
 const clients = { title: 'Clients', async render(out, reload) {
   const rows = await api('GET', '/clients');
@@ -15,7 +32,9 @@ const clients = { title: 'Clients', async render(out, reload) {
   // One line in its cell: the column heading names the field.
   const inline = (f) => { f.classList.add('inline'); return f; };
   out.append(el('p', { class: 'note', text: "The owner's subsystems: how their information systems reach this gateway (HTTP, HTTPS with a pinned client certificate, or HTTPS without one), and whether the global configuration lists them on this server." }),
-    table(['Client', 'Registered here', 'Connection type', 'Pinned IS certificates'], rows.map((c) => [el('code', { text: c.id }), yesNo(c.registered), inline(connection(c)), String(c.certificates)]), 'no clients yet'));
+    table(['Client', 'Registered here', 'Connection type', 'Pinned IS certificates'], rows.map((c) => [el('code', { text: c.id }), registration(c, reload), inline(connection(c)), String(c.certificates)]), 'no clients yet'),
+    el('div', { class: 'forms' }, addForm(reload)),
+    el('p', { class: 'note', text: "Only the owner's subsystems: another member's needs that member's signature on registerClient, and this gateway holds only its owner's key. Central adds a new subsystem to its registry when it approves the request; \"Registered here\" says yes once the global configuration carries it." }));
 } };
 
 const checkResult = (c) => el('span', { class: c.ok ? 'ok' : 'fail', text: c.ok ? 'ok' : 'FAIL' });
@@ -42,3 +61,5 @@ const records = { title: 'Operational records', nav: 'Records', async render(out
 } };
 
 export const PAGES = { clients, services, keys, descriptions, diagnostics, records };
+/** A bare gateway's pages (camdx gateway run --new): its set-up, and the keys it needs. */
+export const SETUP_PAGES = { setup, keys };
