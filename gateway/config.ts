@@ -135,29 +135,34 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function loadGatewayConfig(file: string): GatewayConfig {
+/** `inSetup`: a bare gateway's configuration (gateway/bare/), whose keystores come with its certificates. */
+export interface LoadOptions {
+  readonly inSetup?: boolean;
+}
+
+export function loadGatewayConfig(file: string, options: LoadOptions = {}): GatewayConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError('(file)', `cannot read ${file}: ${(err as Error).message}`);
   }
-  return parseGatewayConfig(text, file);
+  return parseGatewayConfig(text, file, options);
 }
 
 /** Validates the text of `file` (read, or about to be written by an edit) as a whole configuration. */
-export function parseGatewayConfig(text: string, file: string): GatewayConfig {
+export function parseGatewayConfig(text: string, file: string, options: LoadOptions = {}): GatewayConfig {
   let raw: unknown;
   try {
     raw = parseYaml(text);
   } catch (err) {
     throw new ConfigError('(file)', `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  return checkGatewayConfig(raw, dirname(resolve(file)), resolve(file));
+  return checkGatewayConfig(raw, dirname(resolve(file)), resolve(file), options);
 }
 
 /** Validates a parsed configuration; `configDir` anchors its relative paths. */
-export function checkGatewayConfig(raw: unknown, configDir: string, configFile?: string): GatewayConfig {
+export function checkGatewayConfig(raw: unknown, configDir: string, configFile?: string, options: LoadOptions = {}): GatewayConfig {
   const parsed = Schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -169,6 +174,7 @@ export function checkGatewayConfig(raw: unknown, configDir: string, configFile?:
     if (!existsSync(path(p))) throw new ConfigError(field, `${path(p)} does not exist`);
     return path(p);
   };
+  const keystore = options.inSetup ? (_field: string, p: string) => path(p) : mustExist;
   let owner: MemberId;
   try {
     owner = parseMemberId(c.owner, 'owner');
@@ -212,8 +218,8 @@ export function checkGatewayConfig(raw: unknown, configDir: string, configFile?:
     anchor: mustExist('anchor', c.anchor),
     stateDir: path(c.stateDir),
     keystores: {
-      auth: { file: mustExist('keystores.auth.file', c.keystores.auth.file), passwordFile: mustExist('keystores.auth.passwordFile', c.keystores.auth.passwordFile) },
-      signing: { file: mustExist('keystores.signing.file', c.keystores.signing.file), passwordFile: mustExist('keystores.signing.passwordFile', c.keystores.signing.passwordFile) },
+      auth: { file: keystore('keystores.auth.file', c.keystores.auth.file), passwordFile: keystore('keystores.auth.passwordFile', c.keystores.auth.passwordFile) },
+      signing: { file: keystore('keystores.signing.file', c.keystores.signing.file), passwordFile: keystore('keystores.signing.passwordFile', c.keystores.signing.passwordFile) },
     },
     clients: Object.fromEntries(Object.entries(c.clients).map(([id, v]) => [id, { ...v, certificates: v.certificates.map((f, i) => certificate(`clients.${id}.certificates.${i}`, mustExist(`clients.${id}.certificates.${i}`, f))) }])),
     services,

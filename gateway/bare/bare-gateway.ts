@@ -74,7 +74,7 @@ function anchorText(o: BareGatewayOptions): string {
  */
 export async function startBareGateway(o: BareGatewayOptions, log: Logger, clock: () => number = Date.now): Promise<RunningBareGateway> {
   const configFile = join(o.dir, 'gateway.yaml');
-  let config: GatewayConfig | undefined = existsSync(configFile) ? loadGatewayConfig(configFile) : undefined;
+  let config: GatewayConfig | undefined = existsSync(configFile) ? loadGatewayConfig(configFile, { inSetup: true }) : undefined;
   const anchor = anchorText(o);
   ensureDir(o.dir, 0o700);
   const adminTokenFile = ensureAdminToken(o.dir);

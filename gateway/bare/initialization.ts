@@ -82,7 +82,7 @@ export function writeInitialConfig(dir: string, body: z.infer<typeof Initializat
   if (body.ownerId.split('/')[0] !== instance) throw new KeyWorkflowError(400, 'other-instance', `the owner ${body.ownerId} is not of instance ${instance}, which the configuration anchor is for`, 'ownerId');
   writeGatewayConfig(dir, { ...spec, owner: body.ownerId, serverCode: body.serverCode });
   try {
-    return loadGatewayConfig(file);
+    return loadGatewayConfig(file, { inSetup: true });
   } catch (err) {
     rmSync(file, { force: true });
     throw new KeyWorkflowError(400, 'invalid', (err as Error).message);

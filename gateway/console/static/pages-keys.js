@@ -13,18 +13,20 @@ function certificateRows(certs, keys) {
   return Object.entries(certs).map(([role, c]) => ({ role, ...c, ...(keys?.find((k) => k.state === 'in-use' && k.role === role)?.certificate ?? {}), ocsp: c.ocsp }));
 }
 
-function registration(c, reload) {
+function registration(c, reload, state) {
   if (c.registered === true) return el('span', { class: 'ok', text: 'registered' });
   if (c.registered !== false || !c.hash) return c.role === 'auth' ? '—' : 'signs messages';
   return actionButton('Register', { class: 'register', 'data-hash': c.hash }, async () => {
     await api('POST', `/token-certificates/${encodeURIComponent(c.hash)}/register`);
-    await reload();
+    // In set-up, the set-up page watches for central's configuration to list the certificate.
+    if (state.setupMode) location.hash = '#setup';
+    else await reload();
   });
 }
 
-function certificates(rows, reload) {
+function certificates(rows, reload, state) {
   return el('div', { class: 'token-certificates' }, table(['Role', 'Subject', 'Issuer', 'Serial', 'Valid', 'OCSP', 'Registration'], rows.map((c) => [c.role, c.subject, c.issuer,
-    el('code', { text: c.serial }), el('div', { class: 'nowrap' }, el('div', { text: `from ${day(c.notBefore)}` }), el('div', { text: `until ${day(c.notAfter)}` })), ocspText(c.ocsp), registration(c, reload)]), 'no token certificates'));
+    el('code', { text: c.serial }), el('div', { class: 'nowrap' }, el('div', { text: `from ${day(c.notBefore)}` }), el('div', { text: `until ${day(c.notAfter)}` })), ocspText(c.ocsp), registration(c, reload, state)]), 'no token certificates'));
 }
 
 const pemBox = (label, text) => el('div', { class: 'token csr-box', role: 'status' }, el('strong', { text: label }), el('pre', { class: 'pem', text }));
@@ -65,7 +67,7 @@ function keyManagement(keys, reload, state) {
 
 export const keys = { title: 'Keys and certificates', nav: 'Keys', async render(out, reload, state) {
   const [certs, keyList] = await Promise.all([api('GET', '/token-certificates'), apiIfServed('GET', '/keys')]);
-  out.append(el('h3', { text: 'Token certificates' }), certificates(certificateRows(certs, keyList), reload),
+  out.append(el('h3', { text: 'Token certificates' }), certificates(certificateRows(certs, keyList), reload, state),
     state.setupMode ? '' : el('div', { class: 'buttons' },
       actionButton('Refresh OCSP', { class: 'ocsp-refresh' }, async () => { await api('POST', '/ocsp/refresh'); await reload(); }),
       actionButton('Reload keys', { class: 'keys-reload' }, async () => { await api('POST', '/keys/reload'); await reload(); })),

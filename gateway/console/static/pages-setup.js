@@ -16,6 +16,7 @@ function ownerForm(reload) {
 /** X-Road's initial configuration, then what keeps the consumer and peer ports closed; watched until they open. */
 export const setup = { title: 'Set-up', async render(out, reload, state) {
   const s = await api('GET', '/initialization/status');
+  if (s.serverId) document.getElementById('server').textContent = s.serverId;
   if (s.ready) {
     // Set up: the whole console, with every page.
     history.replaceState(null, '', '/console#keys');
@@ -27,7 +28,7 @@ export const setup = { title: 'Set-up', async render(out, reload, state) {
       done(s.certificates.signing, 'signing certificate imported'),
       done(s.certificates.auth, 'authentication certificate imported'),
       done(s.authCertRegistered, 'authentication certificate registered with central and listed in its configuration')),
-    el('p', { class: 'summary', id: 'setup-next' }, el('strong', { text: 'Next: ' }), s.next, s.step === 'certificates' || s.step === 'registration' ? [' — ', el('a', { href: '#keys', text: 'Keys and certificates' })] : ''),
+    el('p', { class: 'setup-next', id: 'setup-next' }, el('strong', { text: 'Next: ' }), s.next, s.step === 'certificates' || s.step === 'registration' ? [' — ', el('a', { href: '#keys', text: 'Keys and certificates' })] : ''),
     s.serverOwnerInitialized ? '' : ownerForm(reload));
   // Until the ports open, look again every 2 s: registration ends with central's next configuration, not a click.
   clearTimeout(state.setupTimer);
