@@ -13,12 +13,18 @@ export async function gatewayApi<T = Record<string, unknown>>(configFile: string
   let url: string;
   let token: string;
   try {
-    const config = loadGatewayConfig(configFile);
+    // A bare gateway in set-up has a gateway.yaml before its keystores: only the console's address and the token are needed here.
+    const config = loadGatewayConfig(configFile, { inSetup: true });
     url = gatewayApiUrl(config, path);
     token = readAdminToken(config.stateDir);
   } catch (err) {
     failCommand((err as Error).message, 2);
   }
+  return gatewayApiAt<T>(url, token, method, body);
+}
+
+/** The call itself, to the console API route `url` with the admin token. */
+export async function gatewayApiAt<T = Record<string, unknown>>(url: string, token: string, method: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
     res = await fetch(url, {

@@ -36,3 +36,22 @@ export async function runBare(globals: GlobalOptions, o: RunOptions): Promise<vo
     },
   );
 }
+
+/**
+ * `camdx gateway initialize --dir DIR --console HOST:PORT --owner ID --server-code CODE`: the
+ * set-up URL's first step without a browser (X-Road's initial configuration). The next steps
+ * are `camdx gateway key|csr|cert … --config DIR/gateway.yaml`.
+ */
+export async function initialize(o: { dir: string; console: string; owner: string; serverCode: string }): Promise<void> {
+  const { readAdminToken } = await import('../gateway/admin/token.js');
+  const { gatewayApiAt } = await import('./gateway-api.js');
+  let token: string;
+  try {
+    token = readAdminToken(o.dir);
+  } catch (err) {
+    failCommand((err as Error).message, 2);
+  }
+  const status = await gatewayApiAt<{ serverId: string; next: string; warnings: string[] }>(`http://${o.console}/api/v1/initialization`, token, 'POST', { ownerId: o.owner, serverCode: o.serverCode });
+  for (const w of status.warnings) process.stderr.write(`camdx: warning: ${w}\n`);
+  process.stdout.write(`initialised as ${status.serverId}; next: ${status.next}\nthe key, csr and cert commands take --config ${o.dir}/gateway.yaml\n`);
+}

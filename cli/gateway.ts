@@ -79,6 +79,15 @@ export function registerGateway(program: Command): void {
     });
 
   gateway
+    .command('initialize')
+    .description("a bare gateway's owner and server code (camdx gateway run --new), as its setup URL's first step")
+    .requiredOption('--dir <dir>', 'the bare gateway directory (holding admin-token)')
+    .requiredOption('--console <host:port>', "the bare gateway's console (--console-host:--console-port)")
+    .requiredOption('--owner <member>', 'member id, e.g. CAMDX/COM/ACME')
+    .requiredOption('--server-code <code>', 'security server code, e.g. SS1')
+    .action(async (o: { dir: string; console: string; owner: string; serverCode: string }) => (await import('./gateway-bare.js')).initialize(o));
+
+  gateway
     .command('init')
     .description("set up a gateway directory from the member's own keys and certificates (bring your own member)")
     .requiredOption('--dir <dir>', 'directory for the keystores, anchor, message log and gateway.yaml')

@@ -10,7 +10,7 @@ import { centralLayout } from '../../central/settings.js';
 import { readKeystoreFile } from '../../gateway/setup/keystore-files.js';
 import { launchChromium } from '../support/browser.js';
 import { startTestNetwork, type TestNetwork } from '../support/network.js';
-import { openssl } from '../support/run.js';
+import { openssl, run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
 import { requireTool } from '../support/tools.js';
 
@@ -31,6 +31,7 @@ let browser: Browser;
 let ports: { consumer: number; peer: number; admin: number; console: number };
 let setupUrl: string;
 const problems: string[] = [];
+const camdx = (...args: string[]) => run(process.execPath, [join(import.meta.dirname, '../../bin/camdx.js'), ...args]);
 
 /** Whether a TCP connection to the port is accepted (true) or refused (false). */
 const accepts = (port: number) =>
@@ -134,6 +135,59 @@ describe('a bare gateway', () => {
     await p.locator('nav a[data-page="clients"]').waitFor({ timeout: 10_000 });
     expect(problems).toEqual([]);
   });
+});
+
+describe('a bare gateway set up with camdx commands', () => {
+  it('initialize, key new, csr, cert request, cert import, cert register: the ports open; a second initialize is refused', async () => {
+    const owner = 'CAMDX/COM/BETA';
+    const server = `${owner}/SS1`;
+    const beta = join(dir.path, 'beta');
+    const p = { consumer: await freePort(), peer: await freePort(), admin: await freePort(), console: await freePort() };
+    await n.central.admin.call('POST', '/members', { id: owner, name: 'Beta Co' });
+    await n.central.admin.call('POST', '/servers', { id: server, address: `127.0.0.1:${p.peer}` });
+    const child = await spawnCamdx(
+      ['--log-level', 'warn', 'gateway', 'run', '--new', '--dir', beta, '--anchor', centralLayout(n.central.stateDir).anchor, '--poll-seconds', '1',
+        '--consumer-port', String(p.consumer), '--peer-port', String(p.peer), '--admin-port', String(p.admin), '--console-port', String(p.console)],
+      /set up in the browser/,
+    );
+    try {
+      const config = join(beta, 'gateway.yaml');
+      const init = await camdx('gateway', 'initialize', '--dir', beta, '--console', `127.0.0.1:${p.console}`, '--owner', owner, '--server-code', 'SS1');
+      expect(init.code, init.stderr).toBe(0);
+      expect(init.stdout).toContain(`initialised as ${server}; next: make a signing and an authentication key`);
+      const again = await camdx('gateway', 'initialize', '--dir', beta, '--console', `127.0.0.1:${p.console}`, '--owner', owner, '--server-code', 'SS2');
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain('already-initialized');
+
+      for (const role of ['signing', 'auth'] as const) {
+        const made = await camdx('gateway', 'key', 'new', '--role', role, '--config', config);
+        expect(made.code, made.stderr).toBe(0);
+        const keyId = /^key ([0-9A-F]{40})/.exec(made.stdout)![1]!;
+        const csr = await camdx('gateway', 'csr', keyId, '--config', config);
+        expect((await openssl(['req', '-verify', '-noout'], { input: csr.stdout })).code).toBe(0);
+        const tokenFile = join(dir.path, `${role}.token`);
+        writeFileSync(tokenFile, role === 'signing'
+          ? (await n.central.admin.call<{ signing: { token: string } }>('POST', `/members/${idPath(owner)}/enrolments`)).signing.token
+          : (await n.central.admin.call<{ auth: { token: string } }>('POST', `/servers/${idPath(server)}/enrolments`)).auth.token);
+        const certFile = join(dir.path, `beta-${role}.pem`);
+        const issued = await camdx('gateway', 'cert', 'request', keyId, '--config', config, '--token-file', tokenFile, '--ra', n.central.pki.url, '--out', certFile);
+        expect(issued.code, issued.stderr).toBe(0);
+        const imported = await camdx('gateway', 'cert', 'import', certFile, '--config', config);
+        expect(imported.code, imported.stderr).toBe(0);
+        expect(imported.stdout).toMatch(/OCSP good/);
+        if (role === 'auth') {
+          const hash = /cert register ([0-9a-f]{64})/.exec(imported.stdout)![1]!;
+          expect(await accepts(p.consumer)).toBe(false);
+          const registered = await camdx('gateway', 'cert', 'register', hash, '--config', config);
+          expect(registered.stdout).toMatch(/: approved$/m);
+        }
+      }
+      await expect.poll(() => accepts(p.consumer), { timeout: 10_000, interval: 100 }).toBe(true);
+      expect(await accepts(p.peer)).toBe(true);
+    } finally {
+      await child.stop();
+    }
+  }, 90_000);
 });
 
 /** A key for `role`, its CSR (checked by openssl), the RA's certificate for central's enrolment token, imported: OCSP good. */
