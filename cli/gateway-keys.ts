@@ -42,9 +42,9 @@ export function registerGatewayKeys(gateway: Command): void {
     .requiredOption('--config <file>', 'gateway configuration (YAML)')
     .action(async (o: { config: string }) => {
       const body = await gatewayApi(o.config, 'GET', '/keys');
-      for (const k of body as unknown as Array<{ id: string; role: string; state: string; certificate?: { serial: string; notAfter: string; ocsp: { good: boolean }; registered?: boolean } }>) {
+      for (const k of body as unknown as Array<{ id: string; role: string; state: string; certificate?: { serial: string; notAfter: string; ocsp?: { good: boolean }; registered?: boolean } }>) {
         const c = k.certificate;
-        say(`${k.id} ${k.role.padEnd(7)} ${k.state.padEnd(7)}${c ? ` serial ${c.serial}, until ${c.notAfter}, OCSP ${c.ocsp.good ? 'good' : 'not good'}${c.registered === undefined ? '' : c.registered ? ', registered' : ', not registered'}` : ''}`);
+        say(`${k.id} ${k.role.padEnd(7)} ${k.state.padEnd(7)}${c ? ` serial ${c.serial}, until ${c.notAfter}${c.ocsp ? `, OCSP ${c.ocsp.good ? 'good' : 'not good'}` : ''}${c.registered === undefined ? '' : c.registered ? ', registered' : ', not registered'}` : ''}`);
       }
     });
 
@@ -77,7 +77,8 @@ export function registerGatewayKeys(gateway: Command): void {
     .action(async (file: string, o: { config: string }) => {
       const body = await gatewayApi(o.config, 'POST', '/token-certificates', { certificate: readFileSync(file, 'utf8') });
       const ocsp = body.ocsp as { status: string } | undefined;
-      say(`imported: the ${String(body.role)} certificate is serial ${String(body.serial)} (hash ${String(body.hash)}, until ${String(body.notAfter)}, OCSP ${ocsp?.status ?? 'unknown'})`);
+      say(`${body.state === 'saved' ? 'saved' : 'imported'}: the ${String(body.role)} certificate is serial ${String(body.serial)} (hash ${String(body.hash)}, until ${String(body.notAfter)}, OCSP ${ocsp?.status ?? 'unknown'})`);
+      if (body.state === 'saved') say("the authentication certificate in use stays in use until central's configuration lists the new one; then the gateway switches");
       if (body.role === 'auth') say(`next: camdx gateway cert register ${String(body.hash)} --config ${o.config}`);
     });
   cert

@@ -29,6 +29,7 @@ import { GatewayMetrics } from './opmon/metrics.js';
 import { createProviderServer } from './provider/server.js';
 import { chainPem, MIN_TLS, peerChainPems, refuseUnapprovedPeers } from './transport/tls.js';
 import { SpoolDirectory } from './transport/spool.js';
+import { promoteSavedAuth } from './setup/certificate-import.js';
 
 export interface RunningGateway {
   readonly ports: { consumer: number; consumerTls?: number; peer: number; admin: number; console?: number };
@@ -154,11 +155,18 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
   const pools = new ProviderPools(ctx);
   let provider: ReturnType<typeof createProviderServer> | undefined;
   const warnings: string[] = [];
+  // A saved authentication certificate (saved-auth.ts) goes into use once the configuration lists it.
+  const promoteSaved = () =>
+    void promoteSavedAuth(ctx, () => keyring.reload()).then(
+      (switched) => switched && log.info({ server: config.serverId }, "central's configuration lists the saved authentication certificate: in use now"),
+      (err: Error) => log.warn({ server: config.serverId, reason: err.message }, 'the saved authentication certificate could not go into use; the one in use stays'),
+    );
   const adopt = (conf: GlobalConf) => {
     current = new ConfView(conf);
     timestamper.setConf(conf);
     ownOcsp.setView(current);
     provider?.setSecureContext(providerTls());
+    promoteSaved();
   };
   globalConf.on('change', adopt);
   await globalConf.start();
@@ -167,6 +175,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
     timestamper.setConf(globalConf.current);
     warnings.push(...serviceMismatches(config, globalConf.current));
     await ownOcsp.start(current);
+    promoteSaved();
   } else {
     log.warn({ server: config.serverId }, 'no global configuration yet: the gateway carries no traffic until one is downloaded');
   }

@@ -6,7 +6,7 @@ import type { GlobalConf } from '../../protocol/globalconf.js';
 import { loadGatewayConfig, type GatewayConfig } from '../config.js';
 import { writeGatewayConfig, type GatewayFileSpec } from '../setup/config-file.js';
 import { KeyWorkflowError } from '../setup/key-workflow.js';
-import { certificateHash } from '../transport/tls.js';
+import { listedFor } from '../setup/saved-auth.js';
 import type { SetupContext } from './setup-context.js';
 
 /** X-Road's initial configuration: the owner member and the server code (`POST /initialization`). */
@@ -40,8 +40,7 @@ const NEXT: Record<SetupStep, string> = {
 
 /** Whether central's configuration lists this server with the authentication certificate in use. */
 export function authCertListed(conf: GlobalConf | undefined, serverId: string, auth: SetupContext['keys']['auth']): boolean {
-  if (!conf || !auth) return false;
-  return conf.securityServers.find((s) => s.id === serverId)?.authCertHashes.includes(certificateHash(auth.cert.raw)) ?? false;
+  return auth !== undefined && listedFor(conf, serverId, auth.cert);
 }
 
 export function initializationStatus(setup: SetupContext | undefined, conf: GlobalConf | undefined, handedOver = false): InitializationStatus {

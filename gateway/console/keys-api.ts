@@ -8,6 +8,7 @@ import { rolesInUse, type KeyWorkflowContext } from '../setup/key-context.js';
 import { csrFor, KeyWorkflowError, registerAuthCert, submitToRa } from '../setup/key-workflow.js';
 import { keyIdOf, newPendingKey, readPendingKeys } from '../setup/pending-keys.js';
 import { certificateHash } from '../transport/tls.js';
+import { listedFor, readSavedAuth } from '../setup/saved-auth.js';
 
 export interface KeysApiDeps {
   readonly ctx: KeyWorkflowContext;
@@ -62,8 +63,12 @@ function keysView(ctx: KeyWorkflowContext) {
       },
     };
   });
+  const saved = readSavedAuth(ctx.config.stateDir);
+  const waiting = saved
+    ? [{ id: keyIdOf(saved.cert.publicKey), role: 'auth' as const, state: 'saved' as const, certificate: { serial: saved.cert.serialNumber.toLowerCase(), hash: certificateHash(saved.cert.raw), subject: saved.cert.subject.replaceAll('\n', ', '), notAfter: new Date(saved.cert.validTo).toISOString(), registered: listedFor(ctx.globalConf.current, ctx.config.serverId, saved.cert) } }]
+    : [];
   const pending = readPendingKeys(ctx.config.stateDir).map((k) => ({ id: k.id, role: k.role, state: 'pending' as const, keyType: k.keyType, createdAt: k.createdAt }));
-  return [...inUse, ...pending];
+  return [...inUse, ...waiting, ...pending];
 }
 
 /**
@@ -137,7 +142,7 @@ export function keysRouter(deps: KeysApiDeps): Router {
     if (!body) return;
     void step(req, res, ctx.config.serverId, 201, async () => {
       const imported = await importCertificate(ctx, body.certificate, deps.reloadKeys);
-      return { body: { ...imported, serial: imported.serial.toLowerCase() }, outcome: 'imported', detail: { role: imported.role, key: imported.keyId, serial: imported.serial } };
+      return { body: { ...imported, serial: imported.serial.toLowerCase() }, outcome: imported.state === 'saved' ? 'saved' : 'imported', detail: { role: imported.role, key: imported.keyId, serial: imported.serial } };
     });
   });
   router.post('/token-certificates/:hash/register', (req, res) => {

@@ -9,6 +9,7 @@ import type { KeyWorkflowContext } from './key-context.js';
 import { KeyWorkflowError } from './key-workflow.js';
 import { swapKeystore } from './keystore-swap.js';
 import { discardPendingKey, keyIdOf, readPendingKeys, type PendingKey } from './pending-keys.js';
+import { discardSavedAuth, listedFor, readSavedAuth, saveAuth } from './saved-auth.js';
 
 /** A certificate that passed every check, with the pending key it certifies and the chain the keystore gets. */
 interface CheckedImport {
@@ -40,6 +41,8 @@ function keyOf(ctx: KeyWorkflowContext, cert: X509Certificate): PendingKey {
   if (found) return found;
   const inUse = (['auth', 'signing'] as const).find((role) => ctx.keys[role] && keyIdOf(ctx.keys[role].cert.publicKey) === id);
   if (inUse) throw new KeyWorkflowError(409, 'key-in-use', `the certificate is for the ${inUse} key in use (${id}); it is already in its keystore`, 'certificate');
+  const saved = readSavedAuth(ctx.config.stateDir);
+  if (saved && keyIdOf(saved.cert.publicKey) === id) throw new KeyWorkflowError(409, 'key-saved', `the certificate is for the saved authentication key (${id}); it waits for central's configuration to list it (register it: POST /token-certificates/{hash}/register)`, 'certificate');
   throw bad('no-matching-key', `the certificate matches no key of this gateway: it certifies key ${id}, and the keys waiting for a certificate are ${pending.length ? pending.map((k) => `${k.id} (${k.role})`).join(', ') : 'none'}`);
 }
 
@@ -97,6 +100,8 @@ export async function checkImport(ctx: KeyWorkflowContext, pem: string): Promise
 
 export interface ImportedCertificate {
   readonly role: KeyRole;
+  /** `in-use`: the gateway switched to it; `saved`: a new auth certificate of a gateway carrying traffic, waiting for central to list it (saved-auth.ts). */
+  readonly state: 'in-use' | 'saved';
   readonly keyId: string;
   readonly serial: string;
   readonly hash: string;
@@ -123,6 +128,12 @@ export function importCertificate(ctx: KeyWorkflowContext, pem: string, reloadKe
 async function importNow(ctx: KeyWorkflowContext, pem: string, reloadKeys: () => Promise<ReloadedCertificate[]>): Promise<ImportedCertificate> {
   const checked = await checkImport(ctx, pem);
   const role = checked.pending.role;
+  const facts = { role, keyId: checked.pending.id, serial: checked.cert.serialNumber, hash: certificateHash(checked.cert.raw), notAfter: new Date(checked.cert.validTo).toISOString() };
+  if (role === 'auth' && ctx.keys.auth && !listedFor(ctx.globalConf.current, ctx.config.serverId, checked.cert)) {
+    saveAuth(ctx.config.stateDir, checked.pending.key, checked.chainPem);
+    discardPendingKey(ctx.config.stateDir, role);
+    return { ...facts, state: 'saved', ocsp: checked.ocsp };
+  }
   let swap;
   try {
     swap = swapKeystore(ctx.config.keystores[role], checked.pending.key, checked.chainPem);
@@ -142,12 +153,31 @@ async function importNow(ctx: KeyWorkflowContext, pem: string, reloadKeys: () =>
   }
   swap.commit();
   discardPendingKey(ctx.config.stateDir, role);
-  return {
-    role,
-    keyId: checked.pending.id,
-    serial: checked.cert.serialNumber,
-    hash: certificateHash(checked.cert.raw),
-    notAfter: new Date(checked.cert.validTo).toISOString(),
-    ocsp: reloaded.ocsp ?? checked.ocsp,
-  };
+  return { ...facts, state: 'in-use', ocsp: reloaded.ocsp ?? checked.ocsp };
+}
+
+/**
+ * The saved authentication certificate takes the keystore's place once central's configuration
+ * lists it: the swap and the switch as for an import, in the same queue. True if it switched;
+ * a failed switch keeps the certificate in use and the saved one waiting, and throws.
+ */
+export function promoteSavedAuth(ctx: KeyWorkflowContext, reloadKeys: () => Promise<ReloadedCertificate[]>): Promise<boolean> {
+  const dir = ctx.config.stateDir;
+  const next = (queues.get(dir) ?? Promise.resolve()).then(async () => {
+    const saved = readSavedAuth(dir);
+    if (!saved || !listedFor(ctx.globalConf.current, ctx.config.serverId, saved.cert)) return false;
+    const swap = swapKeystore(ctx.config.keystores.auth, saved.key, saved.chain.map((c) => c.toString()));
+    try {
+      const reloaded = (await reloadKeys()).find((c) => c.name === 'auth');
+      if (reloaded?.serial !== saved.cert.serialNumber) throw new Error(`the gateway uses serial ${reloaded?.serial ?? 'none'}, not ${saved.cert.serialNumber}`);
+    } catch (err) {
+      swap.restore();
+      throw err;
+    }
+    swap.commit();
+    discardSavedAuth(dir);
+    return true;
+  });
+  queues.set(dir, next.catch(() => undefined));
+  return next;
 }

@@ -12,6 +12,7 @@ import { certificateHash } from '../transport/tls.js';
 import type { KeyWorkflowContext } from './key-context.js';
 import { keyIdOf, readPendingKeys, ROLE_PROFILE, type PendingKey } from './pending-keys.js';
 import { registerServer, type RegistrationOutcome } from './register.js';
+import { readSavedAuth } from './saved-auth.js';
 
 /**
  * A step of the key workflow refused, or failed at another party: `status` and `code` are the
@@ -110,13 +111,16 @@ export async function submitToRa(ctx: KeyWorkflowContext, keyId: string, enrolme
  */
 export async function registerAuthCert(ctx: KeyWorkflowContext, hash: string): Promise<{ outcome: RegistrationOutcome; address: string }> {
   const { config } = ctx;
-  const { auth, signing } = ctx.keys;
+  const { signing } = ctx.keys;
   const wanted = hash.toLowerCase();
+  // The saved certificate (a gateway carrying traffic) is the one to register; the one in use may be registered again.
+  const saved = readSavedAuth(config.stateDir);
+  const auth = saved && certificateHash(saved.cert.raw) === wanted ? saved : ctx.keys.auth;
   if (signing && certificateHash(signing.cert.raw) === wanted) {
     throw new KeyWorkflowError(409, 'not-auth', `certificate ${hash} is the signing certificate: central registers a server's authentication certificate only`);
   }
   if (!auth || certificateHash(auth.cert.raw) !== wanted) {
-    throw new KeyWorkflowError(404, 'unknown-certificate', `certificate ${hash} is not the authentication certificate in use${auth ? ` (${certificateHash(auth.cert.raw)})` : ' (none is imported yet)'}; import it first (POST /token-certificates)`);
+    throw new KeyWorkflowError(404, 'unknown-certificate', `certificate ${hash} is neither the authentication certificate in use${auth ? ` (${certificateHash(auth.cert.raw)})` : ' (none is imported yet)'} nor a saved one; import it first (POST /token-certificates)`);
   }
   if (!signing) throw new KeyWorkflowError(409, 'no-signing-certificate', "registerAuthCert is signed with the owner's signing key too: import the signing certificate first (POST /token-certificates)");
   const address = ownAddress(config, ctx.globalConf.current);

@@ -5,7 +5,7 @@ import { idPath } from '../../central/admin-client.js';
 import { generateKeyPair, privateKeyFromPem } from '../../certs/keys.js';
 import { buildCsr, submitCsr } from '../../certs/ra-client.js';
 import type { Identity } from '../../certs/profiles.js';
-import { call, untilOutcome } from '../support/http.js';
+import { call, outcomeOf, untilOutcome } from '../support/http.js';
 import { CLIENT, startTestNetwork, type TestNetwork } from '../support/network.js';
 import { openssl, run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
@@ -109,7 +109,7 @@ describe("a gateway's keys and certificates", () => {
     expect(keystores()).toEqual(before);
   }, 30_000);
 
-  it('does the auth steps with camdx gateway key|csr|cert: import, registerAuthCert, and calls pass again within a poll', async () => {
+  it('does the auth steps with camdx gateway key|csr|cert: import (saved), registerAuthCert, the switch within a poll, and no call fails on the way', async () => {
     const cfg = n.consumer.config;
     const made = await camdx('gateway', 'key', 'new', '--config', cfg, '--role', 'auth');
     expect(made.code, made.stderr).toBe(0);
@@ -125,17 +125,28 @@ describe("a gateway's keys and certificates", () => {
     const imported = await camdx('gateway', 'cert', 'import', join(dir.path, 'auth.pem'), '--config', cfg);
     expect(imported.code, imported.stderr).toBe(0);
     const hash = /hash ([0-9a-f]{64})/.exec(imported.stdout)?.[1];
+    expect(imported.stdout).toMatch(/^saved: the auth certificate/);
     expect(imported.stdout).toContain(`next: camdx gateway cert register ${hash} --config ${cfg}`);
+    // Saved, not switched to: peers pin the hashes central publishes, so calls go on with the certificate in use.
+    for (let i = 0; i < 3; i++) expect(outcomeOf(await exchange())).toBe('ok');
+    expect((await camdx('gateway', 'key', 'list', '--config', cfg)).stdout).toMatch(new RegExp(`^${id} auth +saved`, 'm'));
 
     const registered = await camdx('gateway', 'cert', 'register', hash!, '--config', cfg);
     expect(registered.code, registered.stderr).toBe(0);
     expect(registered.stdout).toMatch(new RegExp(`^registerAuthCert for ${SERVER} at \\S+: approved`));
+    // Within a poll of the configuration that lists it, the gateway switches; no call in between fails.
+    const until = Date.now() + 10_000;
+    let list = '';
+    while (Date.now() < until && !new RegExp(`^${id} auth +in-use`, 'm').test(list)) {
+      expect(outcomeOf(await exchange())).toBe('ok');
+      list = (await camdx('gateway', 'key', 'list', '--config', cfg)).stdout;
+    }
+    expect(list).toMatch(new RegExp(`^${id} auth +in-use +serial [0-9a-f]+, until \\S+, OCSP good, registered$`, 'm'));
+    expect(readdirSync(n.consumer.dir).filter((f) => f.startsWith('saved-auth'))).toEqual([]);
     expect(await untilOutcome(exchange, 'ok', 5_000)).toBe('ok');
-    const list = await camdx('gateway', 'key', 'list', '--config', cfg);
-    expect(list.stdout).toMatch(new RegExp(`^${id} auth +in-use +serial [0-9a-f]+, until \\S+, OCSP good, registered$`, 'm'));
 
     const twice = await camdx('gateway', 'cert', 'import', join(dir.path, 'auth.pem'), '--config', cfg);
     expect(twice.code).toBe(1);
     expect(twice.stderr).toContain('the gateway refused (key-in-use, certificate): the certificate is for the auth key in use');
-  }, 30_000);
+  }, 45_000);
 });

@@ -51,12 +51,15 @@ const requestForm = (k, reload, state) => form(`Request a ${k.role} certificate 
 const keyCertificate = (k) => (k.certificate ? el('div', {}, el('div', { text: k.certificate.subject }), el('div', { class: 'note', text: `serial ${k.certificate.serial}, until ${day(k.certificate.notAfter)}` }))
   : el('span', { class: 'pending', text: `none yet (${k.keyType ?? 'key'} made ${day(k.createdAt)})` }));
 
+/** A saved auth certificate waits beside the one in use until central's configuration lists it (X-Road: saved, registration in progress). */
+const stateText = (k) => (k.state !== 'saved' ? k.state : el('span', { class: 'pending', title: "the certificate in use stays in use until central's configuration lists this one", text: k.certificate?.registered ? 'registered, switching' : 'saved: register it' }));
+
 function keyManagement(keys, reload, state) {
   const notice = state.notice ?? '';
   state.notice = undefined;
   return [notice,
     el('h3', { text: 'Keys' }),
-    el('div', { class: 'keys' }, table(['Key', 'Role', 'State', 'Certificate', ''], keys.map((k) => [el('code', { class: 'key-id', text: k.id }), k.role, k.state, keyCertificate(k), csrButton(k, reload, state)]), 'no keys yet')),
+    el('div', { class: 'keys' }, table(['Key', 'Role', 'State', 'Certificate', ''], keys.map((k) => [el('code', { class: 'key-id', text: k.id }), k.role, stateText(k), keyCertificate(k), k.state === 'saved' ? registration({ role: k.role, ...k.certificate }, reload, state) : csrButton(k, reload, state)]), 'no keys yet')),
     el('div', { class: 'forms' }, keys.filter((k) => k.state === 'pending').map((k) => requestForm(k, reload, state)),
       form('Generate a key', [{ name: 'role', label: 'Role', options: ['signing', 'auth'] }], 'Generate', async (v) => { await api('POST', '/keys', { role: v.role }); await reload(); }),
       form('Import a certificate', [{ name: 'certificate', label: 'Certificate chain (PEM)', multiline: true, placeholder: '-----BEGIN CERTIFICATE-----' }], 'Import', async (v) => {
