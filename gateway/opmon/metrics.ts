@@ -31,6 +31,8 @@ export class GatewayMetrics {
     new Gauge({ name: 'camdx_gateway_process_resident_memory_bytes', help: 'Resident set size of the gateway process.', registers, collect() { this.set(process.memoryUsage.rss()); } });
     new Gauge({ name: 'camdx_gateway_process_heap_used_bytes', help: 'V8 heap in use.', registers, collect() { this.set(process.memoryUsage().heapUsed); } });
     new Gauge({ name: 'camdx_gateway_process_uptime_seconds', help: 'Seconds since the gateway process started.', registers, collect() { this.set(process.uptime()); } });
+    // A bare gateway's admin port says 0 (gateway/bare/admin.ts); one that runs this registry is set up.
+    new Gauge({ name: 'camdx_gateway_initialised', help: 'Whether the security server is set up and carries traffic (0 while its set-up is under way).', registers }).set(1);
     this.requests = new Counter({
       name: 'camdx_gateway_requests_total',
       help: 'Exchanges handled and requests refused, by side (Client = consumer gateway, Producer = provider gateway), client, service, HTTP status and X-Road fault type ("" on success). client and service are registered ids, "unregistered" (looked up, not found), "unresolved" (refused before they were looked up) or, on the provider, "unverified".',

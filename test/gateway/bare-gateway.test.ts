@@ -1,4 +1,4 @@
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -84,6 +84,7 @@ describe('a bare gateway', () => {
     expect(await accepts(ports.consumer)).toBe(false);
     expect(await accepts(ports.peer)).toBe(false);
     expect(await health()).toMatchObject({ status: 503, body: { status: 'uninitialised', step: 'owner' } });
+    expect(await (await fetch(`http://127.0.0.1:${ports.admin}/metrics`)).text()).toMatch(/^camdx_gateway_initialised 0$/m);
     expect((await fetch(`http://127.0.0.1:${ports.console}/api/v1/initialization/status`)).status).toBe(401);
     const wrong = await fetch(`http://127.0.0.1:${ports.console}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ setupCode: 'not-the-code' }) });
     expect(wrong.status).toBe(401);
@@ -99,6 +100,10 @@ describe('a bare gateway', () => {
     const second = await newPage();
     await second.goto(setupUrl);
     await expect.poll(() => second.locator('#setup-refused').textContent()).toMatch(/used already/);
+    const audit = readFileSync(join(gw, 'console-audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; target: string; detail?: Record<string, unknown> });
+    expect(audit.filter((l) => l.target === 'setup-code').map((l) => l.detail?.outcome)).toEqual(['wrong', 'used']);
+    expect(audit.filter((l) => l.action === 'session.start').map((l) => l.detail?.credential)).toEqual(['setup code']);
+    expect(readFileSync(join(gw, 'console-audit.log'), 'utf8')).not.toContain(setupUrl.split('#')[1]);
 
     const owner = p.locator('form[data-form="Owner and server code"]');
     await owner.locator('input[name="ownerId"]').fill('CAMDX/GOV/ELSEWHERE/X');
@@ -131,6 +136,7 @@ describe('a bare gateway', () => {
     expect(openedAfter).toBeLessThan(1000 + 3000);
     expect(await accepts(ports.peer)).toBe(true);
     await expect.poll(async () => (await health()).body.status, { timeout: 10_000 }).toBe('ok');
+    expect(await (await fetch(`http://127.0.0.1:${ports.admin}/metrics`)).text()).toContain(`camdx_gateway_initialised{server="${SERVER}"} 1`);
     // The page sees the set-up end and opens the whole console.
     await p.locator('nav a[data-page="clients"]').waitFor({ timeout: 10_000 });
     expect(problems).toEqual([]);
