@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { failCommand, parsePort, type GlobalOptions } from './context.js';
 import { registerGatewayClients } from './gateway-clients.js';
@@ -29,7 +30,9 @@ async function runConfigured(globals: GlobalOptions, file: string): Promise<void
   try {
     config = loadGatewayConfig(file);
   } catch (err) {
-    if (err instanceof ConfigError) failCommand(err.message, 2);
+    // A bare gateway's gateway.yaml exists before its keystores do.
+    const inSetup = err instanceof ConfigError && err.field.startsWith('keystores.') && /does not exist/.test(err.message);
+    if (err instanceof ConfigError) failCommand(inSetup ? `${err.message}; a gateway still being set up runs with camdx gateway run --new --dir ${dirname(file)}` : err.message, 2);
     throw err;
   }
   const log = createLogger(`gateway ${config.serverId}`, globals.logLevel ?? process.env.CAMDX_LOG_LEVEL ?? config.log.level);
