@@ -198,12 +198,16 @@ describe('stalled uploads and slow heads, cut before anything is verified', () =
   const stall = (boundMs: number) => Array.from({ length: POOL_SIZE }, () => stalledUpload({ port: consumerPort() }, stalledHead, { bodyBytes: 10_000, sentBytes: 100, boundMs }));
   /** Waits (bounded) until the consumer holds `count` exchanges: all of them have asked the pool for a connection. */
   const untilInFlight = async (count: number) => {
-    for (let i = 0; i < 100; i++) {
+    // Bounded by time, short of the stalls' own 10 s: on a loaded machine 64 connections take seconds to be accepted.
+    const until = Date.now() + 8000;
+    let held = 0;
+    while (Date.now() < until) {
       const text = await (await fetch(`${n.consumer.adminUrl}/metrics`)).text();
-      if (Number(/camdx_gateway_in_flight_requests\{side="Client"[^}]*\} (\d+)/.exec(text)?.[1]) >= count) return;
+      held = Number(/camdx_gateway_in_flight_requests\{side="Client"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
+      if (held >= count) return;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`the consumer never held ${count} exchanges`);
+    throw new Error(`the consumer held ${held}, never ${count} exchanges, within 8 s`);
   };
 
   it('a normal call completes within poolAcquireTimeoutMs + 1 s while 64 uploads stall the pool; the uploads get Timeout', async () => {
