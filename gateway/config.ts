@@ -12,6 +12,9 @@ import { formatSecurityServerId, IdentifierError, parseMemberId, parseServiceId,
  * edit, with the field that is wrong.
  */
 
+/** Connections kept per provider security server unless `limits.poolConnections` says otherwise (the benchmark's reference uses the same). */
+export const POOL_SIZE = 64;
+
 const Listen = z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) });
 const Keystore = z.strictObject({ file: z.string(), passwordFile: z.string() });
 const ClientSettings = z.strictObject({
@@ -71,6 +74,8 @@ const Schema = z.strictObject({
       requestTimeoutMs: z.number().int().positive().default(300_000),
       /** How long a call waits for one of the pooled connections to a provider's security server. */
       poolAcquireTimeoutMs: z.number().int().positive().default(10_000),
+      /** Keep-alive connections held per provider security server (X-Road's proxy pool size). */
+      poolConnections: z.number().int().positive().max(1024).default(POOL_SIZE),
     })
     .refine((l) => l.headersTimeoutMs <= l.requestTimeoutMs, { message: 'headersTimeoutMs must not exceed requestTimeoutMs', path: ['headersTimeoutMs'] })
     .prefault({}),

@@ -3,8 +3,7 @@ import type { GatewayContext } from '../context.js';
 import type { ConfView } from '../globalconf/view.js';
 import { PinnedAgent } from '../transport/tls.js';
 
-/** Connections kept per provider security server (the benchmark's reference uses the same). */
-export const POOL_SIZE = 64;
+export { POOL_SIZE } from '../config.js';
 
 /** Node's Agent methods that its typings leave out: how a request joins the queue, and how it is told no socket comes. */
 interface AgentInternals {
@@ -57,10 +56,7 @@ class BoundedPool extends PinnedAgent {
 export class ProviderPools {
   private readonly agents = new Map<string, { agent: PinnedAgent; key: string }>();
 
-  constructor(
-    private readonly ctx: GatewayContext,
-    private readonly maxSockets = POOL_SIZE,
-  ) {}
+  constructor(private readonly ctx: GatewayContext) {}
 
   agentFor(serverId: string, view: ConfView): PinnedAgent {
     const server = view.server(serverId);
@@ -69,8 +65,8 @@ export class ProviderPools {
     if (known && known.key === key) return known.agent;
     known?.agent.destroy();
     const { limits } = this.ctx.config;
-    const agent = new BoundedPool({ serverId, size: this.maxSockets, acquireTimeoutMs: limits.poolAcquireTimeoutMs }, serverId, this.ctx.keys.auth, view, this.ctx.clock, {
-      maxSockets: this.maxSockets,
+    const agent = new BoundedPool({ serverId, size: limits.poolConnections, acquireTimeoutMs: limits.poolAcquireTimeoutMs }, serverId, this.ctx.keys.auth, view, this.ctx.clock, {
+      maxSockets: limits.poolConnections,
       idleTimeoutMs: limits.idleTimeoutMs,
     });
     this.agents.set(serverId, { agent, key });
