@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { failCommand, parsePort, type GlobalOptions } from './context.js';
 import { registerGatewayClients } from './gateway-clients.js';
+import { registerGatewayRights } from './gateway-rights.js';
 import { registerGatewayKeys } from './gateway-keys.js';
 import { registerGatewayServices } from './gateway-services.js';
 
@@ -184,5 +185,6 @@ export function registerGateway(program: Command): void {
     .action(async (o: { config?: string; dir?: string; member?: string }) => (await import('./gateway-doctor.js')).doctor(program.opts<GlobalOptions>(), o));
   registerGatewayKeys(gateway);
   registerGatewayClients(gateway);
+  registerGatewayRights(gateway);
   registerGatewayServices(gateway);
 }

@@ -1,3 +1,4 @@
+import type { AccessOverlay } from './access/overlay.js';
 import type { Logger } from '../common/log.js';
 import { XRoadError } from '../protocol/errors.js';
 import type { GatewayConfig } from './config.js';
@@ -33,6 +34,8 @@ export interface GatewayContext {
   readonly timestamper: Timestamper;
   readonly metrics: GatewayMetrics;
   readonly spools: SpoolDirectory;
+  /** Rights the owner withdrew, denied here at once, until the configuration drops them. */
+  readonly accessOverlay: AccessOverlay;
   /** The configuration view, or OutdatedGlobalConf (of `side`) when there is none in date. */
   view(side: 'Server.ClientProxy' | 'Server.ServerProxy'): ConfView;
 }

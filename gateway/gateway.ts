@@ -1,3 +1,5 @@
+import { AccessOverlay } from './access/overlay.js';
+import { startWithdrawalResender } from './access/withdrawals.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
@@ -119,6 +121,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
   });
   // Console edits swap in a new configuration; what is set up below from `config` (listeners, keys, limits) is not editable at run time.
   let active = config;
+  const accessOverlay = new AccessOverlay(config.stateDir);
+  const viewOf = (conf: GlobalConf) => new ConfView(conf, (r) => r.subjectType === 'SUBSYSTEM' && accessOverlay.withdraws(r));
   const ctx: GatewayContext = {
     get config() {
       return active;
@@ -146,6 +150,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
     timestamper,
     metrics,
     spools: new SpoolDirectory(config.limits.spoolQuotaBytes),
+    accessOverlay,
     view(side) {
       if (!current || globalConf.outdated) throw outdated(side);
       return current;
@@ -162,7 +167,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
       (err: Error) => log.warn({ server: config.serverId, reason: err.message }, 'the saved authentication certificate could not go into use; the one in use stays'),
     );
   const adopt = (conf: GlobalConf) => {
-    current = new ConfView(conf);
+    accessOverlay.settle(conf);
+    current = viewOf(conf);
     timestamper.setConf(conf);
     ownOcsp.setView(current);
     provider?.setSecureContext(providerTls());
@@ -170,8 +176,14 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
   };
   globalConf.on('change', adopt);
   await globalConf.start();
+  // A withdrawal applies to the next exchange; a configuration without the right ends it.
+  accessOverlay.on('change', () => {
+    if (globalConf.current) current = viewOf(globalConf.current);
+  });
+  const withdrawals = startWithdrawalResender(ctx, config.globalconf.pollSeconds * 1000);
   if (globalConf.current) {
-    current = new ConfView(globalConf.current);
+    accessOverlay.settle(globalConf.current);
+    current = viewOf(globalConf.current);
     timestamper.setConf(globalConf.current);
     warnings.push(...serviceMismatches(config, globalConf.current));
     await ownOcsp.start(current);
@@ -240,6 +252,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
       warnings,
       stop: async () => {
         clearInterval(retention);
+        withdrawals.stop();
         globalConf.stop();
         timestamper.stop();
         ownOcsp.stop();

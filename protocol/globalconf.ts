@@ -14,7 +14,8 @@ const Pem = z.string().startsWith('-----BEGIN CERTIFICATE-----');
 const Method = z.enum([...HTTP_METHODS, '*']);
 
 export const GlobalConfSchema = z.strictObject({
-  format: z.literal('camdx-globalconf/1'),
+  /** /2 added each access right's origin. */
+  format: z.literal('camdx-globalconf/2'),
   instance: z.string(),
   version: z.number().int().positive(),
   generatedAt: z.iso.datetime(),
@@ -40,7 +41,15 @@ export const GlobalConfSchema = z.strictObject({
     }),
   ),
   accessRights: z.array(
-    z.strictObject({ subject: z.string(), subjectType: z.enum(['SUBSYSTEM', 'GLOBALGROUP']), service: z.string(), method: Method, path: z.string() }),
+    z.strictObject({
+      subject: z.string(),
+      subjectType: z.enum(['SUBSYSTEM', 'GLOBALGROUP']),
+      service: z.string(),
+      method: Method,
+      path: z.string(),
+      /** `central:<user>`, or `request:<id>` for a right its provider made with a signed request. */
+      origin: z.string(),
+    }),
   ),
 });
 export type GlobalConf = z.infer<typeof GlobalConfSchema>;

@@ -13,6 +13,9 @@ import { signData, signatureAlgorithmFor } from '../certs/signature.js';
  *  - serviceAdd, serviceUpdate, serviceRemove: a REST service of one of the server's clients,
  *    signed by the server owner and, for a client of another member, by that member too (as
  *    registerClient): only the service's member can publish, change or withdraw its service.
+ *  - accessRightAdd, accessRightRemove: a right of a subsystem to one of those services (all of
+ *    it, or one method and path), signed as the service requests are: the service's member
+ *    decides who may call it. A removal is a reduction and needs no approval.
  * Each signature carries an OCSP response for its certificate (as X-Road's management requests
  * carry the signer's, pr-mserv), which central requires good, fresh (ocspFreshnessSeconds) and
  * signed for that certificate by its CA's OCSP signer: a revoked key registers nothing.
@@ -51,6 +54,19 @@ const serviceDefinition = (type: 'serviceAdd' | 'serviceUpdate') =>
     requestedAt: z.iso.datetime(),
     nonce: z.string().min(16).max(64),
   });
+const accessRight = (type: 'accessRightAdd' | 'accessRightRemove') =>
+  z.strictObject({
+    type: z.literal(type),
+    instance: z.string(),
+    server: z.string(),
+    service: z.string().max(1024),
+    /** The subsystem given (or losing) the right. */
+    subject: z.string().max(1024),
+    method: z.string().max(16).default('*'),
+    path: z.string().min(1).max(1024).default('/**'),
+    requestedAt: z.iso.datetime(),
+    nonce: z.string().min(16).max(64),
+  });
 export const ManagementRequestSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('registerAuthCert'),
@@ -71,6 +87,8 @@ export const ManagementRequestSchema = z.discriminatedUnion('type', [
   }),
   serviceDefinition('serviceAdd'),
   serviceDefinition('serviceUpdate'),
+  accessRight('accessRightAdd'),
+  accessRight('accessRightRemove'),
   z.strictObject({
     type: z.literal('serviceRemove'),
     instance: z.string(),
@@ -82,6 +100,8 @@ export const ManagementRequestSchema = z.discriminatedUnion('type', [
 ]);
 export type ManagementRequest = z.infer<typeof ManagementRequestSchema>;
 export type ServiceRequest = Extract<ManagementRequest, { type: 'serviceAdd' | 'serviceUpdate' | 'serviceRemove' }>;
+export type AccessRightRequest = Extract<ManagementRequest, { type: 'accessRightAdd' | 'accessRightRemove' }>;
+export const isAccessRightRequest = (request: ManagementRequest): request is AccessRightRequest => request.type === 'accessRightAdd' || request.type === 'accessRightRemove';
 export const isServiceRequest = (request: ManagementRequest): request is ServiceRequest =>
   request.type === 'serviceAdd' || request.type === 'serviceUpdate' || request.type === 'serviceRemove';
 

@@ -5,7 +5,7 @@ import { ManagementRejection } from '../management/service.js';
 import { PkiUnavailable } from '../pki-client.js';
 import { RegistryError } from '../registry/errors.js';
 
-const STATUS = { invalid: 400, 'not-found': 404, conflict: 409, 'in-use': 409, forbidden: 403 } as const;
+const STATUS = { invalid: 400, 'not-found': 404, conflict: 409, 'in-use': 409, forbidden: 403, limit: 409 } as const;
 
 /** Maps any failure to a status and a body a person can act on; unknown errors say nothing internal. */
 export function sendError(res: Response, err: unknown, onUnexpected: (err: unknown) => void): void {

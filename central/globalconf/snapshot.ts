@@ -5,7 +5,7 @@ import type { CentralSettings } from '../settings.js';
 /** The registry as a global configuration document, in a stable order. */
 export function buildGlobalConf(registry: Registry, settings: CentralSettings, version: number, now: number): GlobalConf {
   return {
-    format: 'camdx-globalconf/1',
+    format: 'camdx-globalconf/2',
     instance: settings.instance,
     version,
     generatedAt: new Date(now).toISOString(),
@@ -26,6 +26,6 @@ export function buildGlobalConf(registry: Registry, settings: CentralSettings, v
       timestampSynchronously: s.timestampSynchronously,
       ...(s.openApi ? { openApi: s.openApi } : {}),
     })),
-    accessRights: registry.access.listRights().map((r) => ({ subject: r.subject, subjectType: r.subjectType, service: r.service, method: r.method, path: r.path })),
+    accessRights: registry.access.listRights().map((r) => ({ subject: r.subject, subjectType: r.subjectType, service: r.service, method: r.method, path: r.path, origin: r.origin })),
   };
 }

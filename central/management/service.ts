@@ -15,16 +15,21 @@ import {
   type MemberId,
   type SecurityServerId,
   type ServiceId,
+  type SubsystemId,
 } from '../../protocol/identifiers.js';
 import {
   EnvelopeSchema,
+  isAccessRightRequest,
   isServiceRequest,
+  type AccessRightRequest,
   ManagementRequestSchema,
   type ManagementEnvelope,
   type ManagementRequest,
   type ServiceRequest,
   type SignatureRole,
 } from '../../protocol/management.js';
+import { checkPathPattern, isMethodPattern, PathError } from '../../protocol/paths.js';
+import { MAX_RIGHTS_PER_MEMBER } from '../registry/access.js';
 import { RegistryError } from '../registry/errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { ManagementRequestRecord } from '../registry/requests.js';
@@ -48,7 +53,12 @@ export class ManagementRejection extends Error {
       | 'replay'
       | 'unknown-service'
       | 'service-exists'
-      | 'superseded',
+      | 'out-of-order'
+      | 'not-owner'
+      | 'unknown-right'
+      | 'unknown-subsystem'
+      | 'right-exists'
+      | 'limit',
     message: string,
   ) {
     super(message);
@@ -57,10 +67,12 @@ export class ManagementRejection extends Error {
 
   get status(): number {
     if (this.code === 'invalid-request' || this.code === 'stale-request') return 400;
-    if (this.code === 'replay' || this.code === 'service-exists' || this.code === 'superseded') return 409;
+    if (CONFLICTS.has(this.code)) return 409;
     return this.code.startsWith('unknown') ? 404 : 403;
   }
 }
+
+const CONFLICTS = new Set<ManagementRejection['code']>(['replay', 'service-exists', 'out-of-order', 'right-exists', 'limit']);
 
 /** Requests must be signed within this window of the central server's clock. */
 const MAX_SKEW_MS = 10 * 60_000;
@@ -85,13 +97,33 @@ export class ManagementService {
     this.clock = options.clock ?? Date.now;
   }
 
+  /**
+   * Verifies, records and (in the simulation, or for a reduction) approves a request. A refusal
+   * changes nothing and is audited, with the sender's server when the request names one.
+   */
   submit(body: unknown): ManagementRequestRecord {
-    // One transaction: when automatic approval fails (a client already registered, a service with
-    // access rights), the request is not left recorded either, and no configuration is signed.
-    return this.registry.core.transaction(() => {
-      const record = this.verifyAndRecord(body);
-      return this.autoApprove ? this.approve(SYSTEM_ACTOR, record.id) : record;
-    });
+    try {
+      // One transaction: when automatic approval fails (a client already registered, a service with
+      // access rights), the request is not left recorded either, and no configuration is signed.
+      return this.registry.core.transaction(() => {
+        const record = this.verifyAndRecord(body);
+        return this.autoApprove || record.type === 'accessRightRemove' ? this.approve(SYSTEM_ACTOR, record.id) : record;
+      });
+    } catch (err) {
+      if (err instanceof ManagementRejection) this.audit(body, err);
+      throw err;
+    }
+  }
+
+  private audit(body: unknown, err: ManagementRejection): void {
+    let named: { type?: unknown; server?: unknown; service?: unknown } = {};
+    try {
+      named = JSON.parse(Buffer.from(String((body as { request?: unknown }).request), 'base64url').toString('utf8')) as typeof named;
+    } catch {
+      // Unreadable: audited without the names.
+    }
+    const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 256) : 'unknown');
+    this.registry.core.record(`server:${text(named.server)}`, 'request.refused', text(named.service ?? named.server), { type: text(named.type), reason: err.code, message: err.message });
   }
 
   private verifyAndRecord(body: unknown): ManagementRequestRecord {
@@ -103,6 +135,7 @@ export class ManagementService {
     this.checkStatus(envelope, 'owner', ownerSigner, 'the signing certificate of the server owner');
 
     if (isServiceRequest(request)) return this.recordServiceRequest(envelope, request, bytes, requestHash, server, ownerSigner);
+    if (isAccessRightRequest(request)) return this.recordAccessRightRequest(envelope, request, bytes, requestHash, server, ownerSigner);
     if (request.type === 'registerAuthCert') {
       const authCert = this.certificate(request.authCertificate, 'authCertificate');
       if (!issuingAnchor(authCert, this.anchors(), this.clock())) throw new ManagementRejection('untrusted-certificate', 'the authentication certificate is not issued by an approved CA, or is not valid now');
@@ -175,10 +208,77 @@ export class ManagementService {
     return this.record(() => this.registry.requests.add(request.type, request.server, request.service, requestHash, detail, signers));
   }
 
+  /**
+   * Rights on a service are the service's member's to give: the provider subsystem must be a client
+   * of the sending server, and a service of another member than the server owner carries that
+   * member's signature. Anything else is `not-owner`, naming the member who may.
+   */
+  private recordAccessRightRequest(envelope: ManagementEnvelope, request: AccessRightRequest, bytes: Buffer, requestHash: string, server: SecurityServerId, ownerSigner: X509Certificate): ManagementRequestRecord {
+    const service = this.parseService(request.service);
+    const owner = formatMemberId(service);
+    if (this.registry.core.findServerRow(server) === undefined) throw new ManagementRejection('unknown-server', `security server ${request.server} is not registered`);
+    if (!this.registry.servers.get(server).clients.includes(formatSubsystemId(service))) {
+      throw new ManagementRejection('not-owner', `${request.service} is not served by security server ${request.server}; only ${owner}, through a server it is a client of, may change its rights`);
+    }
+    const signers: SignerCertificate[] = [{ role: 'owner', certificate: ownerSigner.toString() }];
+    if (!sameMember(service, server)) {
+      if (!envelope.signatures.some((s) => s.role === 'client')) throw new ManagementRejection('not-owner', `rights on ${request.service} are ${owner}'s to change: the request lacks ${owner}'s signature`);
+      const memberSigner = this.signer(envelope, 'client', bytes);
+      if (certificateFacts(memberSigner).subject.serialNumber !== owner) throw new ManagementRejection('not-owner', `rights on ${request.service} are ${owner}'s to change, not ${certificateFacts(memberSigner).subject.serialNumber ?? 'an unnamed member'}'s`);
+      this.checkSigningCert(memberSigner, service, owner);
+      this.checkStatus(envelope, 'client', memberSigner, `the signing certificate of ${owner}`);
+      signers.push({ role: 'client', certificate: memberSigner.toString() });
+    }
+    if (!this.serviceExists(service)) throw new ManagementRejection('unknown-service', `service ${request.service} does not exist`);
+    const subject = this.parseClient(request.subject);
+    this.subsystemExists(subject);
+    const right = this.rightPattern(request.method, request.path);
+    if (this.registry.requests.known(requestHash)) throw new ManagementRejection('replay', 'this management request was already submitted (replay)');
+    const requestedAt = new Date(request.requestedAt).toISOString();
+    this.checkNewer(request.service, requestedAt);
+    this.checkRightChange(request.type, formatSubsystemId(subject), service, right);
+    const detail = { requestedAt, subject: formatSubsystemId(subject), ...right };
+    return this.record(() => this.registry.requests.add(request.type, request.server, request.service, requestHash, detail, signers));
+  }
+
+  /** An addition must be new and within the member's limit; a removal must name a right that exists. */
+  private checkRightChange(type: AccessRightRequest['type'], subject: string, service: ServiceId, right: { method: string; path: string }): void {
+    const existing = this.registry.access.findRight(subject, formatServiceId(service), right.method, right.path);
+    const what = `the right of ${subject} to ${right.method} ${right.path} on ${formatServiceId(service)}`;
+    if (type === 'accessRightRemove') {
+      if (!existing) throw new ManagementRejection('unknown-right', `${what} does not exist`);
+      return;
+    }
+    if (existing) throw new ManagementRejection('right-exists', `${what} already exists`);
+    if (this.registry.access.rightsOfMember(service) >= MAX_RIGHTS_PER_MEMBER) {
+      throw new ManagementRejection('limit', `${formatMemberId(service)} already has ${MAX_RIGHTS_PER_MEMBER} access rights on its services, the most a member may hold`);
+    }
+  }
+
+  private rightPattern(method: string, path: string): { method: string; path: string } {
+    if (!isMethodPattern(method)) throw new ManagementRejection('invalid-request', `method '${method}' is not an HTTP method or '*'`);
+    try {
+      checkPathPattern(path);
+    } catch (err) {
+      if (err instanceof PathError) throw new ManagementRejection('invalid-request', `path: ${err.message}`);
+      throw err;
+    }
+    return { method, path };
+  }
+
+  private subsystemExists(id: SubsystemId): void {
+    try {
+      this.registry.core.subsystemRow(id, 'subject');
+    } catch (err) {
+      if (err instanceof RegistryError) throw new ManagementRejection('unknown-subsystem', `subsystem ${formatSubsystemId(id)} is not registered`);
+      throw err;
+    }
+  }
+
   private checkNewer(service: string, requestedAt: string): void {
     const last = this.registry.requests.lastAppliedServiceRequest(service);
     if (last !== null && requestedAt <= last) {
-      throw new ManagementRejection('superseded', `a request for ${service} signed at ${last} was already applied; this one, signed at ${requestedAt}, is not newer`);
+      throw new ManagementRejection('out-of-order', `a request for ${service} signed at ${last} was already applied; this one, signed at ${requestedAt}, is older`);
     }
   }
 
@@ -210,8 +310,23 @@ export class ManagementService {
       const client = parseSubsystemId(req.subject);
       this.registry.members.ensureSubsystem(actor, client);
       this.registry.servers.addClient(actor, server, client);
+    } else if (req.type === 'accessRightAdd' || req.type === 'accessRightRemove') {
+      this.applyAccessRight(actor, req);
     } else {
       this.applyService(actor, req);
+    }
+  }
+
+  private applyAccessRight(actor: string, req: ManagementRequestRecord): void {
+    // Checked again, as for services: a newer request may have been applied while this one waited.
+    this.checkNewer(req.subject, req.detail.requestedAt!);
+    const service = parseServiceId(req.subject);
+    const { subject, method, path } = req.detail as { subject: string; method: string; path: string };
+    this.checkRightChange(req.type as AccessRightRequest['type'], subject, service, { method, path });
+    if (req.type === 'accessRightAdd') {
+      this.registry.access.addRight(actor, { type: 'SUBSYSTEM', id: parseSubsystemId(subject) }, service, method, path, `request:${req.id}`);
+    } else {
+      this.registry.access.removeRight(actor, this.registry.access.findRight(subject, req.subject, method, path)!.id);
     }
   }
 

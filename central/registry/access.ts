@@ -13,7 +13,12 @@ export interface AccessRightRecord {
   readonly service: string;
   readonly method: MethodPattern;
   readonly path: string;
+  /** `central:<user>` for a right granted at central, `request:<id>` for one a provider's signed request made. */
+  readonly origin: string;
 }
+
+/** Access rights one member may hold on its services at most (X-Road has no limit; ours keeps the configuration bounded). */
+export const MAX_RIGHTS_PER_MEMBER = 1000;
 
 export interface GroupRecord {
   readonly id: string;
@@ -45,10 +50,14 @@ export class Access {
       groupUses: db.prepare(
         'SELECT (SELECT COUNT(*) FROM global_group_members WHERE group_id = @id) AS members, (SELECT COUNT(*) FROM access_rights WHERE group_id = @id) AS rights',
       ),
-      insertRight: db.prepare('INSERT INTO access_rights (service_id, subsystem_id, group_id, method, path, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertRight: db.prepare('INSERT INTO access_rights (service_id, subsystem_id, group_id, method, path, created_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      rightsOfMember: db.prepare(
+        `SELECT COUNT(*) AS n FROM access_rights r JOIN services x ON x.id = r.service_id JOIN subsystems s ON s.id = x.subsystem_id
+         JOIN members m ON m.id = s.member_id WHERE m.member_class = ? AND m.member_code = ?`,
+      ),
       removeRight: db.prepare('DELETE FROM access_rights WHERE id = ?'),
       rights: db.prepare(
-        `SELECT r.id, r.method, r.path,
+        `SELECT r.id, r.method, r.path, r.origin,
                 pm.member_class AS p_class, pm.member_code AS p_code, ps.subsystem_code AS p_sub, x.service_code,
                 cm.member_class AS c_class, cm.member_code AS c_code, cs.subsystem_code AS c_sub, g.code AS group_code
          FROM access_rights r
@@ -112,7 +121,11 @@ export class Access {
     }));
   }
 
-  addRight(actor: string, subject: Subject, service: ServiceId, method: string = '*', path = '/**'): AccessRightRecord {
+  /**
+   * Grants a right. `origin` says where it came from (`central:<actor>` unless a request made it);
+   * a member's services hold at most MAX_RIGHTS_PER_MEMBER rights.
+   */
+  addRight(actor: string, subject: Subject, service: ServiceId, method: string = '*', path = '/**', origin = `central:${actor}`): AccessRightRecord {
     const serviceRow = this.core.serviceRow(service);
     const subsystemRow = subject.type === 'SUBSYSTEM' ? this.core.subsystemRow(subject.id, 'subject') : null;
     const groupRow = subject.type === 'GLOBALGROUP' ? this.core.groupRow(subject.code, 'subject') : null;
@@ -124,10 +137,13 @@ export class Access {
       throw err;
     }
     const subjectText = subject.type === 'SUBSYSTEM' ? formatSubsystemId(subject.id) : `${this.core.instance}/${subject.code}`;
+    if (this.rightsOfMember(service) >= MAX_RIGHTS_PER_MEMBER) {
+      throw new RegistryError('limit', 'service', `member ${service.memberClass}/${service.memberCode} already has ${MAX_RIGHTS_PER_MEMBER} access rights on its services, the most a member may hold`);
+    }
     let id: number;
     try {
-      id = this.core.mutate(actor, 'right.add', formatServiceId(service), { subject: subjectText, method, path }, () =>
-        Number(this.stmt.insertRight.run(serviceRow, subsystemRow, groupRow, method, path, this.core.clock()).lastInsertRowid),
+      id = this.core.mutate(actor, 'right.add', formatServiceId(service), { subject: subjectText, method, path, origin }, () =>
+        Number(this.stmt.insertRight.run(serviceRow, subsystemRow, groupRow, method, path, this.core.clock(), origin).lastInsertRowid),
       );
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('right', `the right of ${subjectText} to ${method} ${path} on ${formatServiceId(service)}`);
@@ -142,6 +158,16 @@ export class Access {
     this.core.mutate(actor, 'right.remove', right.service, { subject: right.subject, method: right.method, path: right.path }, () => this.stmt.removeRight.run(id));
   }
 
+  /** How many rights the member owning `service` holds on all its services. */
+  rightsOfMember(service: ServiceId): number {
+    return (this.stmt.rightsOfMember.get(service.memberClass, service.memberCode) as { n: number }).n;
+  }
+
+  /** The right of `subject` to `method path` on `service`, if there is one. */
+  findRight(subject: string, service: string, method: string, path: string): AccessRightRecord | undefined {
+    return this.listRights().find((r) => r.subject === subject && r.service === service && r.method === method && r.path === path);
+  }
+
   listRights(): AccessRightRecord[] {
     const i = this.core.instance;
     return (this.stmt.rights.all() as Array<Record<string, string | number | null>>).map((r) => ({
@@ -151,6 +177,7 @@ export class Access {
       service: `${i}/${r.p_class}/${r.p_code}/${r.p_sub}/${r.service_code}`,
       method: r.method as MethodPattern,
       path: r.path as string,
+      origin: r.origin as string,
     }));
   }
 }

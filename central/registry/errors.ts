@@ -1,9 +1,9 @@
 /**
  * Registry failures, each mapped to one HTTP status by the API: `invalid` 400, `not-found`
  * 404, `conflict` 409 (already exists), `in-use` 409 (a delete that would orphan data),
- * `forbidden` 403 (the caller's role may not).
+ * `forbidden` 403 (the caller's role may not), `limit` 409 (a bound on what one member may hold).
  */
-export type RegistryErrorKind = 'invalid' | 'not-found' | 'conflict' | 'in-use' | 'forbidden';
+export type RegistryErrorKind = 'invalid' | 'not-found' | 'conflict' | 'in-use' | 'forbidden' | 'limit';
 
 export class RegistryError extends Error {
   constructor(

@@ -2,14 +2,14 @@ import { signatureCertificate, type SignatureCertificate, type SignerCertificate
 import { notFound, RegistryError } from './errors.js';
 import { isUniqueViolation, type RegistryCore } from './core.js';
 
-export type RequestType = 'registerAuthCert' | 'registerClient' | 'serviceAdd' | 'serviceUpdate' | 'serviceRemove';
+export type RequestType = 'registerAuthCert' | 'registerClient' | 'serviceAdd' | 'serviceUpdate' | 'serviceRemove' | 'accessRightAdd' | 'accessRightRemove';
 export type RequestStatus = 'pending' | 'approved' | 'declined';
 
 export interface ManagementRequestRecord {
   readonly id: number;
   readonly type: RequestType;
   readonly server: string;
-  /** The client subsystem, the authentication certificate's hash, or the service. */
+  /** The client subsystem, the authentication certificate's hash, or the service (for access rights too). */
   readonly subject: string;
   readonly status: RequestStatus;
   readonly createdAt: string;
@@ -18,7 +18,7 @@ export interface ManagementRequestRecord {
   readonly reason: string | null;
   /**
    * What approving applies: address and certificate (PEM) for auth certs; requestedAt, endpoints
-   * (JSON) and openApi for services. Lists leave openApi out (up to 512 KiB each); openApiSha256 stays.
+   * (JSON) and openApi for services; requestedAt, subject, method and path for access rights. Lists leave openApi out (up to 512 KiB each); openApiSha256 stays.
    */
   readonly detail: Record<string, string>;
   /** The certificate of each signature, for review (empty for requests recorded before signers were kept). */
@@ -41,7 +41,7 @@ export class Requests {
       seen: db.prepare('SELECT id FROM management_requests WHERE request_hash = ?'),
       // Normalised ISO timestamps (toISOString) compare as strings.
       lastApplied: db.prepare(
-        "SELECT MAX(json_extract(detail, '$.requestedAt')) AS at FROM management_requests WHERE subject = ? AND status = 'approved' AND type IN ('serviceAdd', 'serviceUpdate', 'serviceRemove')",
+        "SELECT MAX(json_extract(detail, '$.requestedAt')) AS at FROM management_requests WHERE subject = ? AND status = 'approved' AND type IN ('serviceAdd', 'serviceUpdate', 'serviceRemove', 'accessRightAdd', 'accessRightRemove')",
       ),
     };
   }
@@ -66,7 +66,7 @@ export class Requests {
     return this.stmt.seen.get(requestHash) !== undefined;
   }
 
-  /** When the newest service request applied to `service` was signed (ISO), or null. */
+  /** When the newest request applied to `service` (its definition or its rights) was signed (ISO), or null. */
   lastAppliedServiceRequest(service: string): string | null {
     return (this.stmt.lastApplied.get(service) as { at: string | null }).at;
   }

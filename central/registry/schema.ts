@@ -118,4 +118,7 @@ export const REGISTRY_MIGRATIONS: readonly string[] = [
   `ALTER TABLE management_requests ADD COLUMN signers TEXT;
    CREATE INDEX audit_by_actor ON audit (actor, id);
    CREATE INDEX audit_by_action ON audit (action, id);`,
+  // 3 → 4: where each access right came from: `central:<user>` (console or API) or `request:<id>`
+  // (a provider's signed accessRightAdd); rights made before this were central's.
+  `ALTER TABLE access_rights ADD COLUMN origin TEXT NOT NULL DEFAULT 'central';`,
 ];

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { consoleApiDocument, type ApiRoute } from '../../common/console/openapi.js';
 import { SignIn } from './api.js';
 import { ClientPatch, ServicePatch } from './settings-api.js';
+import { AccessRightBody } from './access-rights-api.js';
 import { ClientAdd, ClientRegistration } from './clients-api.js';
 import { ServiceDescriptionAdd, ServiceDescriptionRefresh } from './service-descriptions-api.js';
 import { Initialization } from '../bare/initialization.js';
@@ -91,6 +92,11 @@ export const GATEWAY_ROUTES: readonly ApiRoute[] = [
   { method: 'post', path: '/service-descriptions', summary: "Add a service of the owner's from its OpenAPI 3.0/3.1 document (uploaded, or fetched once from url: http(s), at most 10 MB, 10 s, no redirects): base URL into gateway.yaml, serviceAdd to central", body: ServiceDescriptionAdd, status: 201, response: ServiceDescription },
   { method: 'post', path: '/service-descriptions/:id/refresh', summary: 'The endpoint diff a new document makes (added, removed, kept, rights naming a removed endpoint); with apply, serviceUpdate to central, refused while such rights remain', body: ServiceDescriptionRefresh, response: EndpointDiffView },
   { method: 'delete', path: '/service-descriptions/:id', summary: 'serviceRemove to central; the service leaves gateway.yaml once central accepts it', response: ServiceDescription },
+  { method: 'get', path: '/access-rights', summary: "The rights on this gateway's services as the configuration carries them (with their origin, and whether withdrawn here), and the withdrawals central has not recorded yet", response: z.object({ rights: z.array(z.object({}).catchall(z.unknown())), withdrawals: z.array(z.object({}).catchall(z.unknown())) }) },
+  { method: 'post', path: '/access-rights', summary: "Grant a subsystem a right on one of this gateway's services (all of it, or one method and path): a signed accessRightAdd to central", body: AccessRightBody, status: 201, response: z.object({}).catchall(z.unknown()) },
+  { method: 'delete', path: '/access-rights', summary: 'Revoke a right: denied here at once (kept across restarts), accessRightRemove sent now and each poll until central records it', body: AccessRightBody, response: z.object({}).catchall(z.unknown()) },
+  { method: 'delete', path: '/access-rights/withdrawals', summary: "End a withdrawal here (one central refused, say): the configuration's rights apply again", body: AccessRightBody, response: z.object({}).catchall(z.unknown()) },
+  { method: 'post', path: '/access-rights/withdrawals/resend', summary: 'Send the pending removals to central now, instead of at the next poll', response: z.object({ sent: z.array(z.object({}).catchall(z.unknown())) }) },
 ];
 
 let built: object | undefined;

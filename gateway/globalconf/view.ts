@@ -30,7 +30,11 @@ export class ConfView {
   /** Which approved CA issued a certificate (by fingerprint): signature checks are done once per configuration. */
   private readonly issuers = new Map<string, ApprovedCa | null>();
 
-  constructor(readonly conf: GlobalConf) {
+  /** `withdrawn`: rights the owner of this gateway withdrew that central has not yet removed (gateway/access/overlay.ts). */
+  constructor(
+    readonly conf: GlobalConf,
+    withdrawn: (right: Right) => boolean = () => false,
+  ) {
     this.anchors = conf.approvedCAs.map((ca) => ({ name: ca.name, ocspUrl: ca.ocspUrl, certificate: new X509Certificate(ca.certificate), root: new X509Certificate(ca.rootCertificate) }));
     for (const m of conf.members) {
       this.members.set(m.id, m);
@@ -42,6 +46,7 @@ export class ConfView {
     }
     for (const s of conf.services) this.services.set(s.id, s);
     for (const r of conf.accessRights) {
+      if (withdrawn(r)) continue;
       const list = this.rightsByService.get(r.service) ?? [];
       list.push(r);
       this.rightsByService.set(r.service, list);

@@ -55,3 +55,24 @@ export async function submitServiceRequest(
   }
   return { id: answer.body.id!, status: answer.body.status === 'approved' ? 'approved' : 'pending' };
 }
+
+/** A right on one of the owner's services: added (waits for approval outside the simulation) or removed (a reduction). */
+export interface AccessRightChange {
+  readonly type: 'accessRightAdd' | 'accessRightRemove';
+  readonly service: string;
+  readonly subject: string;
+  readonly method: string;
+  readonly path: string;
+}
+
+/** Sends a right's addition or removal to central, signed by the owner, whose service it must be. */
+export async function submitAccessRightRequest(centralUrl: string, o: { readonly serverId: string; readonly owner: SigningKey; readonly change: AccessRightChange }): Promise<ServiceRequestOutcome> {
+  const server = parseSecurityServerId(o.serverId);
+  const [ocsp] = await ocspResponses(centralUrl, [o.owner.cert]);
+  const signer: RequestSigner = { role: 'owner', key: o.owner.key, certificatePem: o.owner.cert.toString(), ocsp: ocsp! };
+  const answer = await postManagementRequest(centralUrl, signManagementRequest({ ...o.change, instance: server.instance, server: o.serverId }, [signer]));
+  if (answer.status !== 201 && answer.status !== 202) {
+    throw new ServiceRequestRefused(answer.status, answer.body.error ?? 'error', `central refused ${o.change.type} for ${o.change.subject} on ${o.change.service} (${answer.body.error ?? answer.status}): ${answer.body.message}`);
+  }
+  return { id: answer.body.id!, status: answer.body.status === 'approved' ? 'approved' : 'pending' };
+}

@@ -163,8 +163,8 @@ describe('services in signed management requests (simulation mode: approved at o
     // Signed a minute before the applied one (still within the clock window), delivered late.
     const older = signed(t.pki, { type: 'serviceUpdate', service, endpoints: [{ method: 'GET', path: '/v1' }] }, [['owner', moi]], now - 60_000);
     const late = await post(t, older);
-    expect(late).toMatchObject({ status: 409, body: { error: 'superseded' } });
-    expect(late.body.message).toMatch(/already applied.*not newer/);
+    expect(late).toMatchObject({ status: 409, body: { error: 'out-of-order' } });
+    expect(late.body.message).toMatch(/already applied.*is older/);
     const replayed = await post(t, add);
     expect(replayed).toMatchObject({ status: 409, body: { error: 'replay' } });
 
@@ -220,7 +220,7 @@ describe('services in signed management requests (approval by an administrator)'
     const first = await post(t, signed(t.pki, { type: 'serviceUpdate', service, endpoints: [{ method: 'GET', path: '/first' }] }, [['owner', moi]], now - 1000));
     const second = await post(t, signed(t.pki, { type: 'serviceUpdate', service, endpoints: [{ method: 'GET', path: '/second' }] }, [['owner', moi]], now));
     await t.admin.call('POST', `/management-requests/${second.body.id}/approve`);
-    expect(await failure(t.admin.call('POST', `/management-requests/${first.body.id}/approve`))).toMatchObject({ status: 409, error: 'superseded' });
+    expect(await failure(t.admin.call('POST', `/management-requests/${first.body.id}/approve`))).toMatchObject({ status: 409, error: 'out-of-order' });
     expect((await t.admin.call<{ status: string }>('GET', `/management-requests/${first.body.id}`)).status).toBe('pending');
     expect((await publishedService(t, service))!.endpoints).toEqual([{ method: 'GET', path: '/second' }]);
   });

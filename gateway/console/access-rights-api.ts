@@ -1,0 +1,92 @@
+import express, { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { callerOf, type AuditWriter } from '../../common/console/gate.js';
+import type { GatewayContext } from '../context.js';
+import { sendRemoval, withdrawRight } from '../access/withdrawals.js';
+import type { RightKey } from '../access/overlay.js';
+import { ServiceRequestRefused, submitAccessRightRequest } from '../setup/service-requests.js';
+import { parseAnchor } from '../../protocol/anchor.js';
+import { readFileSync } from 'node:fs';
+
+export interface AccessRightsApiDeps {
+  readonly ctx: GatewayContext;
+  readonly audit: AuditWriter;
+}
+
+/** A right on one of this gateway's services: a subsystem, and all of the service or one method and path. */
+export const AccessRightBody = z.strictObject({
+  service: z.string().min(1).max(1024),
+  subject: z.string().min(1).max(1024),
+  method: z.string().min(1).max(16).default('*'),
+  path: z.string().min(1).max(1024).default('/**'),
+});
+
+const action = (req: Request) => `${req.method} /api/v1${req.path}`;
+
+/**
+ * `/access-rights` of a gateway's `/api/v1`, after X-Road's service clients (ug-ss §8): the rights
+ * on the services this gateway provides, as the configuration carries them (with their origin) and
+ * as withdrawn here; a grant sends a signed accessRightAdd to central; a revocation denies here at
+ * once (the overlay) and sends accessRightRemove, again each poll until central records it.
+ */
+export function accessRightsRouter(deps: AccessRightsApiDeps): Router {
+  const { ctx } = deps;
+  const router = Router();
+  const json = express.json({ limit: 8192 });
+  const answer = (req: Request, res: Response, status: number, body: unknown, target: string, outcome: string) => {
+    deps.audit(callerOf(res).actor, action(req), target.slice(0, 300), { status, outcome });
+    res.status(status).json(body);
+  };
+  /** The body as a right on a service of this gateway, or an answered refusal. */
+  const rightOf = (req: Request, res: Response): RightKey | undefined => {
+    const body = AccessRightBody.safeParse(req.body ?? {});
+    if (!body.success) {
+      const issue = body.error.issues[0]!;
+      return void answer(req, res, 400, { error: 'invalid-request', field: issue.path.join('.'), message: `${issue.path.join('.') || 'body'}: ${issue.message}` }, 'access-rights', 'refused');
+    }
+    if (!(body.data.service in ctx.config.services)) {
+      return void answer(req, res, 404, { error: 'unknown-service', field: 'service', message: `${body.data.service} is not a service of this security server (${ctx.config.serverId})` }, body.data.service, 'refused');
+    }
+    return body.data;
+  };
+
+  router.get('/access-rights', (_req, res) => {
+    const own = new Set(Object.keys(ctx.config.services));
+    const rights = (ctx.globalConf.current?.accessRights ?? []).filter((r) => own.has(r.service)).map((r) => ({ ...r, withdrawn: r.subjectType === 'SUBSYSTEM' && ctx.accessOverlay.withdraws(r) }));
+    res.json({ rights, withdrawals: ctx.accessOverlay.list() });
+  });
+
+  router.post('/access-rights', json, (req, res) => {
+    const right = rightOf(req, res);
+    if (!right) return;
+    const centralUrl = parseAnchor(readFileSync(ctx.config.anchor, 'utf8')).anchor.centralUrl;
+    void submitAccessRightRequest(centralUrl, { serverId: ctx.config.serverId, owner: ctx.keys.signing, change: { type: 'accessRightAdd', ...right } }).then(
+      (outcome) => answer(req, res, outcome.status === 'approved' ? 201 : 202, { ...right, requestId: outcome.id, status: outcome.status === 'approved' ? 'in progress' : 'waiting for approval' }, right.service, 'sent'),
+      (err: Error) =>
+        err instanceof ServiceRequestRefused
+          ? answer(req, res, err.status === 403 || err.status === 404 || err.status === 409 ? err.status : 502, { error: `central-${err.code}`, message: err.message }, right.service, 'refused')
+          : answer(req, res, 502, { error: 'central-unavailable', message: `the request did not reach central: ${err.message}` }, right.service, 'failed'),
+    );
+  });
+
+  router.delete('/access-rights', json, (req, res) => {
+    const right = rightOf(req, res);
+    if (!right) return;
+    void withdrawRight(ctx, right).then((outcome) => answer(req, res, 200, { ...right, withdrawn: true, ...outcome }, right.service, `withdrawn; central ${outcome.central}`));
+  });
+
+  // The owner ends a withdrawal itself (one central refused, say): the configuration's rights apply again.
+  router.delete('/access-rights/withdrawals', json, (req, res) => {
+    const right = rightOf(req, res);
+    if (!right) return;
+    if (!ctx.accessOverlay.drop(right)) return answer(req, res, 404, { error: 'unknown-withdrawal', message: `the right of ${right.subject} to ${right.method} ${right.path} on ${right.service} is not withdrawn here` }, right.service, 'refused');
+    answer(req, res, 200, { ...right, withdrawn: false }, right.service, 'dropped');
+  });
+
+  // Sends the removals again now, instead of at the next poll.
+  router.post('/access-rights/withdrawals/resend', (req, res) => {
+    const pending = ctx.accessOverlay.list().filter((e) => !e.refused);
+    void Promise.all(pending.map(async (e) => ({ ...e, ...(await sendRemoval(ctx, e)) }))).then((sent) => answer(req, res, 200, { sent }, 'access-rights', 'resent'));
+  });
+  return router;
+}

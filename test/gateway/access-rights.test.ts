@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSecurityServerId } from '../../protocol/identifiers.js';
+import { signManagementRequest } from '../../protocol/management.js';
+import { ocspResponses, postManagementRequest } from '../../gateway/setup/register.js';
+import { gatewayKeystore } from '../../sim/provision.js';
+import { call, errorOf } from '../support/http.js';
+import { CLIENT, SERVICE, startTestNetwork, type TestNetwork } from '../support/network.js';
+
+/**
+ * Issue 20, provider-managed access rights: the provider's gateway grants and revokes rights on
+ * its own services with signed requests; a revocation is denied at once, central up or not, and
+ * ends when the configuration drops the right. Central refuses a member's request on another
+ * member's service (`not-owner`) and an older request after a newer one (`out-of-order`).
+ */
+const OTHER = 'CAMDX/COM/DEMOBANK/OTHER';
+let n: TestNetwork;
+
+beforeAll(async () => {
+  n = await startTestNetwork();
+}, 90_000);
+afterAll(async () => n?.close());
+
+interface Right {
+  subject: string;
+  service: string;
+  method: string;
+  path: string;
+  origin: string;
+  withdrawn: boolean;
+}
+async function providerApi(method: string, path: string, body?: unknown) {
+  const res = await n.provider.admin(path, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+const rightsHere = async () => (await providerApi('GET', '/access-rights')).body as unknown as { rights: Right[]; withdrawals: Array<Record<string, string>> };
+const centralRights = () => n.central.admin.call<Right[]>('GET', '/access-rights');
+const confVersion = async () => (await n.central.admin.call<{ version: number }>('GET', '/globalconf/status').catch(() => ({ version: -1 }))).version;
+const callAs = (client: string, method: string, path: string) => call(`http://127.0.0.1:${n.consumer.spec.ports.consumer}/r1/${SERVICE}${path}`, { method, headers: [['X-Road-Client', client]], ...(method === 'POST' ? { body: 'x' } : {}) });
+async function until(check: () => Promise<boolean>, ms = 15_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+describe("a provider's own access rights", () => {
+  it('grants a right on one endpoint with a signed accessRightAdd: that call passes, another is denied; its origin is the request', async () => {
+    const right = { service: SERVICE, subject: OTHER, method: 'GET', path: '/echo/narrow' };
+    const granted = await providerApi('POST', '/access-rights', right);
+    expect(granted.status, JSON.stringify(granted.body)).toBe(201);
+    expect((await centralRights()).find((r) => r.subject === OTHER)).toMatchObject({ ...right, origin: `request:${String(granted.body.requestId)}` });
+    expect(await until(async () => (await callAs(OTHER, 'GET', '/echo/narrow')).status === 200)).toBe(true);
+    expect(errorOf(await callAs(OTHER, 'GET', '/echo/wide')).type).toBe('Server.ServerProxy.AccessDenied');
+    // Granting it again is refused by central with its reason.
+    expect(await providerApi('POST', '/access-rights', right)).toMatchObject({ status: 409, body: { error: 'central-right-exists' } });
+  });
+
+  it("revokes a right central's console granted, with central stopped: denied at once, across a restart; central records it when back, and the entry ends", async () => {
+    const central = (await rightsHere()).rights.find((r) => r.subject === CLIENT && r.method === 'POST')!;
+    expect(central.origin).toMatch(/^central:/);
+    const right = { service: central.service, subject: central.subject, method: central.method, path: central.path };
+    expect((await callAs(CLIENT, 'POST', '/echo/x')).status).toBe(200);
+
+    await n.central.stop();
+    const revoked = await providerApi('DELETE', '/access-rights', right);
+    expect(revoked).toMatchObject({ status: 200, body: { withdrawn: true, central: 'unreachable' } });
+    expect(errorOf(await callAs(CLIENT, 'POST', '/echo/x')).type).toBe('Server.ServerProxy.AccessDenied');
+    expect((await callAs(CLIENT, 'GET', '/echo/x')).status, 'the GET right stays').toBe(200);
+    const overlay = join(n.provider.dir, 'access-overlay.json');
+    expect(JSON.parse(readFileSync(overlay, 'utf8'))).toEqual([expect.objectContaining(right)]);
+    await n.provider.restart();
+    expect(errorOf(await callAs(CLIENT, 'POST', '/echo/x')).type).toBe('Server.ServerProxy.AccessDenied');
+
+    await n.central.restart();
+    expect(await until(async () => !(await centralRights()).some((r) => r.subject === CLIENT && r.method === 'POST'))).toBe(true);
+    expect(await until(async () => (await rightsHere()).withdrawals.length === 0)).toBe(true);
+    expect(JSON.parse(readFileSync(overlay, 'utf8'))).toEqual([]);
+    expect(errorOf(await callAs(CLIENT, 'POST', '/echo/x')).type).toBe('Server.ServerProxy.AccessDenied');
+  }, 60_000);
+
+  it('refuses a right on a service this gateway does not provide, before central', async () => {
+    const res = await n.consumer.admin('/access-rights', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ service: SERVICE, subject: OTHER }) });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: string }).error).toBe('unknown-service');
+  });
+});
+
+describe('central refuses', () => {
+  /** A request signed by the consumer's owner (Demo Bank) from its own server, at `at`. */
+  const signedByBank = async (body: Record<string, string>, at = Date.now()) => {
+    const sign = gatewayKeystore(n.consumer.dir, 'sign');
+    const [ocsp] = await ocspResponses(n.central.running.url, [sign.cert]);
+    const server = 'CAMDX/COM/DEMOBANK/SS1';
+    return signManagementRequest({ type: 'accessRightAdd', instance: parseSecurityServerId(server).instance, server, method: '*', path: '/**', ...body } as never, [{ role: 'owner', key: sign.key, certificatePem: sign.cert.toString(), ocsp: ocsp! }], at);
+  };
+  const signedByMoi = async (body: Record<string, string>, at: number) => {
+    const sign = gatewayKeystore(n.provider.dir, 'sign');
+    const [ocsp] = await ocspResponses(n.central.running.url, [sign.cert]);
+    return signManagementRequest({ instance: 'CAMDX', server: 'CAMDX/GOV/MOI/SS1', service: SERVICE, subject: OTHER, method: 'POST', path: '/echo/order', ...body } as never, [{ role: 'owner', key: sign.key, certificatePem: sign.cert.toString(), ocsp: ocsp! }], at);
+  };
+
+  it("a member granting itself a right on MOI's service: not-owner, naming MOI; the configuration is unchanged and the refusal audited", async () => {
+    const before = await confVersion();
+    const answer = await postManagementRequest(n.central.running.url, await signedByBank({ service: SERVICE, subject: CLIENT }));
+    expect(answer.status).toBe(403);
+    expect(answer.body).toMatchObject({ error: 'not-owner' });
+    expect(answer.body.message).toContain('CAMDX/GOV/MOI');
+    expect(await confVersion()).toBe(before);
+    const audit = await n.central.admin.call<Array<{ action: string; actor: string; detail: { reason?: string } | null }>>('GET', '/audit?limit=1000');
+    expect(audit.some((a) => a.actor === 'server:CAMDX/COM/DEMOBANK/SS1' && a.detail?.reason === 'not-owner')).toBe(true);
+  });
+
+  it('an older request sent after a newer one for the same service: out-of-order', async () => {
+    const older = await signedByMoi({ type: 'accessRightAdd' }, Date.now() - 5000);
+    const newer = await signedByMoi({ type: 'accessRightAdd', path: '/echo/other' }, Date.now());
+    expect((await postManagementRequest(n.central.running.url, newer)).status).toBe(201);
+    const late = await postManagementRequest(n.central.running.url, older);
+    expect(late).toMatchObject({ status: 409, body: { error: 'out-of-order' } });
+    expect((await centralRights()).some((r) => r.path === '/echo/order')).toBe(false);
+  });
+});
