@@ -7,6 +7,7 @@ import { ocspResponses, postManagementRequest } from '../../gateway/setup/regist
 import { gatewayKeystore } from '../../sim/provision.js';
 import { call, errorOf } from '../support/http.js';
 import { CLIENT, SERVICE, startTestNetwork, type TestNetwork } from '../support/network.js';
+import { run } from '../support/run.js';
 
 /**
  * Issue 20, provider-managed access rights: the provider's gateway grants and revokes rights on
@@ -80,6 +81,18 @@ describe("a provider's own access rights", () => {
     expect(await until(async () => (await rightsHere()).withdrawals.length === 0)).toBe(true);
     expect(JSON.parse(readFileSync(overlay, 'utf8'))).toEqual([]);
     expect(errorOf(await callAs(CLIENT, 'POST', '/echo/x')).type).toBe('Server.ServerProxy.AccessDenied');
+  }, 60_000);
+
+  it('camdx gateway right add, list and remove take the same path', async () => {
+    const camdx = (...args: string[]) => run(process.execPath, [join(import.meta.dirname, '../../bin/camdx.js'), 'gateway', 'right', ...args, '--config', n.provider.config]);
+    const added = await camdx('add', SERVICE, OTHER, '--method', 'POST', '--path', '/echo/cli');
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(new RegExp(`^${OTHER} → POST /echo/cli on ${SERVICE}: accessRightAdd \\d+, in progress`));
+    expect(await until(async () => (await camdx('list')).stdout.includes(`${OTHER} → POST /echo/cli on ${SERVICE}  (request:`))).toBe(true);
+    const removed = await camdx('remove', SERVICE, OTHER, '--method', 'POST', '--path', '/echo/cli');
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toMatch(/denied here now; central recorded it \(request \d+\)/);
+    expect(await until(async () => !(await camdx('list')).stdout.includes('/echo/cli'))).toBe(true);
   }, 60_000);
 
   it('refuses a right on a service this gateway does not provide, before central', async () => {

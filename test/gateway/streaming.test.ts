@@ -46,7 +46,7 @@ describe('large bodies', () => {
     expect(n.echo.calls.at(-1)!.bodyBytes).toBe(size);
     const growth = { consumer: (peak.consumer - idle.consumer) / 2 ** 20, provider: (peak.provider - idle.provider) / 2 ** 20 };
     // Buffered, the body would add 256 MiB or more; streamed, what grows is buffers awaiting the
-    // garbage collector, which lags on loaded cores (68 MiB seen once in CI; 20–40 MiB idle).
+    // garbage collector, which lags on loaded cores (68 MiB was seen once in CI).
     expect(growth.consumer).toBeLessThan(96);
     expect(growth.provider).toBeLessThan(96);
   }, 180_000);
