@@ -18,6 +18,8 @@ export const ErrorCode = {
   InvalidSecurityServer: 'InvalidSecurityServer',
   InvalidServiceIdentifier: 'InvalidServiceIdentifier',
   InvalidSignatureValue: 'InvalidSignatureValue',
+  /** Every server of the provider is in maintenance mode (X-Road's maintenance_mode); the message is its owner's. */
+  MaintenanceMode: 'MaintenanceMode',
   MaxRequestSizeExceeded: 'MaxRequestSizeExceeded',
   NetworkError: 'NetworkError',
   OutdatedGlobalConf: 'OutdatedGlobalConf',

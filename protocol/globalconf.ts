@@ -14,7 +14,7 @@ const Pem = z.string().startsWith('-----BEGIN CERTIFICATE-----');
 const Method = z.enum([...HTTP_METHODS, '*']);
 
 export const GlobalConfSchema = z.strictObject({
-  /** /2 added each access right's origin. */
+  /** /2 added each access right's origin and servers in maintenance mode. */
   format: z.literal('camdx-globalconf/2'),
   instance: z.string(),
   version: z.number().int().positive(),
@@ -28,7 +28,14 @@ export const GlobalConfSchema = z.strictObject({
   approvedTSAs: z.array(z.strictObject({ name: z.string(), url: z.string(), certificate: Pem })),
   members: z.array(z.strictObject({ id: z.string(), name: z.string(), subsystems: z.array(z.string()) })),
   securityServers: z.array(
-    z.strictObject({ id: z.string(), address: z.string(), authCertHashes: z.array(z.string()), clients: z.array(z.string()) }),
+    z.strictObject({
+      id: z.string(),
+      address: z.string(),
+      authCertHashes: z.array(z.string()),
+      clients: z.array(z.string()),
+      /** Set while the server is in maintenance mode: its owner's message to callers. */
+      maintenance: z.string().optional(),
+    }),
   ),
   globalGroups: z.array(z.strictObject({ id: z.string(), description: z.string(), members: z.array(z.string()) })),
   services: z.array(

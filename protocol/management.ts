@@ -16,6 +16,8 @@ import { signData, signatureAlgorithmFor } from '../certs/signature.js';
  *  - accessRightAdd, accessRightRemove: a right of a subsystem to one of those services (all of
  *    it, or one method and path), signed as the service requests are: the service's member
  *    decides who may call it. A removal is a reduction and needs no approval.
+ *  - maintenanceModeEnable (a reduction: applied at once) and maintenanceModeDisable: the server's
+ *    owner takes its server out of service, with a message for callers, and back.
  * Each signature carries an OCSP response for its certificate (as X-Road's management requests
  * carry the signer's, pr-mserv), which central requires good, fresh (ocspFreshnessSeconds) and
  * signed for that certificate by its CA's OCSP signer: a revoked key registers nothing.
@@ -87,6 +89,16 @@ export const ManagementRequestSchema = z.discriminatedUnion('type', [
   }),
   serviceDefinition('serviceAdd'),
   serviceDefinition('serviceUpdate'),
+  z.strictObject({
+    type: z.literal('maintenanceModeEnable'),
+    instance: z.string(),
+    server: z.string(),
+    /** What callers are told while the server is out of service. */
+    message: z.string().max(500).default(''),
+    requestedAt: z.iso.datetime(),
+    nonce: z.string().min(16).max(64),
+  }),
+  z.strictObject({ type: z.literal('maintenanceModeDisable'), instance: z.string(), server: z.string(), requestedAt: z.iso.datetime(), nonce: z.string().min(16).max(64) }),
   accessRight('accessRightAdd'),
   accessRight('accessRightRemove'),
   z.strictObject({

@@ -17,7 +17,13 @@ export function buildGlobalConf(registry: Registry, settings: CentralSettings, v
     approvedCAs: registry.trust.listCas(),
     approvedTSAs: registry.trust.listTsas(),
     members: registry.members.list().map((m) => ({ id: m.id, name: m.name, subsystems: [...m.subsystems] })),
-    securityServers: registry.servers.list().map((s) => ({ id: s.id, address: s.address, authCertHashes: [...s.authCertHashes], clients: [...s.clients] })),
+    securityServers: registry.servers.list().map((s) => ({
+      id: s.id,
+      address: s.address,
+      authCertHashes: [...s.authCertHashes],
+      clients: [...s.clients],
+      ...(s.maintenance !== null ? { maintenance: s.maintenance } : {}),
+    })),
     globalGroups: registry.access.listGroups().map((g) => ({ id: g.id, description: g.description, members: [...g.members] })),
     services: registry.services.list().map((s) => ({
       id: s.id,

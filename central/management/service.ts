@@ -74,6 +74,9 @@ export class ManagementRejection extends Error {
 
 const CONFLICTS = new Set<ManagementRejection['code']>(['replay', 'service-exists', 'out-of-order', 'right-exists', 'limit']);
 
+/** Requests that only take something away: applied at once, with no operator to wait for. */
+const REDUCTIONS = new Set<ManagementRequestRecord['type']>(['accessRightRemove', 'maintenanceModeEnable']);
+
 /** Requests must be signed within this window of the central server's clock. */
 const MAX_SKEW_MS = 10 * 60_000;
 const SYSTEM_ACTOR = 'central';
@@ -107,7 +110,7 @@ export class ManagementService {
       // access rights), the request is not left recorded either, and no configuration is signed.
       return this.registry.core.transaction(() => {
         const record = this.verifyAndRecord(body);
-        return this.autoApprove || record.type === 'accessRightRemove' ? this.approve(SYSTEM_ACTOR, record.id) : record;
+        return this.autoApprove || REDUCTIONS.has(record.type) ? this.approve(SYSTEM_ACTOR, record.id) : record;
       });
     } catch (err) {
       if (err instanceof ManagementRejection) this.audit(body, err);
@@ -136,6 +139,12 @@ export class ManagementService {
 
     if (isServiceRequest(request)) return this.recordServiceRequest(envelope, request, bytes, requestHash, server, ownerSigner);
     if (isAccessRightRequest(request)) return this.recordAccessRightRequest(envelope, request, bytes, requestHash, server, ownerSigner);
+    if (request.type === 'maintenanceModeEnable' || request.type === 'maintenanceModeDisable') {
+      // The owner's signature (checked above) is all a server's own state needs.
+      if (this.registry.core.findServerRow(server) === undefined) throw new ManagementRejection('unknown-server', `security server ${request.server} is not registered`);
+      const detail: Record<string, string> = request.type === 'maintenanceModeEnable' ? { message: request.message } : {};
+      return this.record(() => this.registry.requests.add(request.type, request.server, request.server, requestHash, detail, [{ role: 'owner', certificate: ownerSigner.toString() }]));
+    }
     if (request.type === 'registerAuthCert') {
       const authCert = this.certificate(request.authCertificate, 'authCertificate');
       if (!issuingAnchor(authCert, this.anchors(), this.clock())) throw new ManagementRejection('untrusted-certificate', 'the authentication certificate is not issued by an approved CA, or is not valid now');
@@ -310,6 +319,8 @@ export class ManagementService {
       const client = parseSubsystemId(req.subject);
       this.registry.members.ensureSubsystem(actor, client);
       this.registry.servers.addClient(actor, server, client);
+    } else if (req.type === 'maintenanceModeEnable' || req.type === 'maintenanceModeDisable') {
+      this.registry.servers.setMaintenance(actor, server, req.type === 'maintenanceModeEnable' ? req.detail.message! : null);
     } else if (req.type === 'accessRightAdd' || req.type === 'accessRightRemove') {
       this.applyAccessRight(actor, req);
     } else {

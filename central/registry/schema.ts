@@ -121,4 +121,6 @@ export const REGISTRY_MIGRATIONS: readonly string[] = [
   // 3 → 4: where each access right came from: `central:<user>` (console or API) or `request:<id>`
   // (a provider's signed accessRightAdd); rights made before this were central's.
   `ALTER TABLE access_rights ADD COLUMN origin TEXT NOT NULL DEFAULT 'central';`,
+  // 4 → 5: a server in maintenance mode keeps its owner's message for callers (null: in service).
+  `ALTER TABLE servers ADD COLUMN maintenance_message TEXT;`,
 ];

@@ -16,6 +16,8 @@ export interface ServerRecord {
    * `/health`; null when the server is not monitored. Kept in central only (not published).
    */
   readonly monitoringUrl: string | null;
+  /** Its owner's message while the server is in maintenance mode; null when in service. */
+  readonly maintenance: string | null;
 }
 
 /** `host:port`, where host is a DNS name, IPv4 address or bracketed IPv6 address. */
@@ -60,9 +62,10 @@ export class Servers {
       insert: db.prepare('INSERT INTO servers (owner_id, server_code, address, created_at) VALUES (?, ?, ?, ?)'),
       setAddress: db.prepare('UPDATE servers SET address = ? WHERE id = ?'),
       setMonitoringUrl: db.prepare('UPDATE servers SET monitoring_url = ? WHERE id = ?'),
+      setMaintenance: db.prepare('UPDATE servers SET maintenance_message = ? WHERE id = ?'),
       remove: db.prepare('DELETE FROM servers WHERE id = ?'),
       list: db.prepare(
-        `SELECT v.id, m.member_class, m.member_code, v.server_code, v.address, v.monitoring_url FROM servers v JOIN members m ON m.id = v.owner_id
+        `SELECT v.id, m.member_class, m.member_code, v.server_code, v.address, v.monitoring_url, v.maintenance_message FROM servers v JOIN members m ON m.id = v.owner_id
          ORDER BY m.member_class, m.member_code, v.server_code`,
       ),
       hashes: db.prepare('SELECT cert_hash FROM server_auth_certs WHERE server_id = ? ORDER BY registered_at, cert_hash'),
@@ -96,6 +99,12 @@ export class Servers {
       throw err;
     }
     return this.get(id);
+  }
+
+  /** Takes the server out of service with `message` for callers, or (null) back into service. */
+  setMaintenance(actor: string, id: SecurityServerId, message: string | null): void {
+    const row = this.core.serverRow(id);
+    this.core.mutate(actor, message === null ? 'server.maintenance.disable' : 'server.maintenance.enable', formatSecurityServerId(id), message === null ? undefined : { message }, () => this.stmt.setMaintenance.run(message, row));
   }
 
   setAddress(actor: string, id: SecurityServerId, address: string): ServerRecord {
@@ -144,7 +153,7 @@ export class Servers {
   }
 
   list(): ServerRecord[] {
-    const rows = this.stmt.list.all() as Array<{ id: number; member_class: string; member_code: string; server_code: string; address: string; monitoring_url: string | null }>;
+    const rows = this.stmt.list.all() as Array<{ id: number; member_class: string; member_code: string; server_code: string; address: string; monitoring_url: string | null; maintenance_message: string | null }>;
     return rows.map((r) => {
       const owner = `${this.core.instance}/${r.member_class}/${r.member_code}`;
       return {
@@ -157,6 +166,7 @@ export class Servers {
           (c) => `${this.core.instance}/${c.member_class}/${c.member_code}/${c.subsystem_code}`,
         ),
         monitoringUrl: r.monitoring_url,
+        maintenance: r.maintenance_message,
       };
     });
   }

@@ -4,6 +4,7 @@ import { consoleApiDocument, type ApiRoute } from '../../common/console/openapi.
 import { SignIn } from './api.js';
 import { ClientPatch, ServicePatch } from './settings-api.js';
 import { AccessRightBody } from './access-rights-api.js';
+import { MaintenanceBody } from './maintenance-api.js';
 import { ClientAdd, ClientRegistration } from './clients-api.js';
 import { ServiceDescriptionAdd, ServiceDescriptionRefresh } from './service-descriptions-api.js';
 import { Initialization } from '../bare/initialization.js';
@@ -96,6 +97,9 @@ export const GATEWAY_ROUTES: readonly ApiRoute[] = [
   { method: 'post', path: '/access-rights', summary: "Grant a subsystem a right on one of this gateway's services (all of it, or one method and path): a signed accessRightAdd to central", body: AccessRightBody, status: 201, response: z.object({}).catchall(z.unknown()) },
   { method: 'delete', path: '/access-rights', summary: 'Revoke a right: denied here at once (kept across restarts), accessRightRemove sent now and each poll until central records it', body: AccessRightBody, response: z.object({}).catchall(z.unknown()) },
   { method: 'delete', path: '/access-rights/withdrawals', summary: "End a withdrawal here (one central refused, say): the configuration's rights apply again", body: AccessRightBody, response: z.object({}).catchall(z.unknown()) },
+  { method: 'get', path: '/maintenance', summary: 'Whether the polled configuration lists this server in maintenance mode, with its message', response: z.object({ server: z.string(), maintenance: z.boolean(), message: z.string().nullable() }) },
+  { method: 'post', path: '/maintenance', summary: "maintenanceModeEnable to central (applied at once): callers' gateways skip this server, or answer Server.ClientProxy.MaintenanceMode with the message", body: MaintenanceBody, status: 201, response: z.object({}).catchall(z.unknown()) },
+  { method: 'delete', path: '/maintenance', summary: 'maintenanceModeDisable to central: back in service', response: z.object({}).catchall(z.unknown()) },
   { method: 'post', path: '/access-rights/withdrawals/resend', summary: 'Send the pending removals to central now, instead of at the next poll', response: z.object({ sent: z.array(z.object({}).catchall(z.unknown())) }) },
 ];
 

@@ -43,7 +43,13 @@ function targetsFor(view: ConfView, service: ServiceId, pinned: string | undefin
     if (servers.length === 0) throw new XRoadError('Client', 'InvalidSecurityServer', `security server ${pinned} does not serve ${provider}`);
   }
   if (servers.length === 0) throw fail(SIDE, 'NetworkError', `no security server serves ${provider}`);
-  return servers.map((s) => {
+  // A server in maintenance mode is skipped; if all are, the caller hears its owner's message.
+  const inService = servers.filter((s) => s.maintenance === undefined);
+  if (inService.length === 0) {
+    const [first] = servers;
+    throw fail(SIDE, 'MaintenanceMode', `security server ${first!.id}${servers.length > 1 ? ` (and every other server of ${provider})` : ''} is in maintenance mode${first!.maintenance ? `: ${first!.maintenance}` : ''}`);
+  }
+  return inService.map((s) => {
     const cut = s.address.lastIndexOf(':');
     return { id: s.id, host: s.address.slice(0, cut).replace(/^\[|\]$/g, ''), port: Number(s.address.slice(cut + 1)) };
   });

@@ -76,3 +76,14 @@ export async function submitAccessRightRequest(centralUrl: string, o: { readonly
   }
   return { id: answer.body.id!, status: answer.body.status === 'approved' ? 'approved' : 'pending' };
 }
+
+/** Takes this server out of service (a reduction: central applies it at once) with a message for callers, or back in. */
+export async function submitMaintenanceRequest(centralUrl: string, o: { readonly serverId: string; readonly owner: SigningKey; readonly enable: boolean; readonly message?: string }): Promise<ServiceRequestOutcome> {
+  const server = parseSecurityServerId(o.serverId);
+  const [ocsp] = await ocspResponses(centralUrl, [o.owner.cert]);
+  const signer: RequestSigner = { role: 'owner', key: o.owner.key, certificatePem: o.owner.cert.toString(), ocsp: ocsp! };
+  const body = o.enable ? { type: 'maintenanceModeEnable' as const, instance: server.instance, server: o.serverId, message: o.message ?? '' } : { type: 'maintenanceModeDisable' as const, instance: server.instance, server: o.serverId };
+  const answer = await postManagementRequest(centralUrl, signManagementRequest(body, [signer]));
+  if (answer.status !== 201 && answer.status !== 202) throw new ServiceRequestRefused(answer.status, answer.body.error ?? 'error', `central refused ${body.type} for ${o.serverId} (${answer.body.error ?? answer.status}): ${answer.body.message}`);
+  return { id: answer.body.id!, status: answer.body.status === 'approved' ? 'approved' : 'pending' };
+}

@@ -102,6 +102,21 @@ describe("a provider's own access rights", () => {
   });
 });
 
+describe('maintenance mode', () => {
+  it("on the provider's only server: callers get Server.ClientProxy.MaintenanceMode with the owner's message; off again, calls pass", async () => {
+    const camdx = (...args: string[]) => run(process.execPath, [join(import.meta.dirname, '../../bin/camdx.js'), 'gateway', 'maintenance', ...args, '--config', n.provider.config]);
+    const on = await camdx('on', '--message', 'upgrading the KYC database until 14:00');
+    expect(on.code, on.stderr).toBe(0);
+    expect(on.stdout).toMatch(/^CAMDX\/GOV\/MOI\/SS1: maintenanceModeEnable \d+, in progress/);
+    expect(await until(async () => errorOf(await callAs(CLIENT, 'GET', '/echo/x')).type === 'Server.ClientProxy.MaintenanceMode')).toBe(true);
+    expect(errorOf(await callAs(CLIENT, 'GET', '/echo/x')).message).toBe('security server CAMDX/GOV/MOI/SS1 is in maintenance mode: upgrading the KYC database until 14:00');
+    expect((await camdx('status')).stdout).toContain('in maintenance mode: upgrading the KYC database until 14:00');
+    const off = await camdx('off');
+    expect(off.code, off.stderr).toBe(0);
+    expect(await until(async () => (await callAs(CLIENT, 'GET', '/echo/x')).status === 200)).toBe(true);
+  }, 60_000);
+});
+
 describe('central refuses', () => {
   /** A request signed by the consumer's owner (Demo Bank) from its own server, at `at`. */
   const signedByBank = async (body: Record<string, string>, at = Date.now()) => {
