@@ -4,7 +4,7 @@ import { failCommand } from './context.js';
 import { gatewayApi } from './gateway-api.js';
 
 /**
- * `camdx gateway client list|add|register`: the owner's subsystems as clients of this server,
+ * `camdx gateway client list|add|register|disable|enable`: the owner's subsystems as clients of this server,
  * each a call to the running gateway's console API (`/api/v1/clients` at its `listen.console`,
  * with `<stateDir>/admin-token`), so the console and the command line share one code path, its
  * checks and its audit log.
@@ -63,6 +63,19 @@ export function registerGatewayClients(gateway: Command): void {
       const certificates = readPems(o.certificate);
       printRegistration(await gatewayApi<Registration>(o.config, 'POST', '/clients', { id: subsystemId, connection: o.connection, ...(certificates.length ? { certificates } : {}) }));
     });
+  for (const [verb, description] of [
+    ['disable', 'clientDisable: the client stays registered but can neither call nor be called (central applies it at once)'],
+    ['enable', 'clientEnable: a disabled client back in service'],
+  ] as const) {
+    client
+      .command(`${verb} <subsystemId>`)
+      .description(description)
+      .requiredOption('--config <file>', 'gateway configuration (YAML)')
+      .action(async (subsystemId: string, o: { config: string }) => {
+        const a = await gatewayApi<{ client: string; requestId: number; status: string }>(o.config, 'POST', `${idPath(subsystemId)}/${verb}`);
+        say(`${a.client}: client${verb === 'disable' ? 'Disable' : 'Enable'} ${a.requestId}, ${a.status}`);
+      });
+  }
   client
     .command('register <subsystemId>')
     .description('send registerClient to central again for a client of this gateway')

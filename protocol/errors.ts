@@ -23,6 +23,8 @@ export const ErrorCode = {
   MaxRequestSizeExceeded: 'MaxRequestSizeExceeded',
   NetworkError: 'NetworkError',
   OutdatedGlobalConf: 'OutdatedGlobalConf',
+  /** The provider's member disabled the called subsystem on its server (clientDisable). */
+  ServiceDisabled: 'ServiceDisabled',
   ServiceFailed: 'ServiceFailed',
   SslAuthenticationFailed: 'SslAuthenticationFailed',
   Timeout: 'Timeout',

@@ -14,7 +14,7 @@ const Pem = z.string().startsWith('-----BEGIN CERTIFICATE-----');
 const Method = z.enum([...HTTP_METHODS, '*']);
 
 export const GlobalConfSchema = z.strictObject({
-  /** /2 added each access right's origin and servers in maintenance mode. */
+  /** /2 added each access right's origin, servers in maintenance mode and disabled clients. */
   format: z.literal('camdx-globalconf/2'),
   instance: z.string(),
   version: z.number().int().positive(),
@@ -35,6 +35,8 @@ export const GlobalConfSchema = z.strictObject({
       clients: z.array(z.string()),
       /** Set while the server is in maintenance mode: its owner's message to callers. */
       maintenance: z.string().optional(),
+      /** Clients their member disabled on this server: registered, but neither calling nor called. */
+      disabledClients: z.array(z.string()).optional(),
     }),
   ),
   globalGroups: z.array(z.strictObject({ id: z.string(), description: z.string(), members: z.array(z.string()) })),

@@ -16,6 +16,8 @@ import { signData, signatureAlgorithmFor } from '../certs/signature.js';
  *  - accessRightAdd, accessRightRemove: a right of a subsystem to one of those services (all of
  *    it, or one method and path), signed as the service requests are: the service's member
  *    decides who may call it. A removal is a reduction and needs no approval.
+ *  - clientDisable (a reduction: applied at once) and clientEnable: a client of the server out of
+ *    service or back, signed as registerClient is.
  *  - maintenanceModeEnable (a reduction: applied at once) and maintenanceModeDisable: the server's
  *    owner takes its server out of service, with a message for callers, and back.
  * Each signature carries an OCSP response for its certificate (as X-Road's management requests
@@ -56,6 +58,9 @@ const serviceDefinition = (type: 'serviceAdd' | 'serviceUpdate') =>
     requestedAt: z.iso.datetime(),
     nonce: z.string().min(16).max(64),
   });
+/** A client of the server taken out of service (clientDisable, a reduction) or back (clientEnable), signed as registerClient is. */
+const clientState = (type: 'clientDisable' | 'clientEnable') =>
+  z.strictObject({ type: z.literal(type), instance: z.string(), server: z.string(), client: z.string(), requestedAt: z.iso.datetime(), nonce: z.string().min(16).max(64) });
 const accessRight = (type: 'accessRightAdd' | 'accessRightRemove') =>
   z.strictObject({
     type: z.literal(type),
@@ -98,6 +103,8 @@ export const ManagementRequestSchema = z.discriminatedUnion('type', [
     requestedAt: z.iso.datetime(),
     nonce: z.string().min(16).max(64),
   }),
+  clientState('clientDisable'),
+  clientState('clientEnable'),
   z.strictObject({ type: z.literal('maintenanceModeDisable'), instance: z.string(), server: z.string(), requestedAt: z.iso.datetime(), nonce: z.string().min(16).max(64) }),
   accessRight('accessRightAdd'),
   accessRight('accessRightRemove'),

@@ -23,6 +23,7 @@ export function buildGlobalConf(registry: Registry, settings: CentralSettings, v
       authCertHashes: [...s.authCertHashes],
       clients: [...s.clients],
       ...(s.maintenance !== null ? { maintenance: s.maintenance } : {}),
+      ...(s.disabledClients.length > 0 ? { disabledClients: [...s.disabledClients] } : {}),
     })),
     globalGroups: registry.access.listGroups().map((g) => ({ id: g.id, description: g.description, members: [...g.members] })),
     services: registry.services.list().map((s) => ({

@@ -57,6 +57,8 @@ export class ManagementRejection extends Error {
       | 'not-owner'
       | 'unknown-right'
       | 'unknown-subsystem'
+      | 'unknown-client'
+      | 'not-disabled'
       | 'right-exists'
       | 'limit',
     message: string,
@@ -72,10 +74,10 @@ export class ManagementRejection extends Error {
   }
 }
 
-const CONFLICTS = new Set<ManagementRejection['code']>(['replay', 'service-exists', 'out-of-order', 'right-exists', 'limit']);
+const CONFLICTS = new Set<ManagementRejection['code']>(['replay', 'service-exists', 'out-of-order', 'right-exists', 'limit', 'not-disabled']);
 
 /** Requests that only take something away: applied at once, with no operator to wait for. */
-const REDUCTIONS = new Set<ManagementRequestRecord['type']>(['accessRightRemove', 'maintenanceModeEnable']);
+const REDUCTIONS = new Set<ManagementRequestRecord['type']>(['accessRightRemove', 'maintenanceModeEnable', 'clientDisable']);
 
 /** Requests must be signed within this window of the central server's clock. */
 const MAX_SKEW_MS = 10 * 60_000;
@@ -178,8 +180,16 @@ export class ManagementService {
         this.checkStatus(envelope, 'client', clientSigner, 'the signing certificate of the client member');
         signers.push({ role: 'client', certificate: clientSigner.toString() });
       }
-      return this.record(() => this.registry.requests.add('registerClient', request.server, request.client, requestHash, {}, signers));
+      if (request.type !== 'registerClient') this.checkClientState(request.type, server, formatSubsystemId(client));
+      return this.record(() => this.registry.requests.add(request.type, request.server, request.client, requestHash, {}, signers));
     }
+  }
+
+  /** clientDisable needs a registered client of the server; clientEnable one that is disabled. */
+  private checkClientState(type: 'clientDisable' | 'clientEnable', server: SecurityServerId, client: string): void {
+    const listed = this.registry.servers.get(server);
+    if (!listed.clients.includes(client)) throw new ManagementRejection('unknown-client', `${client} is not a client of security server ${listed.id}`);
+    if (type === 'clientEnable' && !listed.disabledClients.includes(client)) throw new ManagementRejection('not-disabled', `${client} is not disabled on security server ${listed.id}; there is nothing to enable`);
   }
 
   /**
@@ -319,6 +329,10 @@ export class ManagementService {
       const client = parseSubsystemId(req.subject);
       this.registry.members.ensureSubsystem(actor, client);
       this.registry.servers.addClient(actor, server, client);
+    } else if (req.type === 'clientDisable' || req.type === 'clientEnable') {
+      const client = parseSubsystemId(req.subject);
+      if (req.type === 'clientEnable') this.checkClientState('clientEnable', server, req.subject);
+      this.registry.servers.setClientDisabled(actor, server, client, req.type === 'clientDisable');
     } else if (req.type === 'maintenanceModeEnable' || req.type === 'maintenanceModeDisable') {
       this.registry.servers.setMaintenance(actor, server, req.type === 'maintenanceModeEnable' ? req.detail.message! : null);
     } else if (req.type === 'accessRightAdd' || req.type === 'accessRightRemove') {

@@ -123,4 +123,6 @@ export const REGISTRY_MIGRATIONS: readonly string[] = [
   `ALTER TABLE access_rights ADD COLUMN origin TEXT NOT NULL DEFAULT 'central';`,
   // 4 → 5: a server in maintenance mode keeps its owner's message for callers (null: in service).
   `ALTER TABLE servers ADD COLUMN maintenance_message TEXT;`,
+  // 5 → 6: a client its member disabled on a server (clientDisable) stays registered there, out of service.
+  `ALTER TABLE server_clients ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;`,
 ];

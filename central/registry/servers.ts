@@ -18,6 +18,8 @@ export interface ServerRecord {
   readonly monitoringUrl: string | null;
   /** Its owner's message while the server is in maintenance mode; null when in service. */
   readonly maintenance: string | null;
+  /** Clients their member disabled here (clientDisable): registered, but neither calling nor called. */
+  readonly disabledClients: readonly string[];
 }
 
 /** `host:port`, where host is a DNS name, IPv4 address or bracketed IPv6 address. */
@@ -73,6 +75,11 @@ export class Servers {
         `SELECT m.member_class, m.member_code, s.subsystem_code FROM server_clients c JOIN subsystems s ON s.id = c.subsystem_id
          JOIN members m ON m.id = s.member_id WHERE c.server_id = ? ORDER BY m.member_class, m.member_code, s.subsystem_code`,
       ),
+      disabledClients: db.prepare(
+        `SELECT m.member_class, m.member_code, s.subsystem_code FROM server_clients c JOIN subsystems s ON s.id = c.subsystem_id
+         JOIN members m ON m.id = s.member_id WHERE c.server_id = ? AND c.disabled = 1 ORDER BY m.member_class, m.member_code, s.subsystem_code`,
+      ),
+      setDisabled: db.prepare('UPDATE server_clients SET disabled = ? WHERE server_id = ? AND subsystem_id = ?'),
       countClients: db.prepare('SELECT COUNT(*) AS n FROM server_clients WHERE server_id = ?'),
       insertCert: db.prepare('INSERT INTO server_auth_certs (server_id, cert_hash, certificate, registered_at) VALUES (?, ?, ?, ?)'),
       removeCert: db.prepare('DELETE FROM server_auth_certs WHERE server_id = ? AND cert_hash = ?'),
@@ -167,6 +174,9 @@ export class Servers {
         ),
         monitoringUrl: r.monitoring_url,
         maintenance: r.maintenance_message,
+        disabledClients: (this.stmt.disabledClients.all(r.id) as Array<{ member_class: string; member_code: string; subsystem_code: string }>).map(
+          (c) => `${this.core.instance}/${c.member_class}/${c.member_code}/${c.subsystem_code}`,
+        ),
       };
     });
   }
@@ -199,6 +209,16 @@ export class Servers {
       if (isUniqueViolation(err)) throw conflict('client', `client ${formatSubsystemId(client)} on ${formatSecurityServerId(id)}`);
       throw err;
     }
+  }
+
+  /** clientDisable / clientEnable: the client stays registered on the server, out of service or back. */
+  setClientDisabled(actor: string, id: SecurityServerId, client: SubsystemId, disabled: boolean): void {
+    const server = this.core.serverRow(id);
+    const subsystem = this.core.subsystemRow(client, 'client');
+    if (!this.stmt.hasClient.get(server, subsystem)) throw notFound('client', `client ${formatSubsystemId(client)} on ${formatSecurityServerId(id)}`);
+    this.core.mutate(actor, disabled ? 'server.client.disable' : 'server.client.enable', formatSecurityServerId(id), { client: formatSubsystemId(client) }, () =>
+      this.stmt.setDisabled.run(disabled ? 1 : 0, server, subsystem),
+    );
   }
 
   removeClient(actor: string, id: SecurityServerId, client: SubsystemId): void {

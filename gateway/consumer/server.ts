@@ -39,6 +39,9 @@ function checkClient(config: GatewayConfig, view: ConfView, headers: ClientHeade
   if (!view.isClientOf(config.serverId, headers.clientId)) {
     throw new XRoadError('Client', 'ClientNotRegistered', `${headers.clientId} is not registered as a client of security server ${config.serverId}`);
   }
+  if (view.isDisabledOn(config.serverId, headers.clientId)) {
+    throw new XRoadError('Client', 'ClientNotRegistered', `${headers.clientId} is disabled on security server ${config.serverId} by its member (clientDisable); enable it to call again`);
+  }
   // A client without settings gets X-Road's default for new clients: HTTPS with a pinned certificate.
   const settings = config.clients[headers.clientId] ?? NEW_CLIENT_SETTINGS;
   const tls = (req.socket as TLSSocket).encrypted === true;

@@ -97,6 +97,11 @@ export class ConfView {
     return this.serverByHash.get(hash);
   }
 
+  /** Whether `subsystem`'s member disabled it on `serverId` (clientDisable): registered, but neither calling nor called. */
+  isDisabledOn(serverId: string, subsystem: string): boolean {
+    return this.servers.get(serverId)?.disabledClients?.includes(subsystem) ?? false;
+  }
+
   isClientOf(serverId: string, subsystem: string): boolean {
     return this.servers.get(serverId)?.clients.includes(subsystem) ?? false;
   }

@@ -158,6 +158,7 @@ export function providerHandler(ctx: GatewayContext) {
       if (!service || !view.isClientOf(ctx.config.serverId, provider) || !settings) {
         throw fail(SIDE, 'UnknownService', `service ${manifest.service} is not provided by security server ${ctx.config.serverId}`);
       }
+      if (view.isDisabledOn(ctx.config.serverId, provider)) throw fail(SIDE, 'ServiceDisabled', `${provider} is disabled on security server ${ctx.config.serverId} by its member`);
 
       // 3. The access right, on the path as signed (decodeRequestHead refused any not in normal form).
       endpoint = view.endpointOf(manifest.service, head.method, head.path);

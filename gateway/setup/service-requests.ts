@@ -65,25 +65,35 @@ export interface AccessRightChange {
   readonly path: string;
 }
 
-/** Sends a right's addition or removal to central, signed by the owner, whose service it must be. */
-export async function submitAccessRightRequest(centralUrl: string, o: { readonly serverId: string; readonly owner: SigningKey; readonly change: AccessRightChange }): Promise<ServiceRequestOutcome> {
+type OwnerRequestBody = Parameters<typeof signManagementRequest>[0];
+type BodyFields<T extends OwnerRequestBody['type']> = Omit<Extract<OwnerRequestBody, { type: T }>, 'type' | 'instance' | 'server'>;
+
+/**
+ * Sends a request about the owner's own server, clients or services, signed by the owner alone
+ * (with a fresh OCSP response); `what` names it in central's refusal.
+ */
+async function submitOwnerRequest<T extends OwnerRequestBody['type']>(centralUrl: string, o: { readonly serverId: string; readonly owner: SigningKey }, type: T, fields: BodyFields<T>, what: string): Promise<ServiceRequestOutcome> {
   const server = parseSecurityServerId(o.serverId);
   const [ocsp] = await ocspResponses(centralUrl, [o.owner.cert]);
   const signer: RequestSigner = { role: 'owner', key: o.owner.key, certificatePem: o.owner.cert.toString(), ocsp: ocsp! };
-  const answer = await postManagementRequest(centralUrl, signManagementRequest({ ...o.change, instance: server.instance, server: o.serverId }, [signer]));
-  if (answer.status !== 201 && answer.status !== 202) {
-    throw new ServiceRequestRefused(answer.status, answer.body.error ?? 'error', `central refused ${o.change.type} for ${o.change.subject} on ${o.change.service} (${answer.body.error ?? answer.status}): ${answer.body.message}`);
-  }
+  const body = { ...fields, type, instance: server.instance, server: o.serverId } as unknown as OwnerRequestBody;
+  const answer = await postManagementRequest(centralUrl, signManagementRequest(body, [signer]));
+  if (answer.status !== 201 && answer.status !== 202) throw new ServiceRequestRefused(answer.status, answer.body.error ?? 'error', `central refused ${type} for ${what} (${answer.body.error ?? answer.status}): ${answer.body.message}`);
   return { id: answer.body.id!, status: answer.body.status === 'approved' ? 'approved' : 'pending' };
 }
 
+/** Sends a right's addition or removal to central, signed by the owner, whose service it must be. */
+export function submitAccessRightRequest(centralUrl: string, o: { readonly serverId: string; readonly owner: SigningKey; readonly change: AccessRightChange }): Promise<ServiceRequestOutcome> {
+  const { type, ...fields } = o.change;
+  return submitOwnerRequest(centralUrl, o, type, fields, `${fields.subject} on ${fields.service}`);
+}
+
 /** Takes this server out of service (a reduction: central applies it at once) with a message for callers, or back in. */
-export async function submitMaintenanceRequest(centralUrl: string, o: { readonly serverId: string; readonly owner: SigningKey; readonly enable: boolean; readonly message?: string }): Promise<ServiceRequestOutcome> {
-  const server = parseSecurityServerId(o.serverId);
-  const [ocsp] = await ocspResponses(centralUrl, [o.owner.cert]);
-  const signer: RequestSigner = { role: 'owner', key: o.owner.key, certificatePem: o.owner.cert.toString(), ocsp: ocsp! };
-  const body = o.enable ? { type: 'maintenanceModeEnable' as const, instance: server.instance, server: o.serverId, message: o.message ?? '' } : { type: 'maintenanceModeDisable' as const, instance: server.instance, server: o.serverId };
-  const answer = await postManagementRequest(centralUrl, signManagementRequest(body, [signer]));
-  if (answer.status !== 201 && answer.status !== 202) throw new ServiceRequestRefused(answer.status, answer.body.error ?? 'error', `central refused ${body.type} for ${o.serverId} (${answer.body.error ?? answer.status}): ${answer.body.message}`);
-  return { id: answer.body.id!, status: answer.body.status === 'approved' ? 'approved' : 'pending' };
+export function submitMaintenanceRequest(centralUrl: string, o: { readonly serverId: string; readonly owner: SigningKey; readonly enable: boolean; readonly message?: string }): Promise<ServiceRequestOutcome> {
+  return o.enable ? submitOwnerRequest(centralUrl, o, 'maintenanceModeEnable', { message: o.message ?? '' }, o.serverId) : submitOwnerRequest(centralUrl, o, 'maintenanceModeDisable', {}, o.serverId);
+}
+
+/** clientDisable (a reduction: central applies it at once) or clientEnable for one of the owner's clients of this server. */
+export function submitClientStateRequest(centralUrl: string, o: { readonly serverId: string; readonly owner: SigningKey; readonly client: string; readonly disable: boolean }): Promise<ServiceRequestOutcome> {
+  return submitOwnerRequest(centralUrl, o, o.disable ? 'clientDisable' : 'clientEnable', { client: o.client }, o.client);
 }

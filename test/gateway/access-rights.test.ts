@@ -39,6 +39,8 @@ const rightsHere = async () => (await providerApi('GET', '/access-rights')).body
 const centralRights = () => n.central.admin.call<Right[]>('GET', '/access-rights');
 const confVersion = async () => (await n.central.admin.call<{ version: number }>('GET', '/globalconf/status').catch(() => ({ version: -1 }))).version;
 const callAs = (client: string, method: string, path: string) => call(`http://127.0.0.1:${n.consumer.spec.ports.consumer}/r1/${SERVICE}${path}`, { method, headers: [['X-Road-Client', client]], ...(method === 'POST' ? { body: 'x' } : {}) });
+/** The X-Road error type of an answer (its header), or undefined for a success. */
+const typeOf = (res: { headers: Record<string, unknown> }) => res.headers['x-road-error'] as string | undefined;
 async function until(check: () => Promise<boolean>, ms = 15_000): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -108,11 +110,33 @@ describe('maintenance mode', () => {
     const on = await camdx('on', '--message', 'upgrading the KYC database until 14:00');
     expect(on.code, on.stderr).toBe(0);
     expect(on.stdout).toMatch(/^CAMDX\/GOV\/MOI\/SS1: maintenanceModeEnable \d+, in progress/);
-    expect(await until(async () => errorOf(await callAs(CLIENT, 'GET', '/echo/x')).type === 'Server.ClientProxy.MaintenanceMode')).toBe(true);
+    expect(await until(async () => typeOf(await callAs(CLIENT, 'GET', '/echo/x')) === 'Server.ClientProxy.MaintenanceMode')).toBe(true);
     expect(errorOf(await callAs(CLIENT, 'GET', '/echo/x')).message).toBe('security server CAMDX/GOV/MOI/SS1 is in maintenance mode: upgrading the KYC database until 14:00');
     expect((await camdx('status')).stdout).toContain('in maintenance mode: upgrading the KYC database until 14:00');
     const off = await camdx('off');
     expect(off.code, off.stderr).toBe(0);
+    expect(await until(async () => (await callAs(CLIENT, 'GET', '/echo/x')).status === 200)).toBe(true);
+  }, 60_000);
+});
+
+describe('a disabled client', () => {
+  const clientCli = (_n: TestNetwork, config: string, ...args: string[]) => run(process.execPath, [join(import.meta.dirname, '../../bin/camdx.js'), 'gateway', 'client', ...args, '--config', config]);
+  it('calls from it get Client.ClientNotRegistered, calls to it Server.ServerProxy.ServiceDisabled; enabled again, both pass; enabling it twice is refused', async () => {
+    const off = await clientCli(n, n.consumer.config, 'disable', CLIENT);
+    expect(off.code, off.stderr).toBe(0);
+    expect(off.stdout).toMatch(/clientDisable \d+, in progress/);
+    expect(await until(async () => typeOf(await callAs(CLIENT, 'GET', '/echo/x')) === 'Client.ClientNotRegistered')).toBe(true);
+    expect(errorOf(await callAs(CLIENT, 'GET', '/echo/x')).message).toMatch(/is disabled on security server CAMDX\/COM\/DEMOBANK\/SS1 by its member/);
+    expect((await clientCli(n, n.consumer.config, 'enable', CLIENT)).code).toBe(0);
+    expect(await until(async () => (await callAs(CLIENT, 'GET', '/echo/x')).status === 200)).toBe(true);
+    const twice = await clientCli(n, n.consumer.config, 'enable', CLIENT);
+    expect(twice.code).not.toBe(0);
+    expect(twice.stderr).toMatch(/not-disabled/);
+
+    const provider = 'CAMDX/GOV/MOI/KYC';
+    expect((await clientCli(n, n.provider.config, 'disable', provider)).code).toBe(0);
+    expect(await until(async () => typeOf(await callAs(CLIENT, 'GET', '/echo/x')) === 'Server.ServerProxy.ServiceDisabled')).toBe(true);
+    expect((await clientCli(n, n.provider.config, 'enable', provider)).code).toBe(0);
     expect(await until(async () => (await callAs(CLIENT, 'GET', '/echo/x')).status === 200)).toBe(true);
   }, 60_000);
 });

@@ -1,0 +1,60 @@
+import express, { Router, type Request, type Response } from 'express';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { callerOf, type AuditWriter } from '../../common/console/gate.js';
+import { parseAnchor } from '../../protocol/anchor.js';
+import type { GatewayContext } from '../context.js';
+import { ServiceRequestRefused, submitClientStateRequest, submitMaintenanceRequest, type ServiceRequestOutcome } from '../setup/service-requests.js';
+
+export const MaintenanceBody = z.strictObject({ message: z.string().max(500).default('') });
+
+/**
+ * What takes this server, or one of its clients, out of service and back; each a signed request
+ * to central, which applies the reductions (enabling maintenance, disabling a client) at once.
+ *
+ * `/maintenance` of a gateway's `/api/v1` (X-Road's maintenance mode, pr-mserv 2.10–2.11): the
+ * owner takes this server out of service with a message for callers, whose gateways then skip it
+ * (or, when the provider has no other server, answer `Server.ClientProxy.MaintenanceMode` with
+ * the message), and brings it back.
+ *
+ * `/clients/{id}/disable` and `/enable` (ug-ss §4.7, pr-mserv 2.7–2.8): a disabled client stays
+ * registered but can neither call (`Client.ClientNotRegistered`) nor be called
+ * (`Server.ServerProxy.ServiceDisabled`).
+ */
+export function serverStateRouter(deps: { readonly ctx: GatewayContext; readonly audit: AuditWriter }): Router {
+  const { ctx } = deps;
+  const router = Router();
+  const answer = (req: Request, res: Response, status: number, body: unknown, target: string, outcome: string) => {
+    deps.audit(callerOf(res).actor, `${req.method} /api/v1${req.path}`, target, { status, outcome });
+    res.status(status).json(body);
+  };
+  /** Sends the request and answers what central said: 201 applied, 202 waiting, or its refusal. */
+  const send = (req: Request, res: Response, target: string, sent: (centralUrl: string) => Promise<ServiceRequestOutcome>, fields: Record<string, unknown>) => {
+    void sent(parseAnchor(readFileSync(ctx.config.anchor, 'utf8')).anchor.centralUrl).then(
+      (outcome) => answer(req, res, outcome.status === 'approved' ? 201 : 202, { ...fields, requestId: outcome.id, status: outcome.status === 'approved' ? 'in progress' : 'waiting for approval' }, target, 'sent'),
+      (err: Error) =>
+        err instanceof ServiceRequestRefused
+          ? answer(req, res, err.status === 404 || err.status === 409 ? err.status : 502, { error: `central-${err.code}`, message: err.message }, target, 'refused')
+          : answer(req, res, 502, { error: 'central-unavailable', message: `the request did not reach central: ${err.message}` }, target, 'failed'),
+    );
+  };
+  const maintenance = (req: Request, res: Response, enable: boolean, message?: string) =>
+    send(req, res, ctx.config.serverId, (url) => submitMaintenanceRequest(url, { serverId: ctx.config.serverId, owner: ctx.keys.signing, enable, ...(message === undefined ? {} : { message }) }), { server: ctx.config.serverId, maintenance: enable });
+  const clientState = (req: Request, res: Response, disable: boolean) => {
+    const client = String(req.params.id).replaceAll(':', '/');
+    send(req, res, client, (url) => submitClientStateRequest(url, { serverId: ctx.config.serverId, owner: ctx.keys.signing, client, disable }), { client, disabled: disable });
+  };
+  router.get('/maintenance', (_req, res) => {
+    const listed = ctx.globalConf.current?.securityServers.find((s) => s.id === ctx.config.serverId);
+    res.json({ server: ctx.config.serverId, maintenance: listed?.maintenance !== undefined, message: listed?.maintenance ?? null });
+  });
+  router.post('/maintenance', express.json({ limit: 4096 }), (req, res) => {
+    const body = MaintenanceBody.safeParse(req.body ?? {});
+    if (!body.success) return answer(req, res, 400, { error: 'invalid-request', field: 'message', message: `message: ${body.error.issues[0]!.message}` }, ctx.config.serverId, 'refused');
+    maintenance(req, res, true, body.data.message);
+  });
+  router.delete('/maintenance', (req, res) => maintenance(req, res, false));
+  router.post('/clients/:id/disable', (req, res) => clientState(req, res, true));
+  router.post('/clients/:id/enable', (req, res) => clientState(req, res, false));
+  return router;
+}
