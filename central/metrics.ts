@@ -24,7 +24,7 @@ export function routeGroup(originalUrl: string): string {
   return TOP.get(first) ?? 'other';
 }
 
-const REQUEST_TYPES = new Set(['registerAuthCert', 'registerClient', 'serviceAdd', 'serviceUpdate', 'serviceRemove', 'accessRightAdd', 'accessRightRemove', 'maintenanceModeEnable', 'maintenanceModeDisable', 'clientDisable', 'clientEnable']);
+const REQUEST_TYPES = new Set(['registerAuthCert', 'registerClient', 'serviceAdd', 'serviceUpdate', 'serviceRemove', 'accessRightAdd', 'accessRightRemove', 'maintenanceModeEnable', 'maintenanceModeDisable', 'clientDisable', 'clientEnable', 'clientDeletion', 'addressChange', 'authCertDeletion']);
 
 /**
  * The type of a management request body, best effort, for the metric label only: refused

@@ -4,7 +4,7 @@ import { failCommand } from './context.js';
 import { gatewayApi } from './gateway-api.js';
 
 /**
- * `camdx gateway client list|add|register|disable|enable`: the owner's subsystems as clients of this server,
+ * `camdx gateway client list|add|register|disable|enable|delete`: the owner's subsystems as clients of this server,
  * each a call to the running gateway's console API (`/api/v1/clients` at its `listen.console`,
  * with `<stateDir>/admin-token`), so the console and the command line share one code path, its
  * checks and its audit log.
@@ -40,6 +40,7 @@ function readPems(files: readonly string[]): string[] {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+const REQUEST_OF = { disable: 'clientDisable', enable: 'clientEnable', delete: 'clientDeletion' } as const;
 
 export function registerGatewayClients(gateway: Command): void {
   const client = gateway.command('client').description("the owner's subsystems as clients of this server: connection type, pinned IS certificates, registerClient");
@@ -66,14 +67,15 @@ export function registerGatewayClients(gateway: Command): void {
   for (const [verb, description] of [
     ['disable', 'clientDisable: the client stays registered but can neither call nor be called (central applies it at once)'],
     ['enable', 'clientEnable: a disabled client back in service'],
+    ['delete', 'clientDeletion: the client leaves this server in central’s registry'],
   ] as const) {
     client
       .command(`${verb} <subsystemId>`)
       .description(description)
       .requiredOption('--config <file>', 'gateway configuration (YAML)')
       .action(async (subsystemId: string, o: { config: string }) => {
-        const a = await gatewayApi<{ client: string; requestId: number; status: string }>(o.config, 'POST', `${idPath(subsystemId)}/${verb}`);
-        say(`${a.client}: client${verb === 'disable' ? 'Disable' : 'Enable'} ${a.requestId}, ${a.status}`);
+        const a = await gatewayApi<{ requestId: number; status: string }>(o.config, verb === 'delete' ? 'DELETE' : 'POST', verb === 'delete' ? idPath(subsystemId) : `${idPath(subsystemId)}/${verb}`);
+        say(`${subsystemId}: ${REQUEST_OF[verb]} ${a.requestId}, ${a.status}`);
       });
   }
   client

@@ -18,6 +18,8 @@ import { signData, signatureAlgorithmFor } from '../certs/signature.js';
  *    decides who may call it. A removal is a reduction and needs no approval.
  *  - clientDisable (a reduction: applied at once) and clientEnable: a client of the server out of
  *    service or back, signed as registerClient is.
+ *  - addressChange, authCertDeletion, clientDeletion (pr-mserv 2.6, 2.4, 2.2): the server owner's
+ *    changes to its server's address, authentication certificates and clients.
  *  - maintenanceModeEnable (a reduction: applied at once) and maintenanceModeDisable: the server's
  *    owner takes its server out of service, with a message for callers, and back.
  * Each signature carries an OCSP response for its certificate (as X-Road's management requests
@@ -59,7 +61,7 @@ const serviceDefinition = (type: 'serviceAdd' | 'serviceUpdate') =>
     nonce: z.string().min(16).max(64),
   });
 /** A client of the server taken out of service (clientDisable, a reduction) or back (clientEnable), signed as registerClient is. */
-const clientState = (type: 'clientDisable' | 'clientEnable') =>
+const clientState = (type: 'clientDisable' | 'clientEnable' | 'clientDeletion') =>
   z.strictObject({ type: z.literal(type), instance: z.string(), server: z.string(), client: z.string(), requestedAt: z.iso.datetime(), nonce: z.string().min(16).max(64) });
 const accessRight = (type: 'accessRightAdd' | 'accessRightRemove') =>
   z.strictObject({
@@ -103,6 +105,17 @@ export const ManagementRequestSchema = z.discriminatedUnion('type', [
     requestedAt: z.iso.datetime(),
     nonce: z.string().min(16).max(64),
   }),
+  z.strictObject({ type: z.literal('addressChange'), instance: z.string(), server: z.string(), address: z.string().max(300), requestedAt: z.iso.datetime(), nonce: z.string().min(16).max(64) }),
+  z.strictObject({
+    type: z.literal('authCertDeletion'),
+    instance: z.string(),
+    server: z.string(),
+    /** SHA-256 (hex) of the registered authentication certificate to delete. */
+    authCertHash: z.string().regex(/^[0-9a-f]{64}$/),
+    requestedAt: z.iso.datetime(),
+    nonce: z.string().min(16).max(64),
+  }),
+  clientState('clientDeletion'),
   clientState('clientDisable'),
   clientState('clientEnable'),
   z.strictObject({ type: z.literal('maintenanceModeDisable'), instance: z.string(), server: z.string(), requestedAt: z.iso.datetime(), nonce: z.string().min(16).max(64) }),

@@ -62,7 +62,7 @@ export const SignatureCertificate = z
 export const ManagementRequest = z
   .object({
     id: z.number().int(),
-    type: z.enum(['registerAuthCert', 'registerClient', 'serviceAdd', 'serviceUpdate', 'serviceRemove', 'accessRightAdd', 'accessRightRemove', 'maintenanceModeEnable', 'maintenanceModeDisable', 'clientDisable', 'clientEnable']),
+    type: z.enum(['registerAuthCert', 'registerClient', 'serviceAdd', 'serviceUpdate', 'serviceRemove', 'accessRightAdd', 'accessRightRemove', 'maintenanceModeEnable', 'maintenanceModeDisable', 'clientDisable', 'clientEnable', 'clientDeletion', 'addressChange', 'authCertDeletion']),
     server: z.string(),
     subject: z.string().meta({ description: 'The client subsystem, the authentication certificate hash, or the service' }),
     status: z.enum(['pending', 'approved', 'declined']),

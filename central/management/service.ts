@@ -59,6 +59,7 @@ export class ManagementRejection extends Error {
       | 'unknown-subsystem'
       | 'unknown-client'
       | 'not-disabled'
+      | 'unknown-certificate'
       | 'right-exists'
       | 'limit',
     message: string,
@@ -141,6 +142,7 @@ export class ManagementService {
 
     if (isServiceRequest(request)) return this.recordServiceRequest(envelope, request, bytes, requestHash, server, ownerSigner);
     if (isAccessRightRequest(request)) return this.recordAccessRightRequest(envelope, request, bytes, requestHash, server, ownerSigner);
+    if (request.type === 'addressChange' || request.type === 'authCertDeletion') return this.recordServerChange(request, requestHash, server, ownerSigner);
     if (request.type === 'maintenanceModeEnable' || request.type === 'maintenanceModeDisable') {
       // The owner's signature (checked above) is all a server's own state needs.
       if (this.registry.core.findServerRow(server) === undefined) throw new ManagementRejection('unknown-server', `security server ${request.server} is not registered`);
@@ -185,8 +187,31 @@ export class ManagementService {
     }
   }
 
-  /** clientDisable needs a registered client of the server; clientEnable one that is disabled. */
-  private checkClientState(type: 'clientDisable' | 'clientEnable', server: SecurityServerId, client: string): void {
+  /**
+   * The owner's changes to its own server: a new address (checked as registration checks it), or
+   * one of its registered authentication certificates deleted (peers refuse it from the next poll).
+   */
+  private recordServerChange(request: Extract<ManagementRequest, { type: 'addressChange' | 'authCertDeletion' }>, requestHash: string, server: SecurityServerId, ownerSigner: X509Certificate): ManagementRequestRecord {
+    if (this.registry.core.findServerRow(server) === undefined) throw new ManagementRejection('unknown-server', `security server ${request.server} is not registered`);
+    let detail: Record<string, string>;
+    if (request.type === 'addressChange') {
+      try {
+        checkAddress(request.address);
+      } catch (err) {
+        throw new ManagementRejection('invalid-request', (err as Error).message);
+      }
+      detail = { address: request.address };
+    } else {
+      if (!this.registry.servers.get(server).authCertHashes.includes(request.authCertHash)) {
+        throw new ManagementRejection('unknown-certificate', `no authentication certificate with SHA-256 ${request.authCertHash} is registered for ${request.server}`);
+      }
+      detail = { authCertHash: request.authCertHash };
+    }
+    return this.record(() => this.registry.requests.add(request.type, request.server, request.server, requestHash, detail, [{ role: 'owner', certificate: ownerSigner.toString() }]));
+  }
+
+  /** clientDisable needs a registered client of the server; clientEnable one that is disabled; clientDeletion one that is registered. */
+  private checkClientState(type: 'clientDisable' | 'clientEnable' | 'clientDeletion', server: SecurityServerId, client: string): void {
     const listed = this.registry.servers.get(server);
     if (!listed.clients.includes(client)) throw new ManagementRejection('unknown-client', `${client} is not a client of security server ${listed.id}`);
     if (type === 'clientEnable' && !listed.disabledClients.includes(client)) throw new ManagementRejection('not-disabled', `${client} is not disabled on security server ${listed.id}; there is nothing to enable`);
@@ -329,6 +354,12 @@ export class ManagementService {
       const client = parseSubsystemId(req.subject);
       this.registry.members.ensureSubsystem(actor, client);
       this.registry.servers.addClient(actor, server, client);
+    } else if (req.type === 'addressChange') {
+      this.registry.servers.setAddress(actor, server, req.detail.address!);
+    } else if (req.type === 'authCertDeletion') {
+      this.registry.servers.removeAuthCert(actor, server, req.detail.authCertHash!);
+    } else if (req.type === 'clientDeletion') {
+      this.registry.servers.removeClient(actor, server, parseSubsystemId(req.subject));
     } else if (req.type === 'clientDisable' || req.type === 'clientEnable') {
       const client = parseSubsystemId(req.subject);
       if (req.type === 'clientEnable') this.checkClientState('clientEnable', server, req.subject);

@@ -2,7 +2,7 @@ import { signatureCertificate, type SignatureCertificate, type SignerCertificate
 import { notFound, RegistryError } from './errors.js';
 import { isUniqueViolation, type RegistryCore } from './core.js';
 
-export type RequestType = 'registerAuthCert' | 'registerClient' | 'serviceAdd' | 'serviceUpdate' | 'serviceRemove' | 'accessRightAdd' | 'accessRightRemove' | 'maintenanceModeEnable' | 'maintenanceModeDisable' | 'clientDisable' | 'clientEnable';
+export type RequestType = 'registerAuthCert' | 'registerClient' | 'serviceAdd' | 'serviceUpdate' | 'serviceRemove' | 'accessRightAdd' | 'accessRightRemove' | 'maintenanceModeEnable' | 'maintenanceModeDisable' | 'clientDisable' | 'clientEnable' | 'clientDeletion' | 'addressChange' | 'authCertDeletion';
 export type RequestStatus = 'pending' | 'approved' | 'declined';
 
 export interface ManagementRequestRecord {

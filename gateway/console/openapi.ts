@@ -4,7 +4,7 @@ import { consoleApiDocument, type ApiRoute } from '../../common/console/openapi.
 import { SignIn } from './api.js';
 import { ClientPatch, ServicePatch } from './settings-api.js';
 import { AccessRightBody } from './access-rights-api.js';
-import { MaintenanceBody } from './server-state-api.js';
+import { AddressChangeBody, MaintenanceBody } from './server-state-api.js';
 import { ClientAdd, ClientRegistration } from './clients-api.js';
 import { ServiceDescriptionAdd, ServiceDescriptionRefresh } from './service-descriptions-api.js';
 import { Initialization } from '../bare/initialization.js';
@@ -100,6 +100,9 @@ export const GATEWAY_ROUTES: readonly ApiRoute[] = [
   { method: 'get', path: '/maintenance', summary: 'Whether the polled configuration lists this server in maintenance mode, with its message', response: z.object({ server: z.string(), maintenance: z.boolean(), message: z.string().nullable() }) },
   { method: 'post', path: '/maintenance', summary: "maintenanceModeEnable to central (applied at once): callers' gateways skip this server, or answer Server.ClientProxy.MaintenanceMode with the message", body: MaintenanceBody, status: 201, response: z.object({}).catchall(z.unknown()) },
   { method: 'delete', path: '/maintenance', summary: 'maintenanceModeDisable to central: back in service', response: z.object({}).catchall(z.unknown()) },
+  { method: 'put', path: '/server/address', summary: "addressChange to central: peers connect to the new address from the next poll (they pin the certificate, not the name)", body: AddressChangeBody, status: 201, response: z.object({}).catchall(z.unknown()) },
+  { method: 'delete', path: '/token-certificates/:hash', summary: 'authCertDeletion to central: the registered authentication certificate with this SHA-256 is deleted; peers refuse it from the next poll', status: 201, response: z.object({}).catchall(z.unknown()) },
+  { method: 'delete', path: '/clients/:id', summary: 'clientDeletion to central: the client leaves this server in the registry', status: 201, response: z.object({}).catchall(z.unknown()) },
   { method: 'post', path: '/clients/:id/disable', summary: 'clientDisable to central (applied at once): the client can neither call (Client.ClientNotRegistered) nor be called (Server.ServerProxy.ServiceDisabled)', response: z.object({}).catchall(z.unknown()) },
   { method: 'post', path: '/clients/:id/enable', summary: 'clientEnable to central: the disabled client back in service (refused when it is not disabled)', response: z.object({}).catchall(z.unknown()) },
   { method: 'post', path: '/access-rights/withdrawals/resend', summary: 'Send the pending removals to central now, instead of at the next poll', response: z.object({ sent: z.array(z.object({}).catchall(z.unknown())) }) },

@@ -4,9 +4,10 @@ import { z } from 'zod';
 import { callerOf, type AuditWriter } from '../../common/console/gate.js';
 import { parseAnchor } from '../../protocol/anchor.js';
 import type { GatewayContext } from '../context.js';
-import { ServiceRequestRefused, submitClientStateRequest, submitMaintenanceRequest, type ServiceRequestOutcome } from '../setup/service-requests.js';
+import { ServiceRequestRefused, submitClientStateRequest, submitMaintenanceRequest, submitServerChange, type ServerChange, type ServiceRequestOutcome } from '../setup/service-requests.js';
 
 export const MaintenanceBody = z.strictObject({ message: z.string().max(500).default('') });
+export const AddressChangeBody = z.strictObject({ address: z.string().min(1).max(300) });
 
 /**
  * What takes this server, or one of its clients, out of service and back; each a signed request
@@ -20,6 +21,9 @@ export const MaintenanceBody = z.strictObject({ message: z.string().max(500).def
  * `/clients/{id}/disable` and `/enable` (ug-ss §4.7, pr-mserv 2.7–2.8): a disabled client stays
  * registered but can neither call (`Client.ClientNotRegistered`) nor be called
  * (`Server.ServerProxy.ServiceDisabled`).
+ *
+ * `/server/address`, `/token-certificates/{hash}` (DELETE) and `/clients/{id}` (DELETE): the owner's
+ * addressChange, authCertDeletion and clientDeletion, which wait for approval outside the simulation.
  */
 export function serverStateRouter(deps: { readonly ctx: GatewayContext; readonly audit: AuditWriter }): Router {
   const { ctx } = deps;
@@ -54,6 +58,15 @@ export function serverStateRouter(deps: { readonly ctx: GatewayContext; readonly
     maintenance(req, res, true, body.data.message);
   });
   router.delete('/maintenance', (req, res) => maintenance(req, res, false));
+  const serverChange = (req: Request, res: Response, change: ServerChange) =>
+    send(req, res, ctx.config.serverId, (url) => submitServerChange(url, { serverId: ctx.config.serverId, owner: ctx.keys.signing, change }), { server: ctx.config.serverId, ...change });
+  router.put('/server/address', express.json({ limit: 4096 }), (req, res) => {
+    const body = AddressChangeBody.safeParse(req.body ?? {});
+    if (!body.success) return answer(req, res, 400, { error: 'invalid-request', field: 'address', message: `address: ${body.error.issues[0]!.message}` }, ctx.config.serverId, 'refused');
+    serverChange(req, res, { type: 'addressChange', address: body.data.address });
+  });
+  router.delete('/token-certificates/:hash', (req, res) => serverChange(req, res, { type: 'authCertDeletion', authCertHash: String(req.params.hash).toLowerCase() }));
+  router.delete('/clients/:id', (req, res) => serverChange(req, res, { type: 'clientDeletion', client: String(req.params.id).replaceAll(':', '/') }));
   router.post('/clients/:id/disable', (req, res) => clientState(req, res, true));
   router.post('/clients/:id/enable', (req, res) => clientState(req, res, false));
   return router;

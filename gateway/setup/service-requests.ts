@@ -66,13 +66,12 @@ export interface AccessRightChange {
 }
 
 type OwnerRequestBody = Parameters<typeof signManagementRequest>[0];
-type BodyFields<T extends OwnerRequestBody['type']> = Omit<Extract<OwnerRequestBody, { type: T }>, 'type' | 'instance' | 'server'>;
 
 /**
  * Sends a request about the owner's own server, clients or services, signed by the owner alone
  * (with a fresh OCSP response); `what` names it in central's refusal.
  */
-async function submitOwnerRequest<T extends OwnerRequestBody['type']>(centralUrl: string, o: { readonly serverId: string; readonly owner: SigningKey }, type: T, fields: BodyFields<T>, what: string): Promise<ServiceRequestOutcome> {
+export async function submitOwnerRequest(centralUrl: string, o: { readonly serverId: string; readonly owner: SigningKey }, type: OwnerRequestBody['type'], fields: Record<string, string>, what: string): Promise<ServiceRequestOutcome> {
   const server = parseSecurityServerId(o.serverId);
   const [ocsp] = await ocspResponses(centralUrl, [o.owner.cert]);
   const signer: RequestSigner = { role: 'owner', key: o.owner.key, certificatePem: o.owner.cert.toString(), ocsp: ocsp! };
@@ -96,4 +95,12 @@ export function submitMaintenanceRequest(centralUrl: string, o: { readonly serve
 /** clientDisable (a reduction: central applies it at once) or clientEnable for one of the owner's clients of this server. */
 export function submitClientStateRequest(centralUrl: string, o: { readonly serverId: string; readonly owner: SigningKey; readonly client: string; readonly disable: boolean }): Promise<ServiceRequestOutcome> {
   return submitOwnerRequest(centralUrl, o, o.disable ? 'clientDisable' : 'clientEnable', { client: o.client }, o.client);
+}
+
+/** The owner's changes to its server in central's registry: its address, a registered authentication certificate, a client. */
+export type ServerChange = { readonly type: 'addressChange'; readonly address: string } | { readonly type: 'authCertDeletion'; readonly authCertHash: string } | { readonly type: 'clientDeletion'; readonly client: string };
+
+export function submitServerChange(centralUrl: string, o: { readonly serverId: string; readonly owner: SigningKey; readonly change: ServerChange }): Promise<ServiceRequestOutcome> {
+  const { type, ...fields } = o.change;
+  return submitOwnerRequest(centralUrl, o, type, fields as Record<string, string>, o.serverId);
 }

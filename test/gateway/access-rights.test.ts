@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { freePort } from '../../common/ports.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSecurityServerId } from '../../protocol/identifiers.js';
@@ -138,6 +140,43 @@ describe('a disabled client', () => {
     expect(await until(async () => typeOf(await callAs(CLIENT, 'GET', '/echo/x')) === 'Server.ServerProxy.ServiceDisabled')).toBe(true);
     expect((await clientCli(n, n.provider.config, 'enable', provider)).code).toBe(0);
     expect(await until(async () => (await callAs(CLIENT, 'GET', '/echo/x')).status === 200)).toBe(true);
+  }, 60_000);
+});
+
+describe("the owner's changes to its server", () => {
+  const camdx = (config: string, ...args: string[]) => run(process.execPath, [join(import.meta.dirname, '../../bin/camdx.js'), 'gateway', ...args, '--config', config]);
+  it('addressChange: callers use the new address within a poll; back, calls pass', async () => {
+    const real = `127.0.0.1:${n.provider.spec.ports.peer}`;
+    const moved = await camdx(n.provider.config, 'server', 'address', `127.0.0.1:${await freePort()}`);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(await until(async () => typeOf(await callAs(CLIENT, 'GET', '/echo/x')) === 'Server.ClientProxy.NetworkError')).toBe(true);
+    expect((await camdx(n.provider.config, 'server', 'address', real)).code).toBe(0);
+    expect(await until(async () => (await callAs(CLIENT, 'GET', '/echo/x')).status === 200)).toBe(true);
+    // An address checkAddress refuses changes nothing.
+    const bad = await camdx(n.provider.config, 'server', 'address', 'not an address');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/invalid-request/);
+  }, 60_000);
+
+  it('authCertDeletion: peers refuse the deleted certificate within a poll; registered again, calls pass; an unknown hash is refused', async () => {
+    const hash = createHash('sha256').update(gatewayKeystore(n.provider.dir, 'auth').cert.raw).digest('hex');
+    const unknown = await camdx(n.provider.config, 'server', 'delete-auth-cert', '0'.repeat(64));
+    expect(unknown.stderr).toMatch(/unknown-certificate/);
+    expect((await camdx(n.provider.config, 'server', 'delete-auth-cert', hash)).code).toBe(0);
+    expect(await until(async () => typeOf(await callAs(CLIENT, 'GET', '/echo/x')) === 'Server.ClientProxy.SslAuthenticationFailed')).toBe(true);
+    const again = await n.provider.admin(`/token-certificates/${hash}/register`, { method: 'POST' });
+    expect(again.status, await again.text()).toBeLessThan(300);
+    expect(await until(async () => (await callAs(CLIENT, 'GET', '/echo/x')).status === 200)).toBe(true);
+  }, 60_000);
+
+  it('clientDeletion: calls from the deleted client get ClientNotRegistered; registered again, they pass', async () => {
+    const grant = await providerApi('POST', '/access-rights', { service: SERVICE, subject: OTHER, method: 'GET', path: '/echo/deleted' });
+    expect(grant.status).toBeLessThan(300);
+    expect(await until(async () => (await callAs(OTHER, 'GET', '/echo/deleted')).status === 200)).toBe(true);
+    expect((await camdx(n.consumer.config, 'client', 'delete', OTHER)).code).toBe(0);
+    expect(await until(async () => typeOf(await callAs(OTHER, 'GET', '/echo/deleted')) === 'Client.ClientNotRegistered')).toBe(true);
+    expect((await camdx(n.consumer.config, 'client', 'register', OTHER)).code).toBe(0);
+    expect(await until(async () => (await callAs(OTHER, 'GET', '/echo/deleted')).status === 200)).toBe(true);
   }, 60_000);
 });
 
