@@ -64,7 +64,7 @@ export function accessRightsRouter(deps: AccessRightsApiDeps): Router {
       (outcome) => answer(req, res, outcome.status === 'approved' ? 201 : 202, { ...right, requestId: outcome.id, status: outcome.status === 'approved' ? 'in progress' : 'waiting for approval' }, right.service, 'sent'),
       (err: Error) =>
         err instanceof ServiceRequestRefused
-          ? answer(req, res, err.status === 403 || err.status === 404 || err.status === 409 ? err.status : 502, { error: `central-${err.code}`, message: err.message }, right.service, 'refused')
+          ? answer(req, res, [400, 403, 404, 409].includes(err.status) ? err.status : 502, { error: `central-${err.code}`, message: err.message }, right.service, 'refused')
           : answer(req, res, 502, { error: 'central-unavailable', message: `the request did not reach central: ${err.message}` }, right.service, 'failed'),
     );
   });
@@ -72,6 +72,9 @@ export function accessRightsRouter(deps: AccessRightsApiDeps): Router {
   router.delete('/access-rights', json, (req, res) => {
     const right = rightOf(req, res);
     if (!right) return;
+    const carried = (ctx.globalConf.current?.accessRights ?? []).some((r) => r.subjectType === 'SUBSYSTEM' && r.service === right.service && r.subject === right.subject && r.method === right.method && r.path === right.path);
+    // A withdrawal of a right not in the configuration would linger and deny the right if it were granted later.
+    if (!carried) return answer(req, res, 404, { error: 'unknown-right', message: `the configuration has no right of ${right.subject} to ${right.method} ${right.path} on ${right.service}` }, right.service, 'refused');
     void withdrawRight(ctx, right).then((outcome) => answer(req, res, 200, { ...right, withdrawn: true, ...outcome }, right.service, `withdrawn; central ${outcome.central}`));
   });
 

@@ -38,7 +38,7 @@ export function serverStateRouter(deps: { readonly ctx: GatewayContext; readonly
       (outcome) => answer(req, res, outcome.status === 'approved' ? 201 : 202, { ...fields, requestId: outcome.id, status: outcome.status === 'approved' ? 'in progress' : 'waiting for approval' }, target, 'sent'),
       (err: Error) =>
         err instanceof ServiceRequestRefused
-          ? answer(req, res, err.status === 404 || err.status === 409 ? err.status : 502, { error: `central-${err.code}`, message: err.message }, target, 'refused')
+          ? answer(req, res, [400, 403, 404, 409].includes(err.status) ? err.status : 502, { error: `central-${err.code}`, message: err.message }, target, 'refused')
           : answer(req, res, 502, { error: 'central-unavailable', message: `the request did not reach central: ${err.message}` }, target, 'failed'),
     );
   };

@@ -99,6 +99,12 @@ describe("a provider's own access rights", () => {
     expect(await until(async () => !(await camdx('list')).stdout.includes('/echo/cli'))).toBe(true);
   }, 60_000);
 
+  it('refuses to withdraw a right the configuration does not carry: nothing is kept to deny a later grant', async () => {
+    const res = await providerApi('DELETE', '/access-rights', { service: SERVICE, subject: OTHER, method: 'PUT', path: '/never/granted' });
+    expect(res).toMatchObject({ status: 404, body: { error: 'unknown-right' } });
+    expect((await rightsHere()).withdrawals).toEqual([]);
+  });
+
   it('refuses a right on a service this gateway does not provide, before central', async () => {
     const res = await n.consumer.admin('/access-rights', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ service: SERVICE, subject: OTHER }) });
     expect(res.status).toBe(404);
