@@ -1,14 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { parseAnchor } from '../../protocol/anchor.js';
 import type { GatewayContext } from '../context.js';
-import { ServiceRequestRefused, submitAccessRightRequest, type ServiceRequestOutcome } from '../setup/service-requests.js';
+import { centralUrlOf, ServiceRequestRefused, submitAccessRightRequest, type ServiceRequestOutcome } from '../setup/service-requests.js';
 import type { RightKey } from './overlay.js';
 
 export type RemovalOutcome = { readonly central: 'recorded'; readonly requestId: number } | { readonly central: 'unreachable' | 'refused'; readonly reason: string };
-
-function centralUrl(ctx: GatewayContext): string {
-  return parseAnchor(readFileSync(ctx.config.anchor, 'utf8')).anchor.centralUrl;
-}
 
 /** The signed accessRightRemove, sent now; what central said (its refusal marks the entry). */
 export async function sendRemoval(ctx: GatewayContext, right: RightKey): Promise<RemovalOutcome> {
@@ -16,7 +10,7 @@ export async function sendRemoval(ctx: GatewayContext, right: RightKey): Promise
   // Only the right's own fields: an overlay entry carries more (since, refused).
   const { service, subject, method, path } = right;
   try {
-    outcome = await submitAccessRightRequest(centralUrl(ctx), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change: { type: 'accessRightRemove', service, subject, method, path } });
+    outcome = await submitAccessRightRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change: { type: 'accessRightRemove', service, subject, method, path } });
   } catch (err) {
     if (!(err instanceof ServiceRequestRefused)) return { central: 'unreachable', reason: (err as Error).message };
     // Central no longer has the right: the next configuration ends the entry.

@@ -4,9 +4,7 @@ import { callerOf, type AuditWriter } from '../../common/console/gate.js';
 import type { GatewayContext } from '../context.js';
 import { sendRemoval, withdrawRight } from '../access/withdrawals.js';
 import type { RightKey } from '../access/overlay.js';
-import { ServiceRequestRefused, submitAccessRightRequest } from '../setup/service-requests.js';
-import { parseAnchor } from '../../protocol/anchor.js';
-import { readFileSync } from 'node:fs';
+import { centralUrlOf, ServiceRequestRefused, submitAccessRightRequest } from '../setup/service-requests.js';
 
 export interface AccessRightsApiDeps {
   readonly ctx: GatewayContext;
@@ -59,8 +57,7 @@ export function accessRightsRouter(deps: AccessRightsApiDeps): Router {
   router.post('/access-rights', json, (req, res) => {
     const right = rightOf(req, res);
     if (!right) return;
-    const centralUrl = parseAnchor(readFileSync(ctx.config.anchor, 'utf8')).anchor.centralUrl;
-    void submitAccessRightRequest(centralUrl, { serverId: ctx.config.serverId, owner: ctx.keys.signing, change: { type: 'accessRightAdd', ...right } }).then(
+    void submitAccessRightRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change: { type: 'accessRightAdd', ...right } }).then(
       (outcome) => answer(req, res, outcome.status === 'approved' ? 201 : 202, { ...right, requestId: outcome.id, status: outcome.status === 'approved' ? 'in progress' : 'waiting for approval' }, right.service, 'sent'),
       (err: Error) =>
         err instanceof ServiceRequestRefused

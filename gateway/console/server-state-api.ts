@@ -1,10 +1,8 @@
 import express, { Router, type Request, type Response } from 'express';
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { callerOf, type AuditWriter } from '../../common/console/gate.js';
-import { parseAnchor } from '../../protocol/anchor.js';
 import type { GatewayContext } from '../context.js';
-import { ServiceRequestRefused, submitClientStateRequest, submitMaintenanceRequest, submitServerChange, type ServerChange, type ServiceRequestOutcome } from '../setup/service-requests.js';
+import { centralUrlOf, ServiceRequestRefused, submitClientStateRequest, submitMaintenanceRequest, submitServerChange, type ServerChange, type ServiceRequestOutcome } from '../setup/service-requests.js';
 
 export const MaintenanceBody = z.strictObject({ message: z.string().max(500).default('') });
 export const AddressChangeBody = z.strictObject({ address: z.string().min(1).max(300) });
@@ -34,7 +32,7 @@ export function serverStateRouter(deps: { readonly ctx: GatewayContext; readonly
   };
   /** Sends the request and answers what central said: 201 applied, 202 waiting, or its refusal. */
   const send = (req: Request, res: Response, target: string, sent: (centralUrl: string) => Promise<ServiceRequestOutcome>, fields: Record<string, unknown>) => {
-    void sent(parseAnchor(readFileSync(ctx.config.anchor, 'utf8')).anchor.centralUrl).then(
+    void sent(centralUrlOf(ctx.config)).then(
       (outcome) => answer(req, res, outcome.status === 'approved' ? 201 : 202, { ...fields, requestId: outcome.id, status: outcome.status === 'approved' ? 'in progress' : 'waiting for approval' }, target, 'sent'),
       (err: Error) =>
         err instanceof ServiceRequestRefused

@@ -1,7 +1,14 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseAnchor } from '../../protocol/anchor.js';
 import { parseSecurityServerId, parseServiceId, sameMember } from '../../protocol/identifiers.js';
 import { signManagementRequest, type RequestSigner } from '../../protocol/management.js';
 import { ocspResponses, postManagementRequest } from './register.js';
+
+/** Where this gateway sends management requests: central's URL, as its configuration anchor names it. */
+export function centralUrlOf(config: { readonly anchor: string }): string {
+  return parseAnchor(readFileSync(config.anchor, 'utf8')).anchor.centralUrl;
+}
 
 export interface SigningKey {
   readonly key: KeyObject;
