@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { failCommand, parsePort, type GlobalOptions } from './context.js';
 import { registerGatewayClients } from './gateway-clients.js';
 import { registerGatewayRights } from './gateway-rights.js';
+import { registerGatewayGroups } from './gateway-groups.js';
 import { registerGatewayMaintenance } from './gateway-maintenance.js';
 import { registerGatewayKeys } from './gateway-keys.js';
 import { registerGatewayServices } from './gateway-services.js';
@@ -187,6 +188,7 @@ export function registerGateway(program: Command): void {
   registerGatewayKeys(gateway);
   registerGatewayClients(gateway);
   registerGatewayRights(gateway);
+  registerGatewayGroups(gateway);
   registerGatewayMaintenance(gateway);
   registerGatewayServices(gateway);
 }

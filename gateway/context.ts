@@ -1,3 +1,4 @@
+import type { SentRequests } from './access/pending.js';
 import type { AccessOverlay } from './access/overlay.js';
 import type { Logger } from '../common/log.js';
 import { XRoadError } from '../protocol/errors.js';
@@ -36,6 +37,8 @@ export interface GatewayContext {
   readonly spools: SpoolDirectory;
   /** Rights the owner withdrew, denied here at once, until the configuration drops them. */
   readonly accessOverlay: AccessOverlay;
+  /** Additions the owner sent that the configuration does not carry yet ("in progress" in the console). */
+  readonly sentRequests: SentRequests;
   /** The configuration view, or OutdatedGlobalConf (of `side`) when there is none in date. */
   view(side: 'Server.ClientProxy' | 'Server.ServerProxy'): ConfView;
 }

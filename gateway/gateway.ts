@@ -1,4 +1,5 @@
 import { AccessOverlay } from './access/overlay.js';
+import { SentRequests } from './access/pending.js';
 import { startWithdrawalResender } from './access/withdrawals.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -122,7 +123,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
   // Console edits swap in a new configuration; what is set up below from `config` (listeners, keys, limits) is not editable at run time.
   let active = config;
   const accessOverlay = new AccessOverlay(config.stateDir);
-  const viewOf = (conf: GlobalConf) => new ConfView(conf, (r) => r.subjectType === 'SUBSYSTEM' && accessOverlay.withdraws(r));
+  const sentRequests = new SentRequests(config.stateDir);
+  const viewOf = (conf: GlobalConf) => new ConfView(conf, (r) => r.subjectType !== 'GLOBALGROUP' && accessOverlay.withdraws(r), (group, member) => accessOverlay.withdrawsMember(group, member));
   const ctx: GatewayContext = {
     get config() {
       return active;
@@ -151,6 +153,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
     metrics,
     spools: new SpoolDirectory(config.limits.spoolQuotaBytes),
     accessOverlay,
+    sentRequests,
     view(side) {
       if (!current || globalConf.outdated) throw outdated(side);
       return current;
@@ -168,6 +171,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
     );
   const adopt = (conf: GlobalConf) => {
     accessOverlay.settle(conf);
+    sentRequests.settle(conf);
     current = viewOf(conf);
     timestamper.setConf(conf);
     ownOcsp.setView(current);
@@ -183,6 +187,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
   const withdrawals = startWithdrawalResender(ctx, config.globalconf.pollSeconds * 1000);
   if (globalConf.current) {
     accessOverlay.settle(globalConf.current);
+    sentRequests.settle(globalConf.current);
     current = viewOf(globalConf.current);
     timestamper.setConf(globalConf.current);
     warnings.push(...serviceMismatches(config, globalConf.current));

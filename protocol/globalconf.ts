@@ -40,6 +40,8 @@ export const GlobalConfSchema = z.strictObject({
     }),
   ),
   globalGroups: z.array(z.strictObject({ id: z.string(), description: z.string(), members: z.array(z.string()) })),
+  /** Provider subsystems' local groups (LOCALGROUP): `id` is INSTANCE/CLASS/MEMBER/SUBSYSTEM/CODE, a subject only on that subsystem's services. */
+  localGroups: z.array(z.strictObject({ id: z.string(), description: z.string(), members: z.array(z.string()) })).optional(),
   services: z.array(
     z.strictObject({
       id: z.string(),
@@ -52,7 +54,7 @@ export const GlobalConfSchema = z.strictObject({
   accessRights: z.array(
     z.strictObject({
       subject: z.string(),
-      subjectType: z.enum(['SUBSYSTEM', 'GLOBALGROUP']),
+      subjectType: z.enum(['SUBSYSTEM', 'GLOBALGROUP', 'LOCALGROUP']),
       service: z.string(),
       method: Method,
       path: z.string(),

@@ -19,6 +19,10 @@ export interface SubsystemId extends MemberId {
 export interface ServiceId extends SubsystemId {
   readonly serviceCode: string;
 }
+/** A provider subsystem's local group (X-Road LOCALGROUP): the subsystem and the group's code. */
+export interface LocalGroupId extends SubsystemId {
+  readonly groupCode: string;
+}
 export interface SecurityServerId extends MemberId {
   readonly serverCode: string;
 }
@@ -114,6 +118,11 @@ export function parseServiceId(text: unknown, field = 'service'): ServiceId {
   };
 }
 
+export function parseLocalGroupId(text: unknown, field = 'local group'): LocalGroupId {
+  const [i, c, m, s, g] = splitParts(text, 5, field, 'INSTANCE/CLASS/CODE/SUBSYSTEM/GROUPCODE');
+  return { ...memberId(i!, c!, m!, field), subsystemCode: checkPart(s, `${field} subsystem code`), groupCode: checkPart(g, `${field} group code`) };
+}
+
 export function parseSecurityServerId(text: unknown, field = 'security server'): SecurityServerId {
   const [i, c, m, s] = splitParts(text, 4, field, SERVER_SHAPE);
   return { ...memberId(i!, c!, m!, field), serverCode: checkPart(s, `${field} server code`) };
@@ -127,6 +136,9 @@ export function formatSubsystemId(id: SubsystemId): string {
 }
 export function formatServiceId(id: ServiceId): string {
   return `${formatSubsystemId(id)}/${id.serviceCode}`;
+}
+export function formatLocalGroupId(id: LocalGroupId): string {
+  return `${formatSubsystemId(id)}/${id.groupCode}`;
 }
 export function formatSecurityServerId(id: SecurityServerId): string {
   return `${formatMemberId(id)}/${id.serverCode}`;

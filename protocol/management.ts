@@ -20,6 +20,9 @@ import { signData, signatureAlgorithmFor } from '../certs/signature.js';
  *    service or back, signed as registerClient is.
  *  - addressChange, authCertDeletion, clientDeletion (pr-mserv 2.6, 2.4, 2.2): the server owner's
  *    changes to its server's address, authentication certificates and clients.
+ *  - localGroupAdd, localGroupRemove, localGroupMemberAdd, localGroupMemberRemove (a reduction):
+ *    a provider subsystem's local group (X-Road LOCALGROUP), signed as its service requests are;
+ *    a right may name the group on that subsystem's services only.
  *  - maintenanceModeEnable (a reduction: applied at once) and maintenanceModeDisable: the server's
  *    owner takes its server out of service, with a message for callers, and back.
  * Each signature carries an OCSP response for its certificate (as X-Road's management requests
@@ -69,14 +72,22 @@ const accessRight = (type: 'accessRightAdd' | 'accessRightRemove') =>
     instance: z.string(),
     server: z.string(),
     service: z.string().max(1024),
-    /** The subsystem given (or losing) the right. */
+    /** The subsystem given (or losing) the right, or a local group of the service's subsystem (its full id). */
     subject: z.string().max(1024),
+    subjectType: z.enum(['SUBSYSTEM', 'LOCALGROUP']).default('SUBSYSTEM'),
     method: z.string().max(16).default('*'),
     path: z.string().min(1).max(1024).default('/**'),
     requestedAt: z.iso.datetime(),
     nonce: z.string().min(16).max(64),
   });
+/** A local group (INSTANCE/CLASS/MEMBER/SUBSYSTEM/CODE) of one of the server's clients, signed as that client's service requests are. */
+const localGroup = <T extends string, S extends z.ZodRawShape>(type: T, extra: S) =>
+  z.strictObject({ type: z.literal(type), instance: z.string(), server: z.string(), group: z.string().max(1024), ...extra, requestedAt: z.iso.datetime(), nonce: z.string().min(16).max(64) });
 export const ManagementRequestSchema = z.discriminatedUnion('type', [
+  localGroup('localGroupAdd', { description: z.string().max(300).default('') }),
+  localGroup('localGroupRemove', {}),
+  localGroup('localGroupMemberAdd', { member: z.string().max(1024) }),
+  localGroup('localGroupMemberRemove', { member: z.string().max(1024) }),
   z.strictObject({
     type: z.literal('registerAuthCert'),
     instance: z.string(),
@@ -133,6 +144,8 @@ export const ManagementRequestSchema = z.discriminatedUnion('type', [
 export type ManagementRequest = z.infer<typeof ManagementRequestSchema>;
 export type ServiceRequest = Extract<ManagementRequest, { type: 'serviceAdd' | 'serviceUpdate' | 'serviceRemove' }>;
 export type AccessRightRequest = Extract<ManagementRequest, { type: 'accessRightAdd' | 'accessRightRemove' }>;
+export type LocalGroupRequest = Extract<ManagementRequest, { type: 'localGroupAdd' | 'localGroupRemove' | 'localGroupMemberAdd' | 'localGroupMemberRemove' }>;
+export const isLocalGroupRequest = (request: ManagementRequest): request is LocalGroupRequest => request.type.startsWith('localGroup');
 export const isAccessRightRequest = (request: ManagementRequest): request is AccessRightRequest => request.type === 'accessRightAdd' || request.type === 'accessRightRemove';
 export const isServiceRequest = (request: ManagementRequest): request is ServiceRequest =>
   request.type === 'serviceAdd' || request.type === 'serviceUpdate' || request.type === 'serviceRemove';

@@ -33,8 +33,8 @@ export interface CatalogueService {
   /** One row per subject holding a right on the service; `endpoints[i]` is its coverage of the service's endpoint i. */
   readonly access: ReadonlyArray<{
     readonly subject: string;
-    readonly subjectType: 'SUBSYSTEM' | 'GLOBALGROUP';
-    /** A global group's members. */
+    readonly subjectType: 'SUBSYSTEM' | 'GLOBALGROUP' | 'LOCALGROUP';
+    /** A global or local group's members. */
     readonly members: readonly string[];
     readonly rules: ReadonlyArray<{ readonly method: string; readonly path: string }>;
     readonly endpoints: readonly Coverage[];
@@ -99,7 +99,7 @@ function catalogueService(s: ServiceRecord, published: Published): CatalogueServ
   }
   const operations = operationsOf(document);
   const endpoints = s.endpoints.map((e) => ({ method: e.method, path: e.path, operations: operations.filter((op) => allows(e, op.method, op.path)) }));
-  const bySubject = new Map<string, { subjectType: 'SUBSYSTEM' | 'GLOBALGROUP'; rules: Array<{ method: MethodPattern; path: string }> }>();
+  const bySubject = new Map<string, { subjectType: 'SUBSYSTEM' | 'GLOBALGROUP' | 'LOCALGROUP'; rules: Array<{ method: MethodPattern; path: string }> }>();
   for (const r of published.rights) {
     if (r.service !== s.id) continue;
     if (!bySubject.has(r.subject)) bySubject.set(r.subject, { subjectType: r.subjectType, rules: [] });
@@ -128,7 +128,7 @@ function catalogueService(s: ServiceRecord, published: Published): CatalogueServ
 export function catalogueData(registry: Registry, publisher: ConfPublisher): CatalogueData {
   const published: Published = {
     memberNames: new Map(registry.members.list().map((m) => [m.id, m.name])),
-    groups: new Map(registry.access.listGroups().map((g) => [g.id, g.members])),
+    groups: new Map([...registry.access.listGroups(), ...registry.localGroups.list()].map((g) => [g.id, g.members])),
     rights: registry.access.listRights(),
   };
   return {

@@ -23,9 +23,9 @@ export interface DashboardData {
     readonly health: Omit<ServerHealth, 'checkedAt' | 'lastUpAt'> & { readonly checkedAt: string | null; readonly lastUpAt: string | null };
   }>;
   readonly services: ReadonlyArray<{ readonly id: string; readonly endpoints: ReadonlyArray<{ readonly method: string; readonly path: string }> }>;
-  /** Subjects (subsystems and global groups) × services; each cell lists the granted method and path patterns. */
+  /** Subjects (subsystems, global and local groups) × services; each cell lists the granted method and path patterns. */
   readonly rights: {
-    readonly subjects: ReadonlyArray<{ readonly id: string; readonly type: 'SUBSYSTEM' | 'GLOBALGROUP' }>;
+    readonly subjects: ReadonlyArray<{ readonly id: string; readonly type: 'SUBSYSTEM' | 'GLOBALGROUP' | 'LOCALGROUP' }>;
     readonly services: readonly string[];
     readonly cells: ReadonlyArray<{ readonly subject: string; readonly service: string; readonly rules: ReadonlyArray<{ readonly method: string; readonly path: string }> }>;
   };
@@ -70,6 +70,7 @@ export function dashboardData(registry: Registry, publisher: ConfPublisher, moni
       subjects: [
         ...members.flatMap((m) => m.subsystems.map((sub) => ({ id: `${m.id}/${sub}`, type: 'SUBSYSTEM' as const }))),
         ...groups.map((g) => ({ id: g.id, type: 'GLOBALGROUP' as const })),
+        ...registry.localGroups.list().map((g) => ({ id: g.id, type: 'LOCALGROUP' as const })),
       ],
       services: services.map((s) => s.id),
       cells: [...cells.values()],

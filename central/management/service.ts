@@ -7,7 +7,10 @@ import {
   formatMemberId,
   formatServiceId,
   formatSubsystemId,
+  formatLocalGroupId,
+  formatSecurityServerId,
   IdentifierError,
+  parseLocalGroupId,
   parseSecurityServerId,
   parseServiceId,
   parseSubsystemId,
@@ -20,7 +23,9 @@ import {
 import {
   EnvelopeSchema,
   isAccessRightRequest,
+  isLocalGroupRequest,
   isServiceRequest,
+  type LocalGroupRequest,
   type AccessRightRequest,
   ManagementRequestSchema,
   type ManagementEnvelope,
@@ -36,49 +41,13 @@ import type { ManagementRequestRecord } from '../registry/requests.js';
 import { certificateHash, checkAddress } from '../registry/servers.js';
 import { checkEndpoints, type Endpoint } from '../registry/services.js';
 import type { SignerCertificate } from './certificate-details.js';
+import { applyLocalGroupChange, checkLocalGroupChange, localGroupDetail } from './local-group-changes.js';
+import { ManagementRejection } from './rejection.js';
 
-/** Why a management request was refused; `status` is the HTTP status the API answers with. */
-export class ManagementRejection extends Error {
-  constructor(
-    readonly code:
-      | 'invalid-request'
-      | 'stale-request'
-      | 'unknown-member'
-      | 'unknown-server'
-      | 'untrusted-certificate'
-      | 'certificate-status'
-      | 'wrong-key-usage'
-      | 'identity-mismatch'
-      | 'invalid-signature'
-      | 'replay'
-      | 'unknown-service'
-      | 'service-exists'
-      | 'out-of-order'
-      | 'not-owner'
-      | 'unknown-right'
-      | 'unknown-subsystem'
-      | 'unknown-client'
-      | 'not-disabled'
-      | 'unknown-certificate'
-      | 'right-exists'
-      | 'limit',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ManagementRejection';
-  }
-
-  get status(): number {
-    if (this.code === 'invalid-request' || this.code === 'stale-request') return 400;
-    if (CONFLICTS.has(this.code)) return 409;
-    return this.code.startsWith('unknown') ? 404 : 403;
-  }
-}
-
-const CONFLICTS = new Set<ManagementRejection['code']>(['replay', 'service-exists', 'out-of-order', 'right-exists', 'limit', 'not-disabled']);
+export { ManagementRejection };
 
 /** Requests that only take something away: applied at once, with no operator to wait for. */
-const REDUCTIONS = new Set<ManagementRequestRecord['type']>(['accessRightRemove', 'maintenanceModeEnable', 'clientDisable']);
+const REDUCTIONS = new Set<ManagementRequestRecord['type']>(['accessRightRemove', 'localGroupMemberRemove', 'maintenanceModeEnable', 'clientDisable']);
 
 /** Requests must be signed within this window of the central server's clock. */
 const MAX_SKEW_MS = 10 * 60_000;
@@ -142,6 +111,7 @@ export class ManagementService {
 
     if (isServiceRequest(request)) return this.recordServiceRequest(envelope, request, bytes, requestHash, server, ownerSigner);
     if (isAccessRightRequest(request)) return this.recordAccessRightRequest(envelope, request, bytes, requestHash, server, ownerSigner);
+    if (isLocalGroupRequest(request)) return this.recordLocalGroupRequest(envelope, request, bytes, requestHash, server, ownerSigner);
     if (request.type === 'addressChange' || request.type === 'authCertDeletion') return this.recordServerChange(request, requestHash, server, ownerSigner);
     if (request.type === 'maintenanceModeEnable' || request.type === 'maintenanceModeDisable') {
       // The owner's signature (checked above) is all a server's own state needs.
@@ -253,36 +223,78 @@ export class ManagementService {
   }
 
   /**
-   * Rights on a service are the service's member's to give: the provider subsystem must be a client
-   * of the sending server, and a service of another member than the server owner carries that
-   * member's signature. Anything else is `not-owner`, naming the member who may.
+   * What the provider subsystem's member may change (its services' rights, its local groups): the
+   * subsystem must be a client of the sending server, and when its member is not the server owner,
+   * that member signs beside the owner. Anything else is `not-owner`, naming the member who may.
    */
-  private recordAccessRightRequest(envelope: ManagementEnvelope, request: AccessRightRequest, bytes: Buffer, requestHash: string, server: SecurityServerId, ownerSigner: X509Certificate): ManagementRequestRecord {
-    const service = this.parseService(request.service);
-    const owner = formatMemberId(service);
-    if (this.registry.core.findServerRow(server) === undefined) throw new ManagementRejection('unknown-server', `security server ${request.server} is not registered`);
-    if (!this.registry.servers.get(server).clients.includes(formatSubsystemId(service))) {
-      throw new ManagementRejection('not-owner', `${request.service} is not served by security server ${request.server}; only ${owner}, through a server it is a client of, may change its rights`);
+  private providerSigners(envelope: ManagementEnvelope, bytes: Buffer, server: SecurityServerId, ownerSigner: X509Certificate, provider: SubsystemId, what: string): SignerCertificate[] {
+    const owner = formatMemberId(provider);
+    if (this.registry.core.findServerRow(server) === undefined) throw new ManagementRejection('unknown-server', `security server ${formatSecurityServerId(server)} is not registered`);
+    if (!this.registry.servers.get(server).clients.includes(formatSubsystemId(provider))) {
+      throw new ManagementRejection('not-owner', `${what} belongs to ${formatSubsystemId(provider)}, not a client of security server ${formatSecurityServerId(server)}; only ${owner}, through a server it is a client of, may change it`);
     }
     const signers: SignerCertificate[] = [{ role: 'owner', certificate: ownerSigner.toString() }];
-    if (!sameMember(service, server)) {
-      if (!envelope.signatures.some((s) => s.role === 'client')) throw new ManagementRejection('not-owner', `rights on ${request.service} are ${owner}'s to change: the request lacks ${owner}'s signature`);
-      const memberSigner = this.signer(envelope, 'client', bytes);
-      if (certificateFacts(memberSigner).subject.serialNumber !== owner) throw new ManagementRejection('not-owner', `rights on ${request.service} are ${owner}'s to change, not ${certificateFacts(memberSigner).subject.serialNumber ?? 'an unnamed member'}'s`);
-      this.checkSigningCert(memberSigner, service, owner);
-      this.checkStatus(envelope, 'client', memberSigner, `the signing certificate of ${owner}`);
-      signers.push({ role: 'client', certificate: memberSigner.toString() });
-    }
+    if (sameMember(provider, server)) return signers;
+    if (!envelope.signatures.some((s) => s.role === 'client')) throw new ManagementRejection('not-owner', `${what} is ${owner}'s to change: the request lacks ${owner}'s signature`);
+    const memberSigner = this.signer(envelope, 'client', bytes);
+    if (certificateFacts(memberSigner).subject.serialNumber !== owner) throw new ManagementRejection('not-owner', `${what} is ${owner}'s to change, not ${certificateFacts(memberSigner).subject.serialNumber ?? 'an unnamed member'}'s`);
+    this.checkSigningCert(memberSigner, provider, owner);
+    this.checkStatus(envelope, 'client', memberSigner, `the signing certificate of ${owner}`);
+    return [...signers, { role: 'client', certificate: memberSigner.toString() }];
+  }
+
+  /** Rights on a service are the service's member's to give (providerSigners); a local group subject must be that subsystem's. */
+  private recordAccessRightRequest(envelope: ManagementEnvelope, request: AccessRightRequest, bytes: Buffer, requestHash: string, server: SecurityServerId, ownerSigner: X509Certificate): ManagementRequestRecord {
+    const service = this.parseService(request.service);
+    const signers = this.providerSigners(envelope, bytes, server, ownerSigner, service, `the access rights of ${request.service}`);
     if (!this.serviceExists(service)) throw new ManagementRejection('unknown-service', `service ${request.service} does not exist`);
-    const subject = this.parseClient(request.subject);
-    this.subsystemExists(subject);
+    const subject = request.subjectType === 'LOCALGROUP' ? this.localGroupSubject(request.subject, service) : this.subsystemSubject(request.subject);
     const right = this.rightPattern(request.method, request.path);
     if (this.registry.requests.known(requestHash)) throw new ManagementRejection('replay', 'this management request was already submitted (replay)');
     const requestedAt = new Date(request.requestedAt).toISOString();
     this.checkNewer(request.service, requestedAt);
-    this.checkRightChange(request.type, formatSubsystemId(subject), service, right);
-    const detail = { requestedAt, subject: formatSubsystemId(subject), ...right };
+    this.checkRightChange(request.type, subject, service, right);
+    const detail = { requestedAt, subject, subjectType: request.subjectType, ...right };
     return this.record(() => this.registry.requests.add(request.type, request.server, request.service, requestHash, detail, signers));
+  }
+
+  private subsystemSubject(text: string): string {
+    const subject = this.parseClient(text);
+    this.subsystemExists(subject);
+    return formatSubsystemId(subject);
+  }
+
+  /** A local group may be given rights on its own subsystem's services only (X-Road's LOCALGROUP is local to its client). */
+  private localGroupSubject(text: string, service: ServiceId): string {
+    const group = this.parseLocalGroup(text);
+    if (formatSubsystemId(group) !== formatSubsystemId(service)) {
+      throw new ManagementRejection('foreign-group', `local group ${formatLocalGroupId(group)} belongs to ${formatSubsystemId(group)}; it may be given rights only on that subsystem's services, not on ${formatServiceId(service)}`);
+    }
+    if (!this.registry.localGroups.find(group)) throw new ManagementRejection('unknown-group', `local group ${formatLocalGroupId(group)} does not exist`);
+    return formatLocalGroupId(group);
+  }
+
+  /** A local group is its subsystem's member's (providerSigners); one group's requests apply in the order they were signed. */
+  private recordLocalGroupRequest(envelope: ManagementEnvelope, request: LocalGroupRequest, bytes: Buffer, requestHash: string, server: SecurityServerId, ownerSigner: X509Certificate): ManagementRequestRecord {
+    const group = this.parseLocalGroup(request.group);
+    if (group.instance !== this.registry.instance) throw new ManagementRejection('invalid-request', `local group ${request.group} is not of instance ${this.registry.instance}`);
+    const signers = this.providerSigners(envelope, bytes, server, ownerSigner, group, `local group ${request.group}`);
+    const member = 'member' in request ? this.parseClient(request.member) : undefined;
+    if (this.registry.requests.known(requestHash)) throw new ManagementRejection('replay', 'this management request was already submitted (replay)');
+    const requestedAt = new Date(request.requestedAt).toISOString();
+    this.checkNewer(formatLocalGroupId(group), requestedAt);
+    checkLocalGroupChange(this.registry, { type: request.type, group, ...(member ? { member } : {}) });
+    const detail = localGroupDetail(request, requestedAt, member);
+    return this.record(() => this.registry.requests.add(request.type, request.server, formatLocalGroupId(group), requestHash, detail, signers));
+  }
+
+  private parseLocalGroup(text: string) {
+    try {
+      return parseLocalGroupId(text, 'local group');
+    } catch (err) {
+      if (err instanceof IdentifierError) throw new ManagementRejection('invalid-request', err.message);
+      throw err;
+    }
   }
 
   /** An addition must be new and within the member's limit; a removal must name a right that exists. */
@@ -368,6 +380,9 @@ export class ManagementService {
       this.registry.servers.setMaintenance(actor, server, req.type === 'maintenanceModeEnable' ? req.detail.message! : null);
     } else if (req.type === 'accessRightAdd' || req.type === 'accessRightRemove') {
       this.applyAccessRight(actor, req);
+    } else if (req.type.startsWith('localGroup')) {
+      this.checkNewer(req.subject, req.detail.requestedAt!);
+      applyLocalGroupChange(this.registry, actor, req);
     } else {
       this.applyService(actor, req);
     }
@@ -380,7 +395,8 @@ export class ManagementService {
     const { subject, method, path } = req.detail as { subject: string; method: string; path: string };
     this.checkRightChange(req.type as AccessRightRequest['type'], subject, service, { method, path });
     if (req.type === 'accessRightAdd') {
-      this.registry.access.addRight(actor, { type: 'SUBSYSTEM', id: parseSubsystemId(subject) }, service, method, path, `request:${req.id}`);
+      const to = req.detail.subjectType === 'LOCALGROUP' ? ({ type: 'LOCALGROUP', id: parseLocalGroupId(subject) } as const) : ({ type: 'SUBSYSTEM', id: parseSubsystemId(subject) } as const);
+      this.registry.access.addRight(actor, to, service, method, path, `request:${req.id}`);
     } else {
       this.registry.access.removeRight(actor, this.registry.access.findRight(subject, req.subject, method, path)!.id);
     }

@@ -1,15 +1,20 @@
-import { checkPart, formatServiceId, formatSubsystemId, type ServiceId, type SubsystemId } from '../../protocol/identifiers.js';
+import { checkPart, formatLocalGroupId, formatServiceId, formatSubsystemId, type LocalGroupId, type ServiceId, type SubsystemId } from '../../protocol/identifiers.js';
 import { checkPathPattern, isMethodPattern, PathError, type MethodPattern } from '../../protocol/paths.js';
 import { conflict, inUse, notFound, RegistryError } from './errors.js';
 import { isUniqueViolation, type RegistryCore } from './core.js';
+import type { LocalGroups } from './local-groups.js';
 
-/** Who a right is for: one subsystem, or every subsystem in a global group. */
-export type Subject = { readonly type: 'SUBSYSTEM'; readonly id: SubsystemId } | { readonly type: 'GLOBALGROUP'; readonly code: string };
+/** Who a right is for: one subsystem, every subsystem in a global group, or in one of the provider subsystem's local groups. */
+export type Subject =
+  | { readonly type: 'SUBSYSTEM'; readonly id: SubsystemId }
+  | { readonly type: 'GLOBALGROUP'; readonly code: string }
+  | { readonly type: 'LOCALGROUP'; readonly id: LocalGroupId };
+export type SubjectType = Subject['type'];
 
 export interface AccessRightRecord {
   readonly id: number;
   readonly subject: string;
-  readonly subjectType: 'SUBSYSTEM' | 'GLOBALGROUP';
+  readonly subjectType: SubjectType;
   readonly service: string;
   readonly method: MethodPattern;
   readonly path: string;
@@ -34,7 +39,10 @@ export interface GroupRecord {
 export class Access {
   private readonly stmt;
 
-  constructor(private readonly core: RegistryCore) {
+  constructor(
+    private readonly core: RegistryCore,
+    private readonly localGroups: LocalGroups,
+  ) {
     const db = core.db;
     this.stmt = {
       insertGroup: db.prepare('INSERT INTO global_groups (code, description, created_at) VALUES (?, ?, ?)'),
@@ -50,7 +58,7 @@ export class Access {
       groupUses: db.prepare(
         'SELECT (SELECT COUNT(*) FROM global_group_members WHERE group_id = @id) AS members, (SELECT COUNT(*) FROM access_rights WHERE group_id = @id) AS rights',
       ),
-      insertRight: db.prepare('INSERT INTO access_rights (service_id, subsystem_id, group_id, method, path, created_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      insertRight: db.prepare('INSERT INTO access_rights (service_id, subsystem_id, group_id, local_group_id, method, path, created_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       rightsOfMember: db.prepare(
         `SELECT COUNT(*) AS n FROM access_rights r JOIN services x ON x.id = r.service_id JOIN subsystems s ON s.id = x.subsystem_id
          JOIN members m ON m.id = s.member_id WHERE m.member_class = ? AND m.member_code = ?`,
@@ -59,11 +67,13 @@ export class Access {
       rights: db.prepare(
         `SELECT r.id, r.method, r.path, r.origin,
                 pm.member_class AS p_class, pm.member_code AS p_code, ps.subsystem_code AS p_sub, x.service_code,
-                cm.member_class AS c_class, cm.member_code AS c_code, cs.subsystem_code AS c_sub, g.code AS group_code
+                cm.member_class AS c_class, cm.member_code AS c_code, cs.subsystem_code AS c_sub, g.code AS group_code,
+                lm.member_class AS l_class, lm.member_code AS l_code, ls.subsystem_code AS l_sub, lg.code AS local_code
          FROM access_rights r
          JOIN services x ON x.id = r.service_id JOIN subsystems ps ON ps.id = x.subsystem_id JOIN members pm ON pm.id = ps.member_id
          LEFT JOIN subsystems cs ON cs.id = r.subsystem_id LEFT JOIN members cm ON cm.id = cs.member_id
          LEFT JOIN global_groups g ON g.id = r.group_id
+         LEFT JOIN local_groups lg ON lg.id = r.local_group_id LEFT JOIN subsystems ls ON ls.id = lg.subsystem_id LEFT JOIN members lm ON lm.id = ls.member_id
          ORDER BY pm.member_class, pm.member_code, ps.subsystem_code, x.service_code, r.id`,
       ),
     };
@@ -129,6 +139,10 @@ export class Access {
     const serviceRow = this.core.serviceRow(service);
     const subsystemRow = subject.type === 'SUBSYSTEM' ? this.core.subsystemRow(subject.id, 'subject') : null;
     const groupRow = subject.type === 'GLOBALGROUP' ? this.core.groupRow(subject.code, 'subject') : null;
+    const localGroupRow = subject.type === 'LOCALGROUP' ? this.localGroups.row(subject.id, 'subject') : null;
+    if (subject.type === 'LOCALGROUP' && formatSubsystemId(subject.id) !== formatSubsystemId(service)) {
+      throw new RegistryError('invalid', 'subject', `local group ${formatLocalGroupId(subject.id)} belongs to ${formatSubsystemId(subject.id)}: it may be given rights only on that subsystem's services, not on ${formatServiceId(service)}`);
+    }
     if (!isMethodPattern(method)) throw new RegistryError('invalid', 'method', `method '${method}' is not an HTTP method or '*'`);
     try {
       checkPathPattern(path);
@@ -136,14 +150,14 @@ export class Access {
       if (err instanceof PathError) throw new RegistryError('invalid', 'path', err.message);
       throw err;
     }
-    const subjectText = subject.type === 'SUBSYSTEM' ? formatSubsystemId(subject.id) : `${this.core.instance}/${subject.code}`;
+    const subjectText = subject.type === 'SUBSYSTEM' ? formatSubsystemId(subject.id) : subject.type === 'LOCALGROUP' ? formatLocalGroupId(subject.id) : `${this.core.instance}/${subject.code}`;
     if (this.rightsOfMember(service) >= MAX_RIGHTS_PER_MEMBER) {
       throw new RegistryError('limit', 'service', `member ${service.memberClass}/${service.memberCode} already has ${MAX_RIGHTS_PER_MEMBER} access rights on its services, the most a member may hold`);
     }
     let id: number;
     try {
       id = this.core.mutate(actor, 'right.add', formatServiceId(service), { subject: subjectText, method, path, origin }, () =>
-        Number(this.stmt.insertRight.run(serviceRow, subsystemRow, groupRow, method, path, this.core.clock(), origin).lastInsertRowid),
+        Number(this.stmt.insertRight.run(serviceRow, subsystemRow, groupRow, localGroupRow, method, path, this.core.clock(), origin).lastInsertRowid),
       );
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('right', `the right of ${subjectText} to ${method} ${path} on ${formatServiceId(service)}`);
@@ -172,12 +186,18 @@ export class Access {
     const i = this.core.instance;
     return (this.stmt.rights.all() as Array<Record<string, string | number | null>>).map((r) => ({
       id: r.id as number,
-      subject: r.group_code ? `${i}/${r.group_code}` : `${i}/${r.c_class}/${r.c_code}/${r.c_sub}`,
-      subjectType: r.group_code ? 'GLOBALGROUP' : 'SUBSYSTEM',
+      ...subjectOf(i, r),
       service: `${i}/${r.p_class}/${r.p_code}/${r.p_sub}/${r.service_code}`,
       method: r.method as MethodPattern,
       path: r.path as string,
       origin: r.origin as string,
     }));
   }
+}
+
+/** The right's subject as the configuration names it: a subsystem, `INSTANCE/GROUP` or a local group's full id. */
+function subjectOf(instance: string, r: Record<string, string | number | null>): { subject: string; subjectType: SubjectType } {
+  if (r.group_code) return { subject: `${instance}/${r.group_code}`, subjectType: 'GLOBALGROUP' };
+  if (r.local_code) return { subject: `${instance}/${r.l_class}/${r.l_code}/${r.l_sub}/${r.local_code}`, subjectType: 'LOCALGROUP' };
+  return { subject: `${instance}/${r.c_class}/${r.c_code}/${r.c_sub}`, subjectType: 'SUBSYSTEM' };
 }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { openDatabase, type Db } from '../../common/sqlite.js';
 import { Access } from './access.js';
 import { RegistryCore } from './core.js';
+import { LocalGroups } from './local-groups.js';
 import { Members } from './members.js';
 import { Requests } from './requests.js';
 import { REGISTRY_MIGRATIONS } from './schema.js';
@@ -58,6 +59,7 @@ export class Registry {
   readonly servers: Servers;
   readonly services: Services;
   readonly access: Access;
+  readonly localGroups: LocalGroups;
   readonly trust: Trust;
   readonly requests: Requests;
   private readonly db: Db;
@@ -71,7 +73,8 @@ export class Registry {
     this.members = new Members(this.core);
     this.servers = new Servers(this.core);
     this.services = new Services(this.core);
-    this.access = new Access(this.core);
+    this.localGroups = new LocalGroups(this.core);
+    this.access = new Access(this.core, this.localGroups);
     this.trust = new Trust(this.core);
     this.requests = new Requests(this.core);
     this.stmt = {

@@ -2,14 +2,14 @@ import { signatureCertificate, type SignatureCertificate, type SignerCertificate
 import { notFound, RegistryError } from './errors.js';
 import { isUniqueViolation, type RegistryCore } from './core.js';
 
-export type RequestType = 'registerAuthCert' | 'registerClient' | 'serviceAdd' | 'serviceUpdate' | 'serviceRemove' | 'accessRightAdd' | 'accessRightRemove' | 'maintenanceModeEnable' | 'maintenanceModeDisable' | 'clientDisable' | 'clientEnable' | 'clientDeletion' | 'addressChange' | 'authCertDeletion';
+export type RequestType = 'registerAuthCert' | 'registerClient' | 'serviceAdd' | 'serviceUpdate' | 'serviceRemove' | 'accessRightAdd' | 'accessRightRemove' | 'maintenanceModeEnable' | 'maintenanceModeDisable' | 'clientDisable' | 'clientEnable' | 'clientDeletion' | 'addressChange' | 'authCertDeletion' | 'localGroupAdd' | 'localGroupRemove' | 'localGroupMemberAdd' | 'localGroupMemberRemove';
 export type RequestStatus = 'pending' | 'approved' | 'declined';
 
 export interface ManagementRequestRecord {
   readonly id: number;
   readonly type: RequestType;
   readonly server: string;
-  /** The client subsystem, the authentication certificate's hash, or the service (for access rights too). */
+  /** The client subsystem, the authentication certificate's hash, the service (for access rights too), or the local group. */
   readonly subject: string;
   readonly status: RequestStatus;
   readonly createdAt: string;

@@ -125,4 +125,38 @@ export const REGISTRY_MIGRATIONS: readonly string[] = [
   `ALTER TABLE servers ADD COLUMN maintenance_message TEXT;`,
   // 5 → 6: a client its member disabled on a server (clientDisable) stays registered there, out of service.
   `ALTER TABLE server_clients ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;`,
+  // 6 → 7: local groups (X-Road LOCALGROUP): a provider subsystem's own named sets of subsystems,
+  // subjects of rights on that subsystem's services only; a right names a subsystem, a global group
+  // or a local group.
+  `CREATE TABLE local_groups (
+     id INTEGER PRIMARY KEY,
+     subsystem_id INTEGER NOT NULL REFERENCES subsystems (id) ON DELETE RESTRICT,
+     code TEXT NOT NULL,
+     description TEXT NOT NULL,
+     origin TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     UNIQUE (subsystem_id, code)
+   );
+   CREATE TABLE local_group_members (
+     group_id INTEGER NOT NULL REFERENCES local_groups (id) ON DELETE RESTRICT,
+     subsystem_id INTEGER NOT NULL REFERENCES subsystems (id) ON DELETE RESTRICT,
+     PRIMARY KEY (group_id, subsystem_id)
+   );
+   CREATE TABLE access_rights_7 (
+     id INTEGER PRIMARY KEY,
+     service_id INTEGER NOT NULL REFERENCES services (id) ON DELETE RESTRICT,
+     subsystem_id INTEGER REFERENCES subsystems (id) ON DELETE RESTRICT,
+     group_id INTEGER REFERENCES global_groups (id) ON DELETE RESTRICT,
+     local_group_id INTEGER REFERENCES local_groups (id) ON DELETE RESTRICT,
+     method TEXT NOT NULL,
+     path TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     origin TEXT NOT NULL DEFAULT 'central',
+     CHECK ((subsystem_id IS NOT NULL) + (group_id IS NOT NULL) + (local_group_id IS NOT NULL) = 1)
+   );
+   INSERT INTO access_rights_7 (id, service_id, subsystem_id, group_id, method, path, created_at, origin)
+     SELECT id, service_id, subsystem_id, group_id, method, path, created_at, origin FROM access_rights;
+   DROP TABLE access_rights;
+   ALTER TABLE access_rights_7 RENAME TO access_rights;
+   CREATE UNIQUE INDEX access_rights_unique ON access_rights (service_id, IFNULL(subsystem_id, 0), IFNULL(group_id, 0), IFNULL(local_group_id, 0), method, path);`,
 ];

@@ -8,6 +8,8 @@ import type { GlobalConf } from '../../protocol/globalconf.js';
 const Withdrawal = z.strictObject({
   service: z.string(),
   subject: z.string(),
+  /** A subsystem, or a local group of the service's subsystem (its full id). */
+  subjectType: z.enum(['SUBSYSTEM', 'LOCALGROUP']).default('SUBSYSTEM'),
   method: z.string(),
   path: z.string(),
   /** When the owner withdrew it (ISO). */
@@ -15,26 +17,67 @@ const Withdrawal = z.strictObject({
   /** Central's reason, when it refused the removal: the entry stays, and keeps denying. */
   refused: z.string().optional(),
 });
+/** A subsystem taken out of one of the owner's local groups (localGroupMemberRemove). */
+const MemberWithdrawal = z.strictObject({ group: z.string(), member: z.string(), since: z.string(), refused: z.string().optional() });
+const OverlayFile = z.union([
+  z.array(Withdrawal).transform((rights) => ({ rights, members: [] as MemberWithdrawal[] })),
+  z.strictObject({ rights: z.array(Withdrawal), members: z.array(MemberWithdrawal) }),
+]);
 export type Withdrawal = z.infer<typeof Withdrawal>;
-export type RightKey = Pick<Withdrawal, 'service' | 'subject' | 'method' | 'path'>;
+export type MemberWithdrawal = z.infer<typeof MemberWithdrawal>;
+export type RightKey = Pick<Withdrawal, 'service' | 'subject' | 'method' | 'path'> & { readonly subjectType?: Withdrawal['subjectType'] | 'GLOBALGROUP' };
+export type MemberKey = Pick<MemberWithdrawal, 'group' | 'member'>;
 
-const same = (a: RightKey, b: RightKey) => a.service === b.service && a.subject === b.subject && a.method === b.method && a.path === b.path;
+const same = (a: RightKey, b: RightKey) =>
+  a.service === b.service && a.subject === b.subject && a.method === b.method && a.path === b.path && (a.subjectType ?? 'SUBSYSTEM') === (b.subjectType ?? 'SUBSYSTEM');
+const sameMember = (a: MemberKey, b: MemberKey) => a.group === b.group && a.member === b.member;
 
 /**
- * Rights this gateway's owner withdrew that the global configuration may still carry: the
- * provider denies them at once, central up or not (a revocation must not wait for an operator
- * or a poll). Kept in `<stateDir>/access-overlay.json`, written atomically, so a restart keeps
- * denying. An entry ends when a configuration no longer carries its right, or when its owner
- * drops it; emits 'change' after either.
+ * Rights this gateway's owner withdrew, and members it took out of its local groups, that the
+ * global configuration may still carry: the provider denies them at once, central up or not (a
+ * revocation must not wait for an operator or a poll). Kept in `<stateDir>/access-overlay.json`,
+ * written atomically, so a restart keeps denying. An entry ends when a configuration no longer
+ * carries what it withdrew, or when its owner drops it; emits 'change' after either.
  */
 export class AccessOverlay extends EventEmitter {
   private entries: Withdrawal[];
+  private memberEntries: MemberWithdrawal[];
   private readonly file: string;
 
   constructor(stateDir: string) {
     super();
     this.file = join(stateDir, 'access-overlay.json');
-    this.entries = existsSync(this.file) ? z.array(Withdrawal).parse(JSON.parse(readFileSync(this.file, 'utf8'))) : [];
+    const saved = existsSync(this.file) ? OverlayFile.parse(JSON.parse(readFileSync(this.file, 'utf8'))) : { rights: [], members: [] };
+    this.entries = saved.rights;
+    this.memberEntries = saved.members;
+  }
+
+  listMembers(): readonly MemberWithdrawal[] {
+    return this.memberEntries;
+  }
+
+  /** Whether the owner took `member` out of local group `group` here. */
+  withdrawsMember(group: string, member: string): boolean {
+    return this.memberEntries.some((e) => e.group === group && e.member === member);
+  }
+
+  withdrawMember(key: MemberKey, now: number): MemberWithdrawal {
+    const known = this.memberEntries.find((e) => sameMember(e, key));
+    if (known) return known;
+    const entry = { group: key.group, member: key.member, since: new Date(now).toISOString() };
+    this.save(this.entries, [...this.memberEntries, entry]);
+    return entry;
+  }
+
+  markMemberRefused(key: MemberKey, reason: string): void {
+    this.save(this.entries, this.memberEntries.map((e) => (sameMember(e, key) ? { ...e, refused: reason } : e)));
+  }
+
+  dropMember(key: MemberKey): boolean {
+    const rest = this.memberEntries.filter((e) => !sameMember(e, key));
+    if (rest.length === this.memberEntries.length) return false;
+    this.save(this.entries, rest);
+    return true;
   }
 
   list(): readonly Withdrawal[] {
@@ -49,33 +92,36 @@ export class AccessOverlay extends EventEmitter {
   withdraw(right: RightKey, now: number): Withdrawal {
     const known = this.entries.find((e) => same(e, right));
     if (known) return known;
-    const entry = { service: right.service, subject: right.subject, method: right.method, path: right.path, since: new Date(now).toISOString() };
-    this.save([...this.entries, entry]);
+    const subjectType = right.subjectType === 'LOCALGROUP' ? 'LOCALGROUP' : 'SUBSYSTEM';
+    const entry = { service: right.service, subject: right.subject, subjectType, method: right.method, path: right.path, since: new Date(now).toISOString() } as const;
+    this.save([...this.entries, entry], this.memberEntries);
     return entry;
   }
 
   /** Central refused the removal: the entry stays and says why. */
   markRefused(right: RightKey, reason: string): void {
-    this.save(this.entries.map((e) => (same(e, right) ? { ...e, refused: reason } : e)));
+    this.save(this.entries.map((e) => (same(e, right) ? { ...e, refused: reason } : e)), this.memberEntries);
   }
 
   /** The owner drops the entry: the configuration's rights apply again. */
   drop(right: RightKey): boolean {
     const rest = this.entries.filter((e) => !same(e, right));
     if (rest.length === this.entries.length) return false;
-    this.save(rest);
+    this.save(rest, this.memberEntries);
     return true;
   }
 
-  /** Ends the entries whose right `conf` no longer carries: central has recorded their removal. */
+  /** Ends the entries whose right or membership `conf` no longer carries: central has recorded their removal. */
   settle(conf: GlobalConf): void {
-    const rest = this.entries.filter((e) => conf.accessRights.some((r) => r.subjectType === 'SUBSYSTEM' && same(r, e)));
-    if (rest.length !== this.entries.length) this.save(rest);
+    const rest = this.entries.filter((e) => conf.accessRights.some((r) => same(r, e)));
+    const members = this.memberEntries.filter((e) => (conf.localGroups ?? []).some((g) => g.id === e.group && g.members.includes(e.member)));
+    if (rest.length !== this.entries.length || members.length !== this.memberEntries.length) this.save(rest, members);
   }
 
-  private save(entries: Withdrawal[]): void {
-    writeFileAtomic(this.file, `${JSON.stringify(entries, null, 2)}\n`, 0o600, { durable: true });
+  private save(entries: Withdrawal[], members: MemberWithdrawal[]): void {
+    writeFileAtomic(this.file, `${JSON.stringify({ rights: entries, members }, null, 2)}\n`, 0o600, { durable: true });
     this.entries = entries;
+    this.memberEntries = members;
     this.emit('change');
   }
 }

@@ -1,24 +1,39 @@
 import type { GatewayContext } from '../context.js';
-import { centralUrlOf, ServiceRequestRefused, submitAccessRightRequest, type ServiceRequestOutcome } from '../setup/service-requests.js';
-import type { RightKey } from './overlay.js';
+import { centralUrlOf, ServiceRequestRefused, submitAccessRightRequest, submitLocalGroupRequest, type ServiceRequestOutcome } from '../setup/service-requests.js';
+import type { MemberKey, RightKey } from './overlay.js';
 
 export type RemovalOutcome = { readonly central: 'recorded'; readonly requestId: number } | { readonly central: 'unreachable' | 'refused'; readonly reason: string };
 
-/** The signed accessRightRemove, sent now; what central said (its refusal marks the entry). */
-export async function sendRemoval(ctx: GatewayContext, right: RightKey): Promise<RemovalOutcome> {
+/**
+ * Sends a signed removal now and says what central answered. A refusal other than "already gone"
+ * marks the entry (`markRefused`), which keeps denying and shows central's reason.
+ */
+async function sendSigned(send: () => Promise<ServiceRequestOutcome>, goneCode: string, markRefused: (reason: string) => void): Promise<RemovalOutcome> {
   let outcome: ServiceRequestOutcome;
-  // Only the right's own fields: an overlay entry carries more (since, refused).
-  const { service, subject, method, path } = right;
   try {
-    outcome = await submitAccessRightRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change: { type: 'accessRightRemove', service, subject, method, path } });
+    outcome = await send();
   } catch (err) {
     if (!(err instanceof ServiceRequestRefused)) return { central: 'unreachable', reason: (err as Error).message };
-    // Central no longer has the right: the next configuration ends the entry.
-    if (err.code === 'unknown-right') return { central: 'refused', reason: err.message };
-    ctx.accessOverlay.markRefused(right, err.message);
+    // Central no longer has it: the next configuration ends the entry.
+    if (err.code !== goneCode) markRefused(err.message);
     return { central: 'refused', reason: err.message };
   }
   return { central: 'recorded', requestId: outcome.id };
+}
+
+/** The signed accessRightRemove, sent now; what central said (its refusal marks the entry). */
+export function sendRemoval(ctx: GatewayContext, right: RightKey): Promise<RemovalOutcome> {
+  // Only the right's own fields: an overlay entry carries more (since, refused).
+  const { service, subject, method, path } = right;
+  const subjectType = right.subjectType === 'LOCALGROUP' ? 'LOCALGROUP' : 'SUBSYSTEM';
+  const change = { type: 'accessRightRemove', service, subject, subjectType, method, path } as const;
+  return sendSigned(() => submitAccessRightRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change }), 'unknown-right', (reason) => ctx.accessOverlay.markRefused(right, reason));
+}
+
+/** The signed localGroupMemberRemove, sent now. */
+export function sendMemberRemoval(ctx: GatewayContext, key: MemberKey): Promise<RemovalOutcome> {
+  const change = { type: 'localGroupMemberRemove', group: key.group, member: key.member } as const;
+  return sendSigned(() => submitLocalGroupRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change }), 'unknown-group-member', (reason) => ctx.accessOverlay.markMemberRefused(key, reason));
 }
 
 /** Withdraws a right at once (the local deny), then tells central; resent each poll until recorded. */
@@ -28,6 +43,13 @@ export async function withdrawRight(ctx: GatewayContext, right: RightKey): Promi
   return sendRemoval(ctx, right);
 }
 
+/** Takes a member out of a local group at once (its rights through the group are denied here), then tells central. */
+export async function withdrawMember(ctx: GatewayContext, key: MemberKey): Promise<RemovalOutcome> {
+  ctx.accessOverlay.withdrawMember(key, ctx.clock());
+  ctx.log.info({ group: key.group, member: key.member }, 'local group member withdrawn here; removal sent to central');
+  return sendMemberRemoval(ctx, key);
+}
+
 /**
  * Every poll interval, sends again each withdrawal that central has not refused and the
  * configuration still carries: central down when the owner revoked means it hears of it when
@@ -35,15 +57,22 @@ export async function withdrawRight(ctx: GatewayContext, right: RightKey): Promi
  */
 export function startWithdrawalResender(ctx: GatewayContext, everyMs: number): { stop(): void } {
   let running = false;
+  const warn = (what: Record<string, string>, outcome: RemovalOutcome) => {
+    if (outcome.central !== 'recorded') ctx.log.warn({ ...what, central: outcome.central, reason: outcome.reason }, 'the withdrawal is still denied here; central has not recorded it');
+  };
   const tick = async () => {
     if (running) return;
     running = true;
     try {
-      const carried = ctx.globalConf.current?.accessRights ?? [];
+      const conf = ctx.globalConf.current;
+      const rights = conf?.accessRights ?? [];
       for (const entry of ctx.accessOverlay.list()) {
-        if (entry.refused || !carried.some((r) => r.service === entry.service && r.subject === entry.subject && r.method === entry.method && r.path === entry.path)) continue;
-        const outcome = await sendRemoval(ctx, entry);
-        if (outcome.central !== 'recorded') ctx.log.warn({ service: entry.service, subject: entry.subject, central: outcome.central, reason: outcome.reason }, 'the withdrawn access right is still denied here; central has not recorded its removal');
+        if (entry.refused || !rights.some((r) => r.service === entry.service && r.subject === entry.subject && r.method === entry.method && r.path === entry.path)) continue;
+        warn({ service: entry.service, subject: entry.subject }, await sendRemoval(ctx, entry));
+      }
+      for (const entry of ctx.accessOverlay.listMembers()) {
+        if (entry.refused || !(conf?.localGroups ?? []).some((g) => g.id === entry.group && g.members.includes(entry.member))) continue;
+        warn({ group: entry.group, member: entry.member }, await sendMemberRemoval(ctx, entry));
       }
     } finally {
       running = false;

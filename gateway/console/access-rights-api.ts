@@ -1,10 +1,11 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { callerOf, type AuditWriter } from '../../common/console/gate.js';
+import type { AuditWriter } from '../../common/console/gate.js';
+import { answerer, progressOf, sendToCentral } from './central-answer.js';
 import type { GatewayContext } from '../context.js';
 import { sendRemoval, withdrawRight } from '../access/withdrawals.js';
 import type { RightKey } from '../access/overlay.js';
-import { centralUrlOf, ServiceRequestRefused, submitAccessRightRequest } from '../setup/service-requests.js';
+import { centralUrlOf, submitAccessRightRequest } from '../setup/service-requests.js';
 
 export interface AccessRightsApiDeps {
   readonly ctx: GatewayContext;
@@ -15,11 +16,11 @@ export interface AccessRightsApiDeps {
 export const AccessRightBody = z.strictObject({
   service: z.string().min(1).max(1024),
   subject: z.string().min(1).max(1024),
+  /** A subsystem, or one of the service's subsystem's local groups (its full id). */
+  subjectType: z.enum(['SUBSYSTEM', 'LOCALGROUP']).default('SUBSYSTEM'),
   method: z.string().min(1).max(16).default('*'),
   path: z.string().min(1).max(1024).default('/**'),
 });
-
-const action = (req: Request) => `${req.method} /api/v1${req.path}`;
 
 /**
  * `/access-rights` of a gateway's `/api/v1`, after X-Road's service clients (ug-ss §8): the rights
@@ -31,12 +32,9 @@ export function accessRightsRouter(deps: AccessRightsApiDeps): Router {
   const { ctx } = deps;
   const router = Router();
   const json = express.json({ limit: 8192 });
-  const answer = (req: Request, res: Response, status: number, body: unknown, target: string, outcome: string) => {
-    deps.audit(callerOf(res).actor, action(req), target.slice(0, 300), { status, outcome });
-    res.status(status).json(body);
-  };
+  const answer = answerer(deps.audit);
   /** The body as a right on a service of this gateway, or an answered refusal. */
-  const rightOf = (req: Request, res: Response): RightKey | undefined => {
+  const rightOf = (req: Request, res: Response): (RightKey & { subjectType: 'SUBSYSTEM' | 'LOCALGROUP' }) | undefined => {
     const body = AccessRightBody.safeParse(req.body ?? {});
     if (!body.success) {
       const issue = body.error.issues[0]!;
@@ -50,26 +48,23 @@ export function accessRightsRouter(deps: AccessRightsApiDeps): Router {
 
   router.get('/access-rights', (_req, res) => {
     const own = new Set(Object.keys(ctx.config.services));
-    const rights = (ctx.globalConf.current?.accessRights ?? []).filter((r) => own.has(r.service)).map((r) => ({ ...r, withdrawn: r.subjectType === 'SUBSYSTEM' && ctx.accessOverlay.withdraws(r) }));
-    res.json({ rights, withdrawals: ctx.accessOverlay.list() });
+    const rights = (ctx.globalConf.current?.accessRights ?? []).filter((r) => own.has(r.service)).map((r) => ({ ...r, withdrawn: r.subjectType !== 'GLOBALGROUP' && ctx.accessOverlay.withdraws(r) }));
+    res.json({ rights, withdrawals: ctx.accessOverlay.list(), pending: ctx.sentRequests.list().filter((r) => r.type === 'accessRightAdd') });
   });
 
   router.post('/access-rights', json, (req, res) => {
     const right = rightOf(req, res);
     if (!right) return;
-    void submitAccessRightRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change: { type: 'accessRightAdd', ...right } }).then(
-      (outcome) => answer(req, res, outcome.status === 'approved' ? 201 : 202, { ...right, requestId: outcome.id, status: outcome.status === 'approved' ? 'in progress' : 'waiting for approval' }, right.service, 'sent'),
-      (err: Error) =>
-        err instanceof ServiceRequestRefused
-          ? answer(req, res, [400, 403, 404, 409].includes(err.status) ? err.status : 502, { error: `central-${err.code}`, message: err.message }, right.service, 'refused')
-          : answer(req, res, 502, { error: 'central-unavailable', message: `the request did not reach central: ${err.message}` }, right.service, 'failed'),
+    const change = { type: 'accessRightAdd', ...right } as const;
+    sendToCentral(answer, req, res, right.service, () => submitAccessRightRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change }), right, (outcome) =>
+      ctx.sentRequests.add({ requestId: outcome.id, type: 'accessRightAdd', sentAt: new Date(ctx.clock()).toISOString(), status: progressOf(outcome), ...right }),
     );
   });
 
   router.delete('/access-rights', json, (req, res) => {
     const right = rightOf(req, res);
     if (!right) return;
-    const carried = (ctx.globalConf.current?.accessRights ?? []).some((r) => r.subjectType === 'SUBSYSTEM' && r.service === right.service && r.subject === right.subject && r.method === right.method && r.path === right.path);
+    const carried = (ctx.globalConf.current?.accessRights ?? []).some((r) => r.subjectType === right.subjectType && r.service === right.service && r.subject === right.subject && r.method === right.method && r.path === right.path);
     // A withdrawal of a right not in the configuration would linger and deny the right if it were granted later.
     if (!carried) return answer(req, res, 404, { error: 'unknown-right', message: `the configuration has no right of ${right.subject} to ${right.method} ${right.path} on ${right.service}` }, right.service, 'refused');
     void withdrawRight(ctx, right).then((outcome) => answer(req, res, 200, { ...right, withdrawn: true, ...outcome }, right.service, `withdrawn; central ${outcome.central}`));

@@ -18,6 +18,7 @@ import { keysRouter } from './keys-api.js';
 import { clientsRouter } from './clients-api.js';
 import { accessRightsRouter } from './access-rights-api.js';
 import { serverStateRouter } from './server-state-api.js';
+import { localGroupsRouter } from './local-groups-api.js';
 import type { SetupCode, SetupCodeAnswer } from '../bare/setup-code.js';
 import { initializedStatus } from '../bare/initialization.js';
 
@@ -166,6 +167,7 @@ export function gatewayApiRouter(deps: GatewayApiDeps): Router {
   router.use(clientsRouter({ ctx, audit: deps.audit }));
   router.use(accessRightsRouter({ ctx, audit: deps.audit }));
   router.use(serverStateRouter({ ctx, audit: deps.audit }));
+  router.use(localGroupsRouter({ ctx, audit: deps.audit }));
   router.use(keysRouter({ ctx, audit: deps.audit, reloadKeys: deps.reloadKeys }));
   router.use(serviceDescriptionsRouter({ ctx, audit: deps.audit }));
   router.use((_req, res) => void res.status(404).json({ error: 'not-found', message: 'no such console API endpoint (/api/v1: clients, services, token-certificates, records, diagnostics, ocsp/refresh, keys/reload, session)' }));

@@ -4,6 +4,7 @@ import { consoleApiDocument, type ApiRoute } from '../../common/console/openapi.
 import { SignIn } from './api.js';
 import { ClientPatch, ServicePatch } from './settings-api.js';
 import { AccessRightBody } from './access-rights-api.js';
+import { LocalGroupBody, LocalGroupIdBody, LocalGroupMemberBody } from './local-groups-api.js';
 import { AddressChangeBody, MaintenanceBody } from './server-state-api.js';
 import { ClientAdd, ClientRegistration } from './clients-api.js';
 import { ServiceDescriptionAdd, ServiceDescriptionRefresh } from './service-descriptions-api.js';
@@ -93,7 +94,7 @@ export const GATEWAY_ROUTES: readonly ApiRoute[] = [
   { method: 'post', path: '/service-descriptions', summary: "Add a service of the owner's from its OpenAPI 3.0/3.1 document (uploaded, or fetched once from url: http(s), at most 10 MB, 10 s, no redirects): base URL into gateway.yaml, serviceAdd to central", body: ServiceDescriptionAdd, status: 201, response: ServiceDescription },
   { method: 'post', path: '/service-descriptions/:id/refresh', summary: 'The endpoint diff a new document makes (added, removed, kept, rights naming a removed endpoint); with apply, serviceUpdate to central, refused while such rights remain', body: ServiceDescriptionRefresh, response: EndpointDiffView },
   { method: 'delete', path: '/service-descriptions/:id', summary: 'serviceRemove to central; the service leaves gateway.yaml once central accepts it', response: ServiceDescription },
-  { method: 'get', path: '/access-rights', summary: "The rights on this gateway's services as the configuration carries them (with their origin, and whether withdrawn here), and the withdrawals central has not recorded yet", response: z.object({ rights: z.array(z.object({}).catchall(z.unknown())), withdrawals: z.array(z.object({}).catchall(z.unknown())) }) },
+  { method: 'get', path: '/access-rights', summary: "The rights on this gateway's services as the configuration carries them (with their origin, and whether withdrawn here), and the withdrawals central has not recorded yet", response: z.object({ rights: z.array(z.object({}).catchall(z.unknown())), withdrawals: z.array(z.object({}).catchall(z.unknown())), pending: z.array(z.object({}).catchall(z.unknown())).describe('grants sent that the configuration does not carry yet: in progress') }) },
   { method: 'post', path: '/access-rights', summary: "Grant a subsystem a right on one of this gateway's services (all of it, or one method and path): a signed accessRightAdd to central", body: AccessRightBody, status: 201, response: z.object({}).catchall(z.unknown()) },
   { method: 'delete', path: '/access-rights', summary: 'Revoke a right: denied here at once (kept across restarts), accessRightRemove sent now and each poll until central records it', body: AccessRightBody, response: z.object({}).catchall(z.unknown()) },
   { method: 'delete', path: '/access-rights/withdrawals', summary: "End a withdrawal here (one central refused, say): the configuration's rights apply again", body: AccessRightBody, response: z.object({}).catchall(z.unknown()) },
@@ -105,6 +106,11 @@ export const GATEWAY_ROUTES: readonly ApiRoute[] = [
   { method: 'delete', path: '/clients/:id', summary: 'clientDeletion to central: the client leaves this server in the registry', status: 201, response: z.object({}).catchall(z.unknown()) },
   { method: 'post', path: '/clients/:id/disable', summary: 'clientDisable to central (applied at once): the client can neither call (Client.ClientNotRegistered) nor be called (Server.ServerProxy.ServiceDisabled)', response: z.object({}).catchall(z.unknown()) },
   { method: 'post', path: '/clients/:id/enable', summary: 'clientEnable to central: the disabled client back in service (refused when it is not disabled)', response: z.object({}).catchall(z.unknown()) },
+  { method: 'get', path: '/local-groups', summary: "The local groups of this server's clients as the configuration carries them, members withdrawn here, and requests in progress", response: z.object({ groups: z.array(z.object({}).catchall(z.unknown())), withdrawals: z.array(z.object({}).catchall(z.unknown())), pending: z.array(z.object({}).catchall(z.unknown())) }) },
+  { method: 'post', path: '/local-groups', summary: 'Make a local group of one of this server\'s clients: a signed localGroupAdd', body: LocalGroupBody, status: 201, response: z.object({}).catchall(z.unknown()) },
+  { method: 'delete', path: '/local-groups', summary: 'Remove a local group no right names: a signed localGroupRemove', body: LocalGroupIdBody, status: 201, response: z.object({}).catchall(z.unknown()) },
+  { method: 'post', path: '/local-groups/members', summary: 'Add a subsystem to a local group: a signed localGroupMemberAdd', body: LocalGroupMemberBody, status: 201, response: z.object({}).catchall(z.unknown()) },
+  { method: 'delete', path: '/local-groups/members', summary: 'Take a subsystem out of a local group: denied here at once, localGroupMemberRemove sent now and each poll until central records it', body: LocalGroupMemberBody, response: z.object({}).catchall(z.unknown()) },
   { method: 'post', path: '/access-rights/withdrawals/resend', summary: 'Send the pending removals to central now, instead of at the next poll', response: z.object({ sent: z.array(z.object({}).catchall(z.unknown())) }) },
 ];
 

@@ -1,8 +1,9 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { callerOf, type AuditWriter } from '../../common/console/gate.js';
+import type { AuditWriter } from '../../common/console/gate.js';
+import { answerer, sendToCentral } from './central-answer.js';
 import type { GatewayContext } from '../context.js';
-import { centralUrlOf, ServiceRequestRefused, submitClientStateRequest, submitMaintenanceRequest, submitServerChange, type ServerChange, type ServiceRequestOutcome } from '../setup/service-requests.js';
+import { centralUrlOf, submitClientStateRequest, submitMaintenanceRequest, submitServerChange, type ServerChange, type ServiceRequestOutcome } from '../setup/service-requests.js';
 
 export const MaintenanceBody = z.strictObject({ message: z.string().max(500).default('') });
 export const AddressChangeBody = z.strictObject({ address: z.string().min(1).max(300) });
@@ -26,20 +27,10 @@ export const AddressChangeBody = z.strictObject({ address: z.string().min(1).max
 export function serverStateRouter(deps: { readonly ctx: GatewayContext; readonly audit: AuditWriter }): Router {
   const { ctx } = deps;
   const router = Router();
-  const answer = (req: Request, res: Response, status: number, body: unknown, target: string, outcome: string) => {
-    deps.audit(callerOf(res).actor, `${req.method} /api/v1${req.path}`, target, { status, outcome });
-    res.status(status).json(body);
-  };
+  const answer = answerer(deps.audit);
   /** Sends the request and answers what central said: 201 applied, 202 waiting, or its refusal. */
-  const send = (req: Request, res: Response, target: string, sent: (centralUrl: string) => Promise<ServiceRequestOutcome>, fields: Record<string, unknown>) => {
-    void sent(centralUrlOf(ctx.config)).then(
-      (outcome) => answer(req, res, outcome.status === 'approved' ? 201 : 202, { ...fields, requestId: outcome.id, status: outcome.status === 'approved' ? 'in progress' : 'waiting for approval' }, target, 'sent'),
-      (err: Error) =>
-        err instanceof ServiceRequestRefused
-          ? answer(req, res, [400, 403, 404, 409].includes(err.status) ? err.status : 502, { error: `central-${err.code}`, message: err.message }, target, 'refused')
-          : answer(req, res, 502, { error: 'central-unavailable', message: `the request did not reach central: ${err.message}` }, target, 'failed'),
-    );
-  };
+  const send = (req: Request, res: Response, target: string, sent: (centralUrl: string) => Promise<ServiceRequestOutcome>, fields: Record<string, unknown>) =>
+    sendToCentral(answer, req, res, target, () => sent(centralUrlOf(ctx.config)), fields);
   const maintenance = (req: Request, res: Response, enable: boolean, message?: string) =>
     send(req, res, ctx.config.serverId, (url) => submitMaintenanceRequest(url, { serverId: ctx.config.serverId, owner: ctx.keys.signing, enable, ...(message === undefined ? {} : { message }) }), { server: ctx.config.serverId, maintenance: enable });
   const clientState = (req: Request, res: Response, disable: boolean) => {

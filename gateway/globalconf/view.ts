@@ -30,10 +30,14 @@ export class ConfView {
   /** Which approved CA issued a certificate (by fingerprint): signature checks are done once per configuration. */
   private readonly issuers = new Map<string, ApprovedCa | null>();
 
-  /** `withdrawn`: rights the owner of this gateway withdrew that central has not yet removed (gateway/access/overlay.ts). */
+  /**
+   * `withdrawn`: rights the owner of this gateway withdrew that central has not yet removed;
+   * `leftGroup`: members it took out of its local groups (gateway/access/overlay.ts).
+   */
   constructor(
     readonly conf: GlobalConf,
     withdrawn: (right: Right) => boolean = () => false,
+    leftGroup: (group: string, member: string) => boolean = () => false,
   ) {
     this.anchors = conf.approvedCAs.map((ca) => ({ name: ca.name, ocspUrl: ca.ocspUrl, certificate: new X509Certificate(ca.certificate), root: new X509Certificate(ca.rootCertificate) }));
     for (const m of conf.members) {
@@ -46,12 +50,15 @@ export class ConfView {
     }
     for (const s of conf.services) this.services.set(s.id, s);
     for (const r of conf.accessRights) {
-      if (withdrawn(r)) continue;
+      // A local group is a subject only on its own subsystem's services, whatever a configuration says.
+      if (withdrawn(r) || (r.subjectType === 'LOCALGROUP' && !r.service.startsWith(`${r.subject.slice(0, r.subject.lastIndexOf('/'))}/`))) continue;
       const list = this.rightsByService.get(r.service) ?? [];
       list.push(r);
       this.rightsByService.set(r.service, list);
     }
-    for (const g of conf.globalGroups) for (const member of g.members) this.groupsOf.set(member, (this.groupsOf.get(member) ?? new Set()).add(g.id));
+    for (const g of [...conf.globalGroups, ...(conf.localGroups ?? [])]) {
+      for (const member of g.members) if (!leftGroup(g.id, member)) this.groupsOf.set(member, (this.groupsOf.get(member) ?? new Set()).add(g.id));
+    }
   }
 
   /**

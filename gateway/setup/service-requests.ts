@@ -68,6 +68,8 @@ export interface AccessRightChange {
   readonly type: 'accessRightAdd' | 'accessRightRemove';
   readonly service: string;
   readonly subject: string;
+  /** A subsystem (the default), or a local group of the service's subsystem. */
+  readonly subjectType?: 'SUBSYSTEM' | 'LOCALGROUP';
   readonly method: string;
   readonly path: string;
 }
@@ -92,6 +94,17 @@ export async function submitOwnerRequest(centralUrl: string, o: { readonly serve
 export function submitAccessRightRequest(centralUrl: string, o: { readonly serverId: string; readonly owner: SigningKey; readonly change: AccessRightChange }): Promise<ServiceRequestOutcome> {
   const { type, ...fields } = o.change;
   return submitOwnerRequest(centralUrl, o, type, fields, `${fields.subject} on ${fields.service}`);
+}
+
+/** A local group of one of the owner's clients: made, removed, or a member in or out (a reduction). */
+export type LocalGroupChange =
+  | { readonly type: 'localGroupAdd'; readonly group: string; readonly description: string }
+  | { readonly type: 'localGroupRemove'; readonly group: string }
+  | { readonly type: 'localGroupMemberAdd' | 'localGroupMemberRemove'; readonly group: string; readonly member: string };
+
+export function submitLocalGroupRequest(centralUrl: string, o: { readonly serverId: string; readonly owner: SigningKey; readonly change: LocalGroupChange }): Promise<ServiceRequestOutcome> {
+  const { type, ...fields } = o.change;
+  return submitOwnerRequest(centralUrl, o, type, fields as Record<string, string>, 'member' in fields ? `${fields.member} in ${fields.group}` : fields.group);
 }
 
 /** Takes this server out of service (a reduction: central applies it at once) with a message for callers, or back in. */

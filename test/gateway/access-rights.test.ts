@@ -76,14 +76,14 @@ describe("a provider's own access rights", () => {
     expect(errorOf(await callAs(CLIENT, 'POST', '/echo/x')).type).toBe('Server.ServerProxy.AccessDenied');
     expect((await callAs(CLIENT, 'GET', '/echo/x')).status, 'the GET right stays').toBe(200);
     const overlay = join(n.provider.dir, 'access-overlay.json');
-    expect(JSON.parse(readFileSync(overlay, 'utf8'))).toEqual([expect.objectContaining(right)]);
+    expect(JSON.parse(readFileSync(overlay, 'utf8'))).toEqual({ rights: [expect.objectContaining(right)], members: [] });
     await n.provider.restart();
     expect(errorOf(await callAs(CLIENT, 'POST', '/echo/x')).type).toBe('Server.ServerProxy.AccessDenied');
 
     await n.central.restart();
     expect(await until(async () => !(await centralRights()).some((r) => r.subject === CLIENT && r.method === 'POST'))).toBe(true);
     expect(await until(async () => (await rightsHere()).withdrawals.length === 0)).toBe(true);
-    expect(JSON.parse(readFileSync(overlay, 'utf8'))).toEqual([]);
+    expect(JSON.parse(readFileSync(overlay, 'utf8'))).toEqual({ rights: [], members: [] });
     expect(errorOf(await callAs(CLIENT, 'POST', '/echo/x')).type).toBe('Server.ServerProxy.AccessDenied');
   }, 60_000);
 
@@ -233,5 +233,67 @@ describe('central refuses', () => {
     const late = await postManagementRequest(n.central.running.url, older);
     expect(late).toMatchObject({ status: 409, body: { error: 'out-of-order' } });
     expect((await centralRights()).some((r) => r.path === '/echo/order')).toBe(false);
+  });
+});
+
+describe('a local group', () => {
+  const OWNER = 'CAMDX/GOV/MOI/KYC';
+  const GROUP = `${OWNER}/partners`;
+  const groupRight = { service: SERVICE, subject: GROUP, subjectType: 'LOCALGROUP', method: 'GET', path: '/echo/group' };
+  type Group = { id: string; members: string[]; withdrawnMembers: string[] };
+  const groupsHere = async () => (await providerApi('GET', '/local-groups')).body as unknown as { groups: Group[]; withdrawals: unknown[]; pending: unknown[] };
+  afterEach(async () => {
+    if ((await rightsHere()).rights.some((r) => r.subject === GROUP)) await providerApi('DELETE', '/access-rights', groupRight);
+    await until(async () => !(await rightsHere()).rights.some((r) => r.subject === GROUP));
+    for (const member of (await groupsHere()).groups.find((g) => g.id === GROUP)?.members ?? []) await providerApi('DELETE', '/local-groups/members', { group: GROUP, member });
+    await until(async () => ((await groupsHere()).groups.find((g) => g.id === GROUP)?.members.length ?? 0) === 0);
+    await providerApi('DELETE', '/local-groups', { id: GROUP });
+    await until(async () => !(await groupsHere()).groups.some((g) => g.id === GROUP));
+  });
+
+  it("grants its members a right on its subsystem's service; a member taken out is denied at once; a group named in a right cannot be removed", async () => {
+    const made = await providerApi('POST', '/local-groups', { owner: OWNER, code: 'partners', description: 'Partner banks' });
+    expect(made, JSON.stringify(made.body)).toMatchObject({ status: 201, body: { id: GROUP, status: 'in progress' } });
+    expect((await groupsHere()).pending).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'localGroupAdd', group: GROUP })]));
+    expect(await until(async () => (await groupsHere()).groups.some((g) => g.id === GROUP))).toBe(true);
+    expect(await until(async () => (await groupsHere()).pending.length === 0), 'in progress ends when the configuration carries it').toBe(true);
+    const listed = await run(process.execPath, [join(import.meta.dirname, '../../bin/camdx.js'), 'gateway', 'group', 'list', '--config', n.provider.config]);
+    expect(listed.stdout).toContain(`${GROUP}  (Partner banks)`);
+    expect((await providerApi('POST', '/access-rights', groupRight)).status).toBe(201);
+    expect(await until(async () => (await rightsHere()).rights.some((r) => r.subject === GROUP))).toBe(true);
+    expect(errorOf(await callAs(OTHER, 'GET', '/echo/group')).type, 'not a member yet').toBe('Server.ServerProxy.AccessDenied');
+    expect((await providerApi('POST', '/local-groups/members', { group: GROUP, member: OTHER })).status).toBe(201);
+    expect(await until(async () => (await callAs(OTHER, 'GET', '/echo/group')).status === 200)).toBe(true);
+    expect(await providerApi('DELETE', '/local-groups', { id: GROUP })).toMatchObject({ status: 409, body: { error: 'central-group-in-use' } });
+
+    const out = await providerApi('DELETE', '/local-groups/members', { group: GROUP, member: OTHER });
+    expect(out).toMatchObject({ status: 200, body: { withdrawn: true, central: 'recorded' } });
+    expect(errorOf(await callAs(OTHER, 'GET', '/echo/group')).type, 'denied at once').toBe('Server.ServerProxy.AccessDenied');
+    expect(await until(async () => (await groupsHere()).withdrawals.length === 0 && (await groupsHere()).groups.find((g) => g.id === GROUP)!.members.length === 0)).toBe(true);
+    expect(errorOf(await callAs(OTHER, 'GET', '/echo/group')).type).toBe('Server.ServerProxy.AccessDenied');
+  }, 60_000);
+
+  it("central refuses a group on another subsystem's service (foreign-group), and a member's group on MOI's service (not-owner)", async () => {
+    const sign = gatewayKeystore(n.provider.dir, 'sign');
+    const [ocsp] = await ocspResponses(n.central.running.url, [sign.cert]);
+    const before = await confVersion();
+    const foreign = signManagementRequest(
+      { type: 'accessRightAdd', instance: 'CAMDX', server: 'CAMDX/GOV/MOI/SS1', service: SERVICE, subject: 'CAMDX/GOV/MOI/OTHERSUB/partners', subjectType: 'LOCALGROUP', method: '*', path: '/**' },
+      [{ role: 'owner', key: sign.key, certificatePem: sign.cert.toString(), ocsp: ocsp! }],
+    );
+    expect(await postManagementRequest(n.central.running.url, foreign)).toMatchObject({ status: 403, body: { error: 'foreign-group' } });
+    const bank = gatewayKeystore(n.consumer.dir, 'sign');
+    const [bankOcsp] = await ocspResponses(n.central.running.url, [bank.cert]);
+    const onMoi = signManagementRequest(
+      { type: 'accessRightAdd', instance: 'CAMDX', server: 'CAMDX/COM/DEMOBANK/SS1', service: SERVICE, subject: `${CLIENT}/friends`, subjectType: 'LOCALGROUP', method: '*', path: '/**' },
+      [{ role: 'owner', key: bank.key, certificatePem: bank.cert.toString(), ocsp: bankOcsp! }],
+    );
+    expect(await postManagementRequest(n.central.running.url, onMoi)).toMatchObject({ status: 403, body: { error: 'not-owner' } });
+    const member = signManagementRequest(
+      { type: 'localGroupMemberAdd', instance: 'CAMDX', server: 'CAMDX/GOV/MOI/SS1', group: GROUP, member: 'CAMDX/COM/DEMOBANK' },
+      [{ role: 'owner', key: sign.key, certificatePem: sign.cert.toString(), ocsp: ocsp! }],
+    );
+    expect(await postManagementRequest(n.central.running.url, member), 'a member, not a subsystem').toMatchObject({ status: 400, body: { error: 'invalid-request' } });
+    expect(await confVersion()).toBe(before);
   });
 });

@@ -182,7 +182,7 @@ function accessTable(service) {
     el(
       'tr',
       { 'data-subject': a.subject },
-      el('th', {}, el('code', {}, a.subject), a.subjectType === 'GLOBALGROUP' ? el('small', { class: 'muted' }, ` global group: ${a.members.join(', ') || 'no members'}`) : null),
+      el('th', {}, el('code', {}, a.subject), a.subjectType !== 'SUBSYSTEM' ? el('small', { class: 'muted' }, ` ${a.subjectType === 'GLOBALGROUP' ? 'global' : 'local'} group: ${a.members.join(', ') || 'no members'}`) : null),
       ...a.endpoints.map((c, i) => el('td', { class: c, 'data-endpoint': `${service.endpoints[i].method} ${service.endpoints[i].path}` }, COVERAGE[c])),
       el('td', {}, el('code', {}, a.rules.map((r) => `${r.method} ${r.path}`).join(', '))),
     ),

@@ -74,7 +74,7 @@ function renderRights(data) {
       el(
         'tr',
         { 'data-subject': subject.id },
-        el('th', { class: 'id' }, subject.type === 'GLOBALGROUP' ? `${subject.id} (group)` : subject.id),
+        el('th', { class: 'id' }, subject.type === 'GLOBALGROUP' ? `${subject.id} (group)` : subject.type === 'LOCALGROUP' ? `${subject.id} (local group)` : subject.id),
         ...services.map((service) => {
           const rules = byKey.get(`${subject.id} ${service}`);
           if (!rules) return el('td', { class: 'deny', 'data-service': service }, '–');
