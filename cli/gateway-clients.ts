@@ -65,7 +65,7 @@ export function registerGatewayClients(gateway: Command): void {
       printRegistration(await gatewayApi<Registration>(o.config, 'POST', '/clients', { id: subsystemId, connection: o.connection, ...(certificates.length ? { certificates } : {}) }));
     });
   for (const [verb, description] of [
-    ['disable', 'clientDisable: the client stays registered but can neither call nor be called (central applies it at once)'],
+    ['disable', 'clientDisable: the client stays registered but can neither call nor be called; this gateway applies it at once, central up or not, and central at once when it hears of it'],
     ['enable', 'clientEnable: a disabled client back in service'],
     ['delete', 'clientDeletion: the client leaves this server in central’s registry'],
   ] as const) {
@@ -74,8 +74,8 @@ export function registerGatewayClients(gateway: Command): void {
       .description(description)
       .requiredOption('--config <file>', 'gateway configuration (YAML)')
       .action(async (subsystemId: string, o: { config: string }) => {
-        const a = await gatewayApi<{ requestId: number; status: string }>(o.config, verb === 'delete' ? 'DELETE' : 'POST', verb === 'delete' ? idPath(subsystemId) : `${idPath(subsystemId)}/${verb}`);
-        say(`${subsystemId}: ${REQUEST_OF[verb]} ${a.requestId}, ${a.status}`);
+        const a = await gatewayApi<{ requestId?: number; status: string }>(o.config, verb === 'delete' ? 'DELETE' : 'POST', verb === 'delete' ? idPath(subsystemId) : `${idPath(subsystemId)}/${verb}`);
+        say(`${subsystemId}: ${REQUEST_OF[verb]}${a.requestId === undefined ? '' : ` ${a.requestId}`}, ${a.status}`);
       });
   }
   client

@@ -124,7 +124,12 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
   let active = config;
   const accessOverlay = new AccessOverlay(config.stateDir);
   const sentRequests = new SentRequests(config.stateDir);
-  const viewOf = (conf: GlobalConf) => new ConfView(conf, (r) => r.subjectType !== 'GLOBALGROUP' && accessOverlay.withdraws(r), (group, member) => accessOverlay.withdrawsMember(group, member));
+  const viewOf = (conf: GlobalConf) =>
+    new ConfView(conf, {
+      withdrawn: (r) => r.subjectType !== 'GLOBALGROUP' && accessOverlay.withdraws(r),
+      leftGroup: (group, member) => accessOverlay.withdrawsMember(group, member),
+      disabledHere: (server, client) => server === config.serverId && accessOverlay.disablesClient(client),
+    });
   const ctx: GatewayContext = {
     get config() {
       return active;
@@ -170,7 +175,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
       (err: Error) => log.warn({ server: config.serverId, reason: err.message }, 'the saved authentication certificate could not go into use; the one in use stays'),
     );
   const adopt = (conf: GlobalConf) => {
-    accessOverlay.settle(conf);
+    accessOverlay.settle(conf, config.serverId);
     sentRequests.settle(conf);
     current = viewOf(conf);
     timestamper.setConf(conf);
@@ -186,7 +191,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
   });
   const withdrawals = startWithdrawalResender(ctx, config.globalconf.pollSeconds * 1000);
   if (globalConf.current) {
-    accessOverlay.settle(globalConf.current);
+    accessOverlay.settle(globalConf.current, config.serverId);
     sentRequests.settle(globalConf.current);
     current = viewOf(globalConf.current);
     timestamper.setConf(globalConf.current);

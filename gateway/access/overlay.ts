@@ -19,12 +19,15 @@ const Withdrawal = z.strictObject({
 });
 /** A subsystem taken out of one of the owner's local groups (localGroupMemberRemove). */
 const MemberWithdrawal = z.strictObject({ group: z.string(), member: z.string(), since: z.string(), refused: z.string().optional() });
+/** A client of this server its member disabled (clientDisable): neither calling nor called from now on. */
+const ClientWithdrawal = z.strictObject({ client: z.string(), since: z.string(), refused: z.string().optional() });
 const OverlayFile = z.union([
-  z.array(Withdrawal).transform((rights) => ({ rights, members: [] as MemberWithdrawal[] })),
-  z.strictObject({ rights: z.array(Withdrawal), members: z.array(MemberWithdrawal) }),
+  z.array(Withdrawal).transform((rights) => ({ rights, members: [] as MemberWithdrawal[], clients: [] as ClientWithdrawal[] })),
+  z.strictObject({ rights: z.array(Withdrawal), members: z.array(MemberWithdrawal), clients: z.array(ClientWithdrawal).default([]) }),
 ]);
 export type Withdrawal = z.infer<typeof Withdrawal>;
 export type MemberWithdrawal = z.infer<typeof MemberWithdrawal>;
+export type ClientWithdrawal = z.infer<typeof ClientWithdrawal>;
 export type RightKey = Pick<Withdrawal, 'service' | 'subject' | 'method' | 'path'> & { readonly subjectType?: Withdrawal['subjectType'] | 'GLOBALGROUP' };
 export type MemberKey = Pick<MemberWithdrawal, 'group' | 'member'>;
 
@@ -42,14 +45,44 @@ const sameMember = (a: MemberKey, b: MemberKey) => a.group === b.group && a.memb
 export class AccessOverlay extends EventEmitter {
   private entries: Withdrawal[];
   private memberEntries: MemberWithdrawal[];
+  private clientEntries: ClientWithdrawal[];
   private readonly file: string;
 
   constructor(stateDir: string) {
     super();
     this.file = join(stateDir, 'access-overlay.json');
-    const saved = existsSync(this.file) ? OverlayFile.parse(JSON.parse(readFileSync(this.file, 'utf8'))) : { rights: [], members: [] };
+    const saved = existsSync(this.file) ? OverlayFile.parse(JSON.parse(readFileSync(this.file, 'utf8'))) : { rights: [], members: [], clients: [] };
     this.entries = saved.rights;
     this.memberEntries = saved.members;
+    this.clientEntries = saved.clients;
+  }
+
+  listClients(): readonly ClientWithdrawal[] {
+    return this.clientEntries;
+  }
+
+  /** Whether this gateway's owner disabled `client` here (on this server only). */
+  disablesClient(client: string): boolean {
+    return this.clientEntries.some((e) => e.client === client);
+  }
+
+  disableClient(client: string, now: number): ClientWithdrawal {
+    const known = this.clientEntries.find((e) => e.client === client);
+    if (known) return known;
+    const entry = { client, since: new Date(now).toISOString() };
+    this.write({ clients: [...this.clientEntries, entry] });
+    return entry;
+  }
+
+  markClientRefused(client: string, reason: string): void {
+    this.write({ clients: this.clientEntries.map((e) => (e.client === client ? { ...e, refused: reason } : e)) });
+  }
+
+  dropClient(client: string): boolean {
+    const rest = this.clientEntries.filter((e) => e.client !== client);
+    if (rest.length === this.clientEntries.length) return false;
+    this.write({ clients: rest });
+    return true;
   }
 
   listMembers(): readonly MemberWithdrawal[] {
@@ -111,17 +144,28 @@ export class AccessOverlay extends EventEmitter {
     return true;
   }
 
-  /** Ends the entries whose right or membership `conf` no longer carries: central has recorded their removal. */
-  settle(conf: GlobalConf): void {
-    const rest = this.entries.filter((e) => conf.accessRights.some((r) => same(r, e)));
+  /**
+   * Ends the entries `conf` makes needless: a right or membership it no longer carries, a client
+   * it lists disabled on `serverId` (or no longer as its client): central has recorded them.
+   */
+  settle(conf: GlobalConf, serverId: string): void {
+    const rights = this.entries.filter((e) => conf.accessRights.some((r) => same(r, e)));
     const members = this.memberEntries.filter((e) => (conf.localGroups ?? []).some((g) => g.id === e.group && g.members.includes(e.member)));
-    if (rest.length !== this.entries.length || members.length !== this.memberEntries.length) this.save(rest, members);
+    const here = conf.securityServers.find((s) => s.id === serverId);
+    const clients = this.clientEntries.filter((e) => here?.clients.includes(e.client) && !here.disabledClients?.includes(e.client));
+    if (rights.length !== this.entries.length || members.length !== this.memberEntries.length || clients.length !== this.clientEntries.length) this.write({ rights, members, clients });
   }
 
-  private save(entries: Withdrawal[], members: MemberWithdrawal[]): void {
-    writeFileAtomic(this.file, `${JSON.stringify({ rights: entries, members }, null, 2)}\n`, 0o600, { durable: true });
-    this.entries = entries;
-    this.memberEntries = members;
+  private save(rights: Withdrawal[], members: MemberWithdrawal[]): void {
+    this.write({ rights, members });
+  }
+
+  private write(next: { rights?: Withdrawal[]; members?: MemberWithdrawal[]; clients?: ClientWithdrawal[] }): void {
+    const state = { rights: next.rights ?? this.entries, members: next.members ?? this.memberEntries, clients: next.clients ?? this.clientEntries };
+    writeFileAtomic(this.file, `${JSON.stringify(state, null, 2)}\n`, 0o600, { durable: true });
+    this.entries = state.rights;
+    this.memberEntries = state.members;
+    this.clientEntries = state.clients;
     this.emit('change');
   }
 }

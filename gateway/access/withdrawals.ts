@@ -1,5 +1,5 @@
 import type { GatewayContext } from '../context.js';
-import { centralUrlOf, ServiceRequestRefused, submitAccessRightRequest, submitLocalGroupRequest, type ServiceRequestOutcome } from '../setup/service-requests.js';
+import { centralUrlOf, ServiceRequestRefused, submitAccessRightRequest, submitClientStateRequest, submitLocalGroupRequest, type ServiceRequestOutcome } from '../setup/service-requests.js';
 import type { MemberKey, RightKey } from './overlay.js';
 
 export type RemovalOutcome = { readonly central: 'recorded'; readonly requestId: number } | { readonly central: 'unreachable' | 'refused'; readonly reason: string };
@@ -36,6 +36,18 @@ export function sendMemberRemoval(ctx: GatewayContext, key: MemberKey): Promise<
   return sendSigned(() => submitLocalGroupRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change }), 'unknown-group-member', (reason) => ctx.accessOverlay.markMemberRefused(key, reason));
 }
 
+/** The signed clientDisable, sent now. */
+export function sendClientDisable(ctx: GatewayContext, client: string): Promise<RemovalOutcome> {
+  return sendSigned(() => submitClientStateRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, client, disable: true }), 'no-such-code', (reason) => ctx.accessOverlay.markClientRefused(client, reason));
+}
+
+/** Disables a client here at once (neither calling nor called through this server), then tells central. */
+export async function disableClient(ctx: GatewayContext, client: string): Promise<RemovalOutcome> {
+  ctx.accessOverlay.disableClient(client, ctx.clock());
+  ctx.log.info({ client }, 'client disabled here; clientDisable sent to central');
+  return sendClientDisable(ctx, client);
+}
+
 /** Withdraws a right at once (the local deny), then tells central; resent each poll until recorded. */
 export async function withdrawRight(ctx: GatewayContext, right: RightKey): Promise<RemovalOutcome> {
   ctx.accessOverlay.withdraw(right, ctx.clock());
@@ -69,6 +81,11 @@ export function startWithdrawalResender(ctx: GatewayContext, everyMs: number): {
       for (const entry of ctx.accessOverlay.list()) {
         if (entry.refused || !rights.some((r) => r.service === entry.service && r.subject === entry.subject && r.method === entry.method && r.path === entry.path)) continue;
         warn({ service: entry.service, subject: entry.subject }, await sendRemoval(ctx, entry));
+      }
+      const here = conf?.securityServers.find((s) => s.id === ctx.config.serverId);
+      for (const entry of ctx.accessOverlay.listClients()) {
+        if (entry.refused || !here?.clients.includes(entry.client) || here.disabledClients?.includes(entry.client)) continue;
+        warn({ client: entry.client }, await sendClientDisable(ctx, entry.client));
       }
       for (const entry of ctx.accessOverlay.listMembers()) {
         if (entry.refused || !(conf?.localGroups ?? []).some((g) => g.id === entry.group && g.members.includes(entry.member))) continue;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AuditWriter } from '../../common/console/gate.js';
 import { answerer, sendToCentral } from './central-answer.js';
 import type { GatewayContext } from '../context.js';
+import { disableClient } from '../access/withdrawals.js';
 import { centralUrlOf, submitClientStateRequest, submitMaintenanceRequest, submitServerChange, type ServerChange, type ServiceRequestOutcome } from '../setup/service-requests.js';
 
 export const MaintenanceBody = z.strictObject({ message: z.string().max(500).default('') });
@@ -33,9 +34,23 @@ export function serverStateRouter(deps: { readonly ctx: GatewayContext; readonly
     sendToCentral(answer, req, res, target, () => sent(centralUrlOf(ctx.config)), fields);
   const maintenance = (req: Request, res: Response, enable: boolean, message?: string) =>
     send(req, res, ctx.config.serverId, (url) => submitMaintenanceRequest(url, { serverId: ctx.config.serverId, owner: ctx.keys.signing, enable, ...(message === undefined ? {} : { message }) }), { server: ctx.config.serverId, maintenance: enable });
-  const clientState = (req: Request, res: Response, disable: boolean) => {
+  const listedHere = () => ctx.globalConf.current?.securityServers.find((s) => s.id === ctx.config.serverId);
+  /** A reduction: denied here at once, central up or not (the overlay), and sent again each poll until recorded. */
+  const disable = (req: Request, res: Response) => {
     const client = String(req.params.id).replaceAll(':', '/');
-    send(req, res, client, (url) => submitClientStateRequest(url, { serverId: ctx.config.serverId, owner: ctx.keys.signing, client, disable }), { client, disabled: disable });
+    if (!listedHere()?.clients.includes(client)) return answer(req, res, 404, { error: 'unknown-client', message: `${client} is not a client of security server ${ctx.config.serverId} in the configuration` }, client, 'refused');
+    void disableClient(ctx, client).then((outcome) => {
+      if (outcome.central === 'recorded') return answer(req, res, 201, { client, disabled: true, requestId: outcome.requestId, status: 'in progress' }, client, 'disabled; central recorded');
+      const status = outcome.central === 'unreachable' ? 202 : 409;
+      answer(req, res, status, { client, disabled: true, central: outcome.central, status: `disabled here; central ${outcome.central}: ${outcome.reason}`, message: outcome.reason }, client, `disabled; central ${outcome.central}`);
+    });
+  };
+  const enable = (req: Request, res: Response) => {
+    const client = String(req.params.id).replaceAll(':', '/');
+    const dropped = ctx.accessOverlay.dropClient(client);
+    // Disabled here only (central never recorded it): ending the local deny is all there is to do.
+    if (dropped && !listedHere()?.disabledClients?.includes(client)) return answer(req, res, 200, { client, disabled: false, status: 'enabled here; central never recorded the disable' }, client, 'enabled here');
+    send(req, res, client, (url) => submitClientStateRequest(url, { serverId: ctx.config.serverId, owner: ctx.keys.signing, client, disable: false }), { client, disabled: false });
   };
   router.get('/maintenance', (_req, res) => {
     const listed = ctx.globalConf.current?.securityServers.find((s) => s.id === ctx.config.serverId);
@@ -56,7 +71,7 @@ export function serverStateRouter(deps: { readonly ctx: GatewayContext; readonly
   });
   router.delete('/token-certificates/:hash', (req, res) => serverChange(req, res, { type: 'authCertDeletion', authCertHash: String(req.params.hash).toLowerCase() }));
   router.delete('/clients/:id', (req, res) => serverChange(req, res, { type: 'clientDeletion', client: String(req.params.id).replaceAll(':', '/') }));
-  router.post('/clients/:id/disable', (req, res) => clientState(req, res, true));
-  router.post('/clients/:id/enable', (req, res) => clientState(req, res, false));
+  router.post('/clients/:id/disable', disable);
+  router.post('/clients/:id/enable', enable);
   return router;
 }

@@ -14,6 +14,16 @@ export const NO_ENDPOINT = '*';
 type Service = GlobalConf['services'][number];
 type Right = GlobalConf['accessRights'][number];
 
+/** Reductions this gateway applies before the configuration carries them. */
+export interface LocalDenials {
+  /** A right its owner withdrew. */
+  readonly withdrawn?: (right: Right) => boolean;
+  /** A member its owner took out of a local group. */
+  readonly leftGroup?: (group: string, member: string) => boolean;
+  /** A client its owner disabled on this server. */
+  readonly disabledHere?: (server: string, client: string) => boolean;
+}
+
 /**
  * Lookups over one verified global configuration, built once per version: who exists, where
  * servers are, which server hosts which clients, what services and rights there are.
@@ -30,15 +40,15 @@ export class ConfView {
   /** Which approved CA issued a certificate (by fingerprint): signature checks are done once per configuration. */
   private readonly issuers = new Map<string, ApprovedCa | null>();
 
-  /**
-   * `withdrawn`: rights the owner of this gateway withdrew that central has not yet removed;
-   * `leftGroup`: members it took out of its local groups (gateway/access/overlay.ts).
-   */
+  private readonly disabledHere: NonNullable<LocalDenials['disabledHere']>;
+
+  /** `local`: what the owner of this gateway took away that central has not recorded yet (gateway/access/overlay.ts). */
   constructor(
     readonly conf: GlobalConf,
-    withdrawn: (right: Right) => boolean = () => false,
-    leftGroup: (group: string, member: string) => boolean = () => false,
+    local: LocalDenials = {},
   ) {
+    const { withdrawn = () => false, leftGroup = () => false } = local;
+    this.disabledHere = local.disabledHere ?? (() => false);
     this.anchors = conf.approvedCAs.map((ca) => ({ name: ca.name, ocspUrl: ca.ocspUrl, certificate: new X509Certificate(ca.certificate), root: new X509Certificate(ca.rootCertificate) }));
     for (const m of conf.members) {
       this.members.set(m.id, m);
@@ -106,7 +116,7 @@ export class ConfView {
 
   /** Whether `subsystem`'s member disabled it on `serverId` (clientDisable): registered, but neither calling nor called. */
   isDisabledOn(serverId: string, subsystem: string): boolean {
-    return this.servers.get(serverId)?.disabledClients?.includes(subsystem) ?? false;
+    return (this.servers.get(serverId)?.disabledClients?.includes(subsystem) ?? false) || this.disabledHere(serverId, subsystem);
   }
 
   isClientOf(serverId: string, subsystem: string): boolean {

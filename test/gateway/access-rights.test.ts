@@ -76,14 +76,14 @@ describe("a provider's own access rights", () => {
     expect(errorOf(await callAs(CLIENT, 'POST', '/echo/x')).type).toBe('Server.ServerProxy.AccessDenied');
     expect((await callAs(CLIENT, 'GET', '/echo/x')).status, 'the GET right stays').toBe(200);
     const overlay = join(n.provider.dir, 'access-overlay.json');
-    expect(JSON.parse(readFileSync(overlay, 'utf8'))).toEqual({ rights: [expect.objectContaining(right)], members: [] });
+    expect(JSON.parse(readFileSync(overlay, 'utf8'))).toEqual({ rights: [expect.objectContaining(right)], members: [], clients: [] });
     await n.provider.restart();
     expect(errorOf(await callAs(CLIENT, 'POST', '/echo/x')).type).toBe('Server.ServerProxy.AccessDenied');
 
     await n.central.restart();
     expect(await until(async () => !(await centralRights()).some((r) => r.subject === CLIENT && r.method === 'POST'))).toBe(true);
     expect(await until(async () => (await rightsHere()).withdrawals.length === 0)).toBe(true);
-    expect(JSON.parse(readFileSync(overlay, 'utf8'))).toEqual({ rights: [], members: [] });
+    expect(JSON.parse(readFileSync(overlay, 'utf8'))).toEqual({ rights: [], members: [], clients: [] });
     expect(errorOf(await callAs(CLIENT, 'POST', '/echo/x')).type).toBe('Server.ServerProxy.AccessDenied');
   }, 60_000);
 
@@ -155,6 +155,24 @@ describe('a disabled client', () => {
     expect(await until(async () => typeOf(await callAs(CLIENT, 'GET', '/echo/x')) === 'Server.ServerProxy.ServiceDisabled')).toBe(true);
     expect((await clientCli(n, n.provider.config, 'enable', provider)).code).toBe(0);
     expect(await until(async () => (await callAs(CLIENT, 'GET', '/echo/x')).status === 200)).toBe(true);
+  }, 60_000);
+
+  it('disabled with central stopped: denied here at once; central records it when back and the local entry ends', async () => {
+    const consumerApi = async (method: string, path: string) => {
+      const res = await n.consumer.admin(path, { method });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    await n.central.stop();
+    try {
+      const off = await consumerApi('POST', `/clients/${CLIENT.replaceAll('/', ':')}/disable`);
+      expect(off).toMatchObject({ status: 202, body: { disabled: true, central: 'unreachable' } });
+      expect(typeOf(await callAs(CLIENT, 'GET', '/echo/x')), 'at once, central down').toBe('Client.ClientNotRegistered');
+    } finally {
+      await n.central.restart();
+    }
+    const overlay = () => JSON.parse(readFileSync(join(n.consumer.dir, 'access-overlay.json'), 'utf8')) as { clients: unknown[] };
+    expect(await until(async () => overlay().clients.length === 0), 'central recorded it: the entry ends').toBe(true);
+    expect(typeOf(await callAs(CLIENT, 'GET', '/echo/x'))).toBe('Client.ClientNotRegistered');
   }, 60_000);
 });
 
