@@ -82,9 +82,11 @@ const rights = { title: 'Access rights', nav: 'Rights', async render(out, reload
   const path = el('input', { name: 'path', value: '/**', size: 24 });
   const fieldError = Object.fromEntries(['method', 'path'].map((f) => [f, el('span', { class: 'error field-error', 'data-field': f, role: 'alert' })]));
   const cell = (subject, service) => el('div', { class: 'cell' },
-    held.filter((r) => r.subject === subject && r.service === service.id).map((r) => actionButton(`✕ ${r.method} ${r.path}`,
-      { class: 'revoke', title: `revoke ${r.method} ${r.path}`, 'data-right': r.id, 'data-subject': subject, 'data-service': service.id },
-      async () => { await api('DELETE', `/access-rights/${r.id}`); await reload(); })),
+    held.filter((r) => r.subject === subject && r.service === service.id).map((r) => el('span', { class: 'right' }, actionButton(`✕ ${r.method} ${r.path}`,
+      { class: 'revoke', title: `revoke ${r.method} ${r.path} (origin ${r.origin})`, 'data-right': r.id, 'data-subject': subject, 'data-service': service.id },
+      async () => { await api('DELETE', `/access-rights/${r.id}`); await reload(); }),
+      // Who made it: central's console or API, or the provider's signed request.
+      el('small', { class: 'origin', 'data-origin': r.origin, text: r.origin.startsWith('request:') ? ` by ${r.origin}` : '' }))),
     actionButton('+ grant', { class: 'grant', 'data-subject': subject, 'data-service': service.id }, async () => {
       for (const e of Object.values(fieldError)) e.textContent = '';
       try {
