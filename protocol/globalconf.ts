@@ -41,7 +41,7 @@ export const GlobalConfSchema = z.strictObject({
   ),
   globalGroups: z.array(z.strictObject({ id: z.string(), description: z.string(), members: z.array(z.string()) })),
   /** Provider subsystems' local groups (LOCALGROUP): `id` is INSTANCE/CLASS/MEMBER/SUBSYSTEM/CODE, a subject only on that subsystem's services. */
-  localGroups: z.array(z.strictObject({ id: z.string(), description: z.string(), members: z.array(z.string()) })).optional(),
+  localGroups: z.array(z.strictObject({ id: z.string(), description: z.string(), members: z.array(z.string()), origin: z.string().optional() })).optional(),
   services: z.array(
     z.strictObject({
       id: z.string(),

@@ -26,7 +26,7 @@ export function buildGlobalConf(registry: Registry, settings: CentralSettings, v
       ...(s.disabledClients.length > 0 ? { disabledClients: [...s.disabledClients] } : {}),
     })),
     globalGroups: registry.access.listGroups().map((g) => ({ id: g.id, description: g.description, members: [...g.members] })),
-    localGroups: registry.localGroups.list().map((g) => ({ id: g.id, description: g.description, members: [...g.members] })),
+    localGroups: registry.localGroups.list().map((g) => ({ id: g.id, description: g.description, members: [...g.members], origin: g.origin })),
     services: registry.services.list().map((s) => ({
       id: s.id,
       type: 'REST' as const,

@@ -20,7 +20,7 @@ const Withdrawal = z.strictObject({
 /** A subsystem taken out of one of the owner's local groups (localGroupMemberRemove). */
 const MemberWithdrawal = z.strictObject({ group: z.string(), member: z.string(), since: z.string(), refused: z.string().optional() });
 /** A client of this server its member disabled (clientDisable): neither calling nor called from now on. */
-const ClientWithdrawal = z.strictObject({ client: z.string(), since: z.string(), refused: z.string().optional() });
+const ClientWithdrawal = z.strictObject({ client: z.string(), since: z.string(), refused: z.string().optional(), /** Central recorded the clientDisable (its configuration may not say so yet). */ recorded: z.boolean().optional() });
 const OverlayFile = z.union([
   z.array(Withdrawal).transform((rights) => ({ rights, members: [] as MemberWithdrawal[], clients: [] as ClientWithdrawal[] })),
   z.strictObject({ rights: z.array(Withdrawal), members: z.array(MemberWithdrawal), clients: z.array(ClientWithdrawal).default([]) }),
@@ -74,15 +74,19 @@ export class AccessOverlay extends EventEmitter {
     return entry;
   }
 
+  markClientRecorded(client: string): void {
+    this.write({ clients: this.clientEntries.map((e) => (e.client === client ? { ...e, recorded: true } : e)) });
+  }
+
   markClientRefused(client: string, reason: string): void {
     this.write({ clients: this.clientEntries.map((e) => (e.client === client ? { ...e, refused: reason } : e)) });
   }
 
-  dropClient(client: string): boolean {
-    const rest = this.clientEntries.filter((e) => e.client !== client);
-    if (rest.length === this.clientEntries.length) return false;
-    this.write({ clients: rest });
-    return true;
+  /** Ends the local disable; returns the entry it ended, if there was one. */
+  dropClient(client: string): ClientWithdrawal | undefined {
+    const entry = this.clientEntries.find((e) => e.client === client);
+    if (entry) this.write({ clients: this.clientEntries.filter((e) => e !== entry) });
+    return entry;
   }
 
   listMembers(): readonly MemberWithdrawal[] {

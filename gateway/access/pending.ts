@@ -18,6 +18,7 @@ const Sent = z.strictObject({
   path: z.string().optional(),
   group: z.string().optional(),
   member: z.string().optional(),
+  description: z.string().optional(),
 });
 export type SentRequest = z.infer<typeof Sent>;
 

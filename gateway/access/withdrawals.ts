@@ -37,8 +37,11 @@ export function sendMemberRemoval(ctx: GatewayContext, key: MemberKey): Promise<
 }
 
 /** The signed clientDisable, sent now. */
-export function sendClientDisable(ctx: GatewayContext, client: string): Promise<RemovalOutcome> {
-  return sendSigned(() => submitClientStateRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, client, disable: true }), 'no-such-code', (reason) => ctx.accessOverlay.markClientRefused(client, reason));
+export async function sendClientDisable(ctx: GatewayContext, client: string): Promise<RemovalOutcome> {
+  const outcome = await sendSigned(() => submitClientStateRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, client, disable: true }), 'no-such-code', (reason) => ctx.accessOverlay.markClientRefused(client, reason));
+  // An enable before the next poll must still reach central: it will list the client disabled.
+  if (outcome.central === 'recorded') ctx.accessOverlay.markClientRecorded(client);
+  return outcome;
 }
 
 /** Disables a client here at once (neither calling nor called through this server), then tells central. */
@@ -84,7 +87,7 @@ export function startWithdrawalResender(ctx: GatewayContext, everyMs: number): {
       }
       const here = conf?.securityServers.find((s) => s.id === ctx.config.serverId);
       for (const entry of ctx.accessOverlay.listClients()) {
-        if (entry.refused || !here?.clients.includes(entry.client) || here.disabledClients?.includes(entry.client)) continue;
+        if (entry.refused || entry.recorded || !here?.clients.includes(entry.client) || here.disabledClients?.includes(entry.client)) continue;
         warn({ client: entry.client }, await sendClientDisable(ctx, entry.client));
       }
       for (const entry of ctx.accessOverlay.listMembers()) {

@@ -105,12 +105,16 @@ export function signOut(deps: Pick<SessionDeps, 'sessions' | 'audit'>): (req: Re
 /** What the gateway knows of its clients: its configuration's connection types, and the global configuration's registrations. */
 function clientsOf(ctx: GatewayContext) {
   const conf = ctx.globalConf.current;
-  const registered = new Set(conf?.securityServers.find((s) => s.id === ctx.config.serverId)?.clients ?? []);
+  const here = conf?.securityServers.find((s) => s.id === ctx.config.serverId);
+  const registered = new Set(here?.clients ?? []);
+  const disabled = new Set(here?.disabledClients ?? []);
   const owner = conf?.members.find((m) => m.id === ctx.config.ownerId);
   const ids = new Set([...Object.keys(ctx.config.clients), ...registered, ...(owner?.subsystems ?? []).map((s) => `${ctx.config.ownerId}/${s}`)]);
   return [...ids].sort().map((id) => {
     const settings = ctx.config.clients[id] ?? NEW_CLIENT_SETTINGS;
-    return { id, connection: settings.connection, certificates: settings.certificates.length, registered: registered.has(id) };
+    // Disabled in the configuration, or here by the owner before central recorded it.
+    const local = ctx.accessOverlay.listClients().find((e) => e.client === id);
+    return { id, connection: settings.connection, certificates: settings.certificates.length, registered: registered.has(id), disabled: disabled.has(id) || local !== undefined, ...(local?.refused ? { disableRefused: local.refused } : {}) };
   });
 }
 

@@ -46,7 +46,7 @@ export function localGroupsRouter(deps: { readonly ctx: GatewayContext; readonly
   const send = (req: Request, res: Response, change: LocalGroupChange, fields: Record<string, unknown>) =>
     sendToCentral(answer, req, res, change.group, () => submitLocalGroupRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change }), fields, (outcome) => {
       if (change.type === 'localGroupMemberRemove') return;
-      const member = 'member' in change ? { member: change.member } : {};
+      const member = 'member' in change ? { member: change.member } : 'description' in change ? { description: change.description } : {};
       ctx.sentRequests.add({ requestId: outcome.id, type: change.type, sentAt: new Date(ctx.clock()).toISOString(), status: progressOf(outcome), group: change.group, ...member });
     });
 

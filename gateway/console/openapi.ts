@@ -18,7 +18,9 @@ import { CertificateImport, CertificateRequest, CsrGenerate, NewKey } from './ke
  */
 
 const Session = z.object({ name: z.string(), role: z.string(), csrfToken: z.string(), expiresAt: z.string() }).meta({ id: 'Session' });
-const Client = z.object({ id: z.string(), connection: z.enum(['HTTP', 'HTTPS', 'HTTPS_NO_AUTH']), certificates: z.number().int(), registered: z.boolean() }).meta({ id: 'Client' });
+const Client = z
+  .object({ id: z.string(), connection: z.enum(['HTTP', 'HTTPS', 'HTTPS_NO_AUTH']), certificates: z.number().int(), registered: z.boolean(), disabled: z.boolean(), disableRefused: z.string().optional().describe("central's reason, when it refused a disable this gateway applies anyway") })
+  .meta({ id: 'Client' });
 const Endpoint = z.object({ method: z.string(), path: z.string() });
 const Service = z
   .object({

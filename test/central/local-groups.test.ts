@@ -38,7 +38,7 @@ describe('local groups in the registry', () => {
     r.localGroups.addMember('alice', GROUP, parseSubsystemId('CAMDX/COM/BANK/APP'));
     r.access.addRight('alice', { type: 'LOCALGROUP', id: GROUP }, parseServiceId('CAMDX/GOV/MOI/KYC/echo'), 'GET', '/items/*');
     const conf = buildGlobalConf(r, { ...DEFAULT_CENTRAL_SETTINGS, instance: 'CAMDX' }, 1, Date.now());
-    expect(conf.localGroups).toEqual([{ id: 'CAMDX/GOV/MOI/KYC/partners', description: 'Partner banks', members: ['CAMDX/COM/BANK/APP'] }]);
+    expect(conf.localGroups).toEqual([{ id: 'CAMDX/GOV/MOI/KYC/partners', description: 'Partner banks', members: ['CAMDX/COM/BANK/APP'], origin: 'request:3' }]);
     expect(conf.accessRights).toContainEqual(expect.objectContaining({ subject: 'CAMDX/GOV/MOI/KYC/partners', subjectType: 'LOCALGROUP', service: 'CAMDX/GOV/MOI/KYC/echo', method: 'GET' }));
     const foreign = refusal(() => r.access.addRight('alice', { type: 'LOCALGROUP', id: GROUP }, parseServiceId('CAMDX/GOV/MOI/CARDS/cards')));
     expect(foreign.kind).toBe('invalid');

@@ -56,7 +56,7 @@ describe("a gateway's console listener", () => {
   it("lists the owner's clients with their connection types, and the token certificates with OCSP", async () => {
     const clients = await call('GET', '/clients', { token });
     expect(clients.status).toBe(200);
-    expect(clients.body).toEqual(expect.arrayContaining([{ id: CLIENT, connection: 'HTTP', certificates: 0, registered: true }, expect.objectContaining({ id: 'CAMDX/COM/DEMOBANK/OTHER', registered: true })]));
+    expect(clients.body).toEqual(expect.arrayContaining([{ id: CLIENT, connection: 'HTTP', certificates: 0, registered: true, disabled: false }, expect.objectContaining({ id: 'CAMDX/COM/DEMOBANK/OTHER', registered: true })]));
     const certs = await call('GET', '/token-certificates', { token });
     expect(certs.body).toMatchObject({ auth: { subject: expect.stringContaining('CN=SS1'), ocsp: { good: true } }, signing: { subject: expect.stringContaining('CN=DEMOBANK'), ocsp: { good: true } } });
   });

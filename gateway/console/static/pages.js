@@ -1,6 +1,8 @@
 import { api, fieldUnder, idPath } from './api.js';
 import { actionButton, el, form, table } from './dom.js';
 import { keys } from './pages-keys.js';
+import { groups, rights } from './pages-rights.js';
+import { clientActions, server } from './pages-server.js';
 import { descriptions, services } from './pages-services.js';
 import { setup } from './pages-setup.js';
 
@@ -22,8 +24,10 @@ const addForm = (reload) => form('Add a client', [
   await reload();
 });
 
-const clients = { title: 'Clients', async render(out, reload) {
+const clients = { title: 'Clients', async render(out, reload, state) {
   const rows = await api('GET', '/clients');
+  const notice = state.clientsNotice ?? '';
+  state.clientsNotice = undefined;
   const connection = (c) => form(`Connection of ${c.id}`, [{ name: 'connection', label: 'Connection type', options: ['HTTP', 'HTTPS', 'HTTPS_NO_AUTH'], value: c.connection }], 'Save',
     async (v) => {
       await api('PATCH', `/clients/${idPath(c.id)}`, { connection: v.connection }).catch((err) => { throw fieldUnder(err, `clients.${c.id}.`); });
@@ -31,8 +35,12 @@ const clients = { title: 'Clients', async render(out, reload) {
     });
   // One line in its cell: the column heading names the field.
   const inline = (f) => { f.classList.add('inline'); return f; };
-  out.append(el('p', { class: 'note', text: "The owner's subsystems: how their information systems reach this gateway (HTTP, HTTPS with a pinned client certificate, or HTTPS without one), and whether the global configuration lists them on this server." }),
-    table(['Client', 'Registered here', 'Connection type', 'Pinned IS certificates'], rows.map((c) => [el('code', { text: c.id }), registration(c, reload), inline(connection(c)), String(c.certificates)]), 'no clients yet'),
+  // Whether a client is disabled, when GET /clients says so (the global configuration's disabledClients).
+  const knowsState = rows.some((c) => c.disabled !== undefined);
+  const stateOf = (c) => (c.disabled === undefined ? '—' : el('span', { class: c.disabled ? 'fail' : 'ok', text: c.disabled ? 'disabled' : 'enabled' }));
+  out.append(notice, el('p', { class: 'note', text: "The owner's subsystems: how their information systems reach this gateway (HTTP, HTTPS with a pinned client certificate, or HTTPS without one), and whether the global configuration lists them on this server. A disabled client stays registered but neither calls nor is called." }),
+    el('div', { class: 'clients' }, table(['Client', 'Registered here', 'Connection type', 'Pinned IS certificates', ...(knowsState ? ['State'] : []), ''], rows.map((c) => [el('code', { text: c.id }), registration(c, reload), inline(connection(c)), String(c.certificates),
+      ...(knowsState ? [stateOf(c)] : []), c.registered ? clientActions(c, reload, state) : '']), 'no clients yet')),
     el('div', { class: 'forms' }, addForm(reload)),
     el('p', { class: 'note', text: "Only the owner's subsystems: another member's needs that member's signature on registerClient, and this gateway holds only its owner's key. Central adds a new subsystem to its registry when it approves the request; \"Registered here\" says yes once the global configuration carries it." }));
 } };
@@ -60,6 +68,6 @@ const records = { title: 'Operational records', nav: 'Records', async render(out
       last.map((r) => [time(r.requestInTs), r.side, el('code', { text: r.client }), el('code', { text: r.service }), el('code', { text: r.endpoint }), outcome(r), r.peerServer ?? '—']), 'no exchanges yet'));
 } };
 
-export const PAGES = { clients, services, keys, descriptions, diagnostics, records };
+export const PAGES = { clients, services, keys, descriptions, rights, groups, server, diagnostics, records };
 /** A bare gateway's pages (camdx gateway run --new): its set-up, and the keys it needs. */
 export const SETUP_PAGES = { setup, keys };
