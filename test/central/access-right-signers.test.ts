@@ -97,3 +97,17 @@ describe('accessRightAdd signed with a certificate revoked at the OCSP responder
     expect((await refusals()).filter((a) => a.target === MOH_SERVICE && a.detail?.reason === 'certificate-status')).toHaveLength(1);
   }, 30_000);
 });
+
+describe("accessRightAdd on a hosted member's service", () => {
+  it("signed by the server owner alone: not-owner, naming the member whose service it is; nothing changes", async () => {
+    const owner = t.pki.issue('member-signing', MOI);
+    const version0 = await settledVersion();
+    const answer = await accessRightAdd(MOH_SERVICE, '/owner-only', [await signer('owner', owner)]);
+    expect(answer.status).toBe(403);
+    expect(answer.body).toMatchObject({ error: 'not-owner' });
+    expect(answer.body.message).toMatch(/CAMDX\/GOV\/MOH's to change: the request lacks CAMDX\/GOV\/MOH's signature/);
+    expect(await rightsOn(MOH_SERVICE)).not.toContain('/owner-only');
+    expect(await settledVersion()).toBe(version0);
+    expect(await refusals()).toContainEqual(expect.objectContaining({ target: MOH_SERVICE, detail: expect.objectContaining({ reason: 'not-owner' }) }));
+  }, 30_000);
+});
