@@ -69,7 +69,7 @@ describe('POST /api/v1/clients', () => {
     expect(await centralClients()).toContain(NEWSUB);
     await expect
       .poll(async () => ((await (await net.consumer.admin('/clients')).json()) as Array<{ id: string; registered: boolean; connection: string; certificates: number }>).find((c) => c.id === NEWSUB), { timeout: 10_000, interval: 200 })
-      .toEqual({ id: NEWSUB, connection: 'HTTPS', certificates: 1, registered: true });
+      .toEqual({ id: NEWSUB, connection: 'HTTPS', certificates: 1, registered: true, disabled: false });
     expect(auditLines().at(-1)).toMatchObject({ action: 'POST /api/v1/clients', target: NEWSUB, detail: { status: 201, outcome: 'approved' } });
   });
 
