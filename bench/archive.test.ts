@@ -71,30 +71,34 @@ async function untilStamped(database: string): Promise<void> {
 }
 
 describe('an archive of a busy period (issue 17 row 2, measured)', () => {
-  it(`exports ${RECORDS} records of real exchanges and verifies them, the export under 300 MB`, async () => {
-    const n = await startTestNetwork({ timestampingIntervalSeconds: 1 });
-    try {
-      const loaded = await load(n, RECORDS);
-      expect(loaded.ok, `only ${loaded.ok} of ${RECORDS} exchanges answered 200 within the deadline`).toBe(RECORDS);
-      await untilStamped(join(n.provider.dir, 'messagelog.db'));
+  it(
+    `exports ${RECORDS} records of real exchanges and verifies them, the export under 300 MB`,
+    async () => {
+      const n = await startTestNetwork({ timestampingIntervalSeconds: 1 });
+      try {
+        const loaded = await load(n, RECORDS);
+        expect(loaded.ok, `only ${loaded.ok} of ${RECORDS} exchanges answered 200 within the deadline`).toBe(RECORDS);
+        await untilStamped(join(n.provider.dir, 'messagelog.db'));
 
-      const archive = join(n.central.stateDir, 'busy.zip');
-      const exported = await measured(['log', 'export', '--config', n.provider.config, '--out', archive]);
-      expect(exported.code, exported.stderr).toBe(0);
-      const entries = (await run('unzip', ['-Z1', archive])).stdout.split('\n').filter(Boolean).length;
-      const verified = await measured(['verify', archive, '--trust', n.central.pki.pki.layout.caCert('root-ca')]);
-      const summary = verified.stdout.split('\n').filter(Boolean).at(-1);
-      process.stdout.write(
-        `archive bench: ${RECORDS} exchanges in ${loaded.seconds.toFixed(0)} s (${(RECORDS / loaded.seconds).toFixed(0)}/s, ${CONCURRENCY} connections)\n` +
-          `  export ${exported.wallSeconds} s, peak RSS ${Math.round(exported.peakRssKb / 1024)} MB; archive ${(statSync(archive).size / 2 ** 20).toFixed(1)} MiB, ${entries} zip entries\n` +
-          `  verify ${verified.wallSeconds} s, peak RSS ${Math.round(verified.peakRssKb / 1024)} MB, exit ${verified.code}: ${summary}\n`,
-      );
-      expect(entries).toBeGreaterThan(65_535);
-      expect(verified.code, verified.stdout.slice(-500)).toBe(0);
-      expect(summary).toMatch(new RegExp(`^OK: ${RECORDS} records, ${2 * RECORDS} signed messages`));
-      expect(exported.peakRssKb).toBeLessThan(PEAK_RSS_LIMIT_KB);
-    } finally {
-      await n.close();
-    }
-  }, 60 * 60_000);
+        const archive = join(n.central.stateDir, 'busy.zip');
+        const exported = await measured(['log', 'export', '--config', n.provider.config, '--out', archive]);
+        expect(exported.code, exported.stderr).toBe(0);
+        const entries = (await run('unzip', ['-Z1', archive])).stdout.split('\n').filter(Boolean).length;
+        const verified = await measured(['verify', archive, '--trust', n.central.pki.pki.layout.caCert('root-ca')]);
+        const summary = verified.stdout.split('\n').filter(Boolean).at(-1);
+        process.stdout.write(
+          `archive bench: ${RECORDS} exchanges in ${loaded.seconds.toFixed(0)} s (${(RECORDS / loaded.seconds).toFixed(0)}/s, ${CONCURRENCY} connections)\n` +
+            `  export ${exported.wallSeconds} s, peak RSS ${Math.round(exported.peakRssKb / 1024)} MB; archive ${(statSync(archive).size / 2 ** 20).toFixed(1)} MiB, ${entries} zip entries\n` +
+            `  verify ${verified.wallSeconds} s, peak RSS ${Math.round(verified.peakRssKb / 1024)} MB, exit ${verified.code}: ${summary}\n`,
+        );
+        expect(entries).toBeGreaterThan(65_535);
+        expect(verified.code, verified.stdout.slice(-500)).toBe(0);
+        expect(summary).toMatch(new RegExp(`^OK: ${RECORDS} records, ${2 * RECORDS} signed messages`));
+        expect(exported.peakRssKb).toBeLessThan(PEAK_RSS_LIMIT_KB);
+      } finally {
+        await n.close();
+      }
+    },
+    60 * 60_000,
+  );
 });

@@ -184,7 +184,10 @@ export async function benchGatewayPair(o: GatewayBenchOptions): Promise<GatewayB
       const ref: Series = { rounds: [], peak: {} };
       const gw: Series = { rounds: [], peak: {} };
       for (let r = 0; r < o.rounds; r++) {
-        for (const [target, series] of [[reference, ref], [ours, gw]] as const) {
+        for (const [target, series] of [
+          [reference, ref],
+          [ours, gw],
+        ] as const) {
           const sampler = rssSampler(target.pids);
           series.rounds.push(await round(target, body, o.connections, o.seconds, network.echoPid));
           o.onProgress?.(`${target === reference ? 'reference' : 'gateways'}, ${size / 1024} KiB, round ${r + 1}: ${Math.round(series.rounds.at(-1)!.perSecond)}/s`);
@@ -196,7 +199,10 @@ export async function benchGatewayPair(o: GatewayBenchOptions): Promise<GatewayB
     }
     const large: LargeTransfer[] = [];
     if (o.largeBytes > 0) {
-      for (const [name, target] of [['reference', reference], ['gateways', ours]] as const) {
+      for (const [name, target] of [
+        ['reference', reference],
+        ['gateways', ours],
+      ] as const) {
         large.push(await largeTransfer(name, target, o.largeBytes));
         o.onProgress?.(`${name}, one ${o.largeBytes / MB} MiB body: ${large.at(-1)!.mbPerSecond.toFixed(0)} MB/s`);
       }

@@ -21,7 +21,14 @@ export function inProcessRate(fn: () => void, seconds: number): Rate {
  * warm-up that is not counted. Any non-2xx answer or error fails the measurement, naming the
  * status codes (and `logs`, where the server's reasons are).
  */
-export async function httpRate(url: string, body: Buffer, headers: Record<string, string>, connections: number, seconds: number, o: { logs?: string; cpuOf?: Record<string, number> } = {}): Promise<Rate> {
+export async function httpRate(
+  url: string,
+  body: Buffer,
+  headers: Record<string, string>,
+  connections: number,
+  seconds: number,
+  o: { logs?: string; cpuOf?: Record<string, number> } = {},
+): Promise<Rate> {
   const options = { url, method: 'POST' as const, body, headers, connections, duration: seconds };
   await autocannon({ ...options, duration: 1 });
   const meter = o.cpuOf ? cpuMeter({ ...o.cpuOf, load: process.pid }) : undefined;

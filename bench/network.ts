@@ -91,7 +91,12 @@ export class BenchNetwork {
     const logs = join(this.stateDir, 'gateway-logs');
     mkdirSync(logs, { recursive: true });
     const [provider, consumer] = await Promise.all(
-      configs.map((c, i) => spawnCamdx(['gateway', 'run', '--config', c], /ready/, { logFile: join(logs, `${i ? 'consumer' : 'provider'}.log`), ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}) })),
+      configs.map((c, i) =>
+        spawnCamdx(['gateway', 'run', '--config', c], /ready/, {
+          logFile: join(logs, `${i ? 'consumer' : 'provider'}.log`),
+          ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
+        }),
+      ),
     );
     return {
       url: `http://127.0.0.1:${this.specs.consumer.ports.consumer}/r1/${BENCH_SERVICE}/bench`,
@@ -112,7 +117,10 @@ export class BenchNetwork {
     const caFile = join(this.stateDir, 'reference-ca.pem');
     writeFileSync(caFile, readFileSync(layout.caCert('root-ca'), 'utf8') + readFileSync(layout.caCert('camdx-ca'), 'utf8'));
     const proxy = (role: string, target: string, spec: GatewaySpec) =>
-      spawnCamdx(['reference-proxy', '--role', role, '--target', target, '--keystore', join(this.dir(spec), 'auth.p12'), '--ca', caFile, '--max-sockets', String(POOL_SIZE)], /listening on (https?:\S+)/);
+      spawnCamdx(
+        ['reference-proxy', '--role', role, '--target', target, '--keystore', join(this.dir(spec), 'auth.p12'), '--ca', caFile, '--max-sockets', String(POOL_SIZE)],
+        /listening on (https?:\S+)/,
+      );
     const back = await proxy('back', this.echo.ready[1]!, this.specs.provider);
     const front = await proxy('front', back.ready[1]!, this.specs.consumer).catch(async (err) => {
       await back.stop();

@@ -75,7 +75,12 @@ function innermostConcern(frame: CallFrame): Concern {
   if (url.includes('better-sqlite3')) return 'message log (SQLite)';
   if (/crypto\/hash/.test(url)) return 'digests';
   if (/node:internal\/modules|cjs-module-lexer/.test(url)) return 'start-up';
-  if (/^(writev|writeBuffer|writeUtf8String|writeLatin1String)$/.test(fn) || /node:(_http|net|tls|_tls|https?$|events|stream|internal\/(streams|stream_base|tls|http))/.test(url) || /^parserOn/.test(fn)) return 'HTTP and TLS';
+  if (
+    /^(writev|writeBuffer|writeUtf8String|writeLatin1String)$/.test(fn) ||
+    /node:(_http|net|tls|_tls|https?$|events|stream|internal\/(streams|stream_base|tls|http))/.test(url) ||
+    /^parserOn/.test(fn)
+  )
+    return 'HTTP and TLS';
   return 'other';
 }
 

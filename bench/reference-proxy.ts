@@ -32,9 +32,17 @@ function forwardHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHea
 
 export async function startReferenceProxy(o: ReferenceProxyOptions): Promise<{ port: number; close(): void }> {
   const ks = readKeystore(readFileSync(o.keystore), readFileSync(`${o.keystore}.password`, 'utf8').trim());
-  const tlsIdentity = { key: ks.privateKey!.export({ type: 'pkcs8', format: 'pem' }) as string, cert: ks.certificates.map((c) => c.toString()).join(''), ca: readFileSync(o.ca, 'utf8'), minVersion: 'TLSv1.2' as const };
+  const tlsIdentity = {
+    key: ks.privateKey!.export({ type: 'pkcs8', format: 'pem' }) as string,
+    cert: ks.certificates.map((c) => c.toString()).join(''),
+    ca: readFileSync(o.ca, 'utf8'),
+    minVersion: 'TLSv1.2' as const,
+  };
   const target = new URL(o.target);
-  const agent = target.protocol === 'https:' ? new https.Agent({ ...tlsIdentity, keepAlive: true, maxSockets: o.maxSockets, checkServerIdentity: () => undefined }) : new http.Agent({ keepAlive: true, maxSockets: o.maxSockets });
+  const agent =
+    target.protocol === 'https:'
+      ? new https.Agent({ ...tlsIdentity, keepAlive: true, maxSockets: o.maxSockets, checkServerIdentity: () => undefined })
+      : new http.Agent({ keepAlive: true, maxSockets: o.maxSockets });
   const transport = target.protocol === 'https:' ? https : http;
 
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -53,7 +61,10 @@ export async function startReferenceProxy(o: ReferenceProxyOptions): Promise<{ p
       if (!res.writableFinished) upstream.destroy();
     });
   };
-  const server = o.role === 'back' ? https.createServer({ ...tlsIdentity, requestCert: true, rejectUnauthorized: true, keepAliveTimeout: 60_000, noDelay: true }, handler) : http.createServer({ keepAliveTimeout: 60_000, noDelay: true }, handler);
+  const server =
+    o.role === 'back'
+      ? https.createServer({ ...tlsIdentity, requestCert: true, rejectUnauthorized: true, keepAliveTimeout: 60_000, noDelay: true }, handler)
+      : http.createServer({ keepAliveTimeout: 60_000, noDelay: true }, handler);
   const port = await listen(server, o.port, '127.0.0.1');
   return { port, close: () => server.close() };
 }

@@ -31,7 +31,12 @@ export class CentralAdminClient {
   static async signIn(url: string, name: string, password: string): Promise<CentralAdminClient> {
     let res: Response;
     try {
-      res = await fetch(`${url.replace(/\/+$/, '')}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, password }), signal: AbortSignal.timeout(30_000) });
+      res = await fetch(`${url.replace(/\/+$/, '')}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name, password }),
+        signal: AbortSignal.timeout(30_000),
+      });
     } catch (err) {
       throw new CentralApiError(0, 'unreachable', `the central server at ${url} is unreachable (${(err as Error).message})`);
     }

@@ -133,7 +133,16 @@ export async function startCentral(options: {
   const metrics = new CentralMetrics({ publisher, registry, monitor });
   const faults = new CentralFaults(publisher, options.log);
   const publicApp = createPublicApp({ publisher, management, settings, metrics, faults, log: options.log });
-  const consoleApp = createConsoleApp({ registry, management, publisher, settings, pki, log: options.log, metrics, monitor, faults,
+  const consoleApp = createConsoleApp({
+    registry,
+    management,
+    publisher,
+    settings,
+    pki,
+    log: options.log,
+    metrics,
+    monitor,
+    faults,
     adminToken: readFileSync(layout.adminToken, 'utf8').trim(),
     ...(options.console?.clock ? { consoleClock: options.console.clock } : {}),
     ...(options.console?.scryptCost ? { scryptCost: options.console.scryptCost } : {}),

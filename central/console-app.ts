@@ -40,7 +40,14 @@ function consoleUsers(deps: ConsoleAppDeps): UsersDeps {
   // Users and sessions live in central.db beside the registry, outside the global configuration.
   const db = deps.registry.core.db;
   const audit: AuditWriter = (actor, action, target, detail) => deps.registry.core.record(actor, action, target, detail);
-  return { users: new UserStore(db, clock), sessions: new SessionStore(db, clock), limiter: new LoginLimiter(clock), audit, log: deps.log, ...(deps.scryptCost ? { scryptCost: deps.scryptCost } : {}) };
+  return {
+    users: new UserStore(db, clock),
+    sessions: new SessionStore(db, clock),
+    limiter: new LoginLimiter(clock),
+    audit,
+    log: deps.log,
+    ...(deps.scryptCost ? { scryptCost: deps.scryptCost } : {}),
+  };
 }
 
 /**
@@ -68,7 +75,8 @@ export function createConsoleApp(deps: ConsoleAppDeps): express.Express {
       title: `CamDX central server (instance ${deps.settings.instance}): console`,
       about: [
         'The registry of members, subsystems, security servers and services, the access rights, and the signed global configuration every security server downloads.',
-        `The admin API (\`/api\`) takes a signed-in console session, or \`Authorization: Bearer <admin token>\` (the state directory's \`central/admin-token\`); \`npx camdx central …\` uses it for you.`,
+        `The admin API (\`/api\`) takes a signed-in console session, or \`Authorization: Bearer <admin token>\` (the state directory's ` +
+          `\`central/admin-token\`); \`npx camdx central …\` uses it for you.`,
       ],
       links: [
         { href: '/console', text: 'Console', note: 'sign in to manage members, servers, services, access rights, requests and users' },

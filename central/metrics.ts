@@ -24,7 +24,22 @@ export function routeGroup(originalUrl: string): string {
   return TOP.get(first) ?? 'other';
 }
 
-const REQUEST_TYPES = new Set(['registerAuthCert', 'registerClient', 'serviceAdd', 'serviceUpdate', 'serviceRemove', 'accessRightAdd', 'accessRightRemove', 'maintenanceModeEnable', 'maintenanceModeDisable', 'clientDisable', 'clientEnable', 'clientDeletion', 'addressChange', 'authCertDeletion']);
+const REQUEST_TYPES = new Set([
+  'registerAuthCert',
+  'registerClient',
+  'serviceAdd',
+  'serviceUpdate',
+  'serviceRemove',
+  'accessRightAdd',
+  'accessRightRemove',
+  'maintenanceModeEnable',
+  'maintenanceModeDisable',
+  'clientDisable',
+  'clientEnable',
+  'clientDeletion',
+  'addressChange',
+  'authCertDeletion',
+]);
 
 /**
  * The type of a management request body, best effort, for the metric label only: refused
@@ -76,20 +91,48 @@ export class CentralMetrics {
         return undefined; // not signed yet: the gauges stay absent rather than lie
       }
     };
-    new Gauge({ name: 'camdx_central_process_resident_memory_bytes', help: 'Resident set size of the central server process.', registers, collect() { this.set(process.memoryUsage.rss()); } });
-    new Gauge({ name: 'camdx_central_process_uptime_seconds', help: 'Seconds since the central server process started.', registers, collect() { this.set(process.uptime()); } });
-    new Gauge({ name: 'camdx_central_globalconf_version', help: 'Version of the global configuration central currently serves.', registers, collect() { const p = published(); if (p) this.set(p.version); } });
+    new Gauge({
+      name: 'camdx_central_process_resident_memory_bytes',
+      help: 'Resident set size of the central server process.',
+      registers,
+      collect() {
+        this.set(process.memoryUsage.rss());
+      },
+    });
+    new Gauge({
+      name: 'camdx_central_process_uptime_seconds',
+      help: 'Seconds since the central server process started.',
+      registers,
+      collect() {
+        this.set(process.uptime());
+      },
+    });
+    new Gauge({
+      name: 'camdx_central_globalconf_version',
+      help: 'Version of the global configuration central currently serves.',
+      registers,
+      collect() {
+        const p = published();
+        if (p) this.set(p.version);
+      },
+    });
     new Gauge({
       name: 'camdx_central_globalconf_generated_at_seconds',
       help: 'When the served global configuration was signed (unix seconds).',
       registers,
-      collect() { const p = published(); if (p) this.set(confTimes(p).generatedAt / 1000); },
+      collect() {
+        const p = published();
+        if (p) this.set(confTimes(p).generatedAt / 1000);
+      },
     });
     new Gauge({
       name: 'camdx_central_globalconf_expires_at_seconds',
       help: 'When the served global configuration expires (unix seconds); gateways stop exchanging once theirs has.',
       registers,
-      collect() { const p = published(); if (p) this.set(p.expiresAt / 1000); },
+      collect() {
+        const p = published();
+        if (p) this.set(p.expiresAt / 1000);
+      },
     });
     new Gauge({
       name: 'camdx_central_registry_entries',
@@ -98,7 +141,16 @@ export class CentralMetrics {
       registers,
       collect() {
         const c = registry.counts();
-        const kinds = { members: c.members, subsystems: c.subsystems, servers: c.servers, services: c.services, access_rights: c.accessRights, global_groups: c.globalGroups, approved_cas: c.approvedCas, approved_tsas: c.approvedTsas };
+        const kinds = {
+          members: c.members,
+          subsystems: c.subsystems,
+          servers: c.servers,
+          services: c.services,
+          access_rights: c.accessRights,
+          global_groups: c.globalGroups,
+          approved_cas: c.approvedCas,
+          approved_tsas: c.approvedTsas,
+        };
         for (const [kind, n] of Object.entries(kinds)) this.set({ kind }, n);
       },
     });
@@ -119,7 +171,12 @@ export class CentralMetrics {
       labelNames: ['type', 'outcome'],
       registers,
     });
-    this.httpRequests = new Counter({ name: 'camdx_central_http_requests_total', help: 'HTTP requests answered by central, by route group, method and status.', labelNames: ['route', 'method', 'status'], registers });
+    this.httpRequests = new Counter({
+      name: 'camdx_central_http_requests_total',
+      help: 'HTTP requests answered by central, by route group, method and status.',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
     this.httpDuration = new Histogram({
       name: 'camdx_central_http_request_duration_seconds',
       help: 'Time to answer an HTTP request, by route group.',

@@ -38,7 +38,9 @@ const SettingsSchema = z.strictObject({
   publicUrl: z.url({ protocol: /^https?$/ }),
   // Settings written before the console existed have neither: the defaults apply.
   consoleUrl: z.url({ protocol: /^https?$/ }).default(`http://127.0.0.1:${DEFAULT_CONSOLE_PORT}`),
-  console: z.strictObject({ hostNames: z.array(z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'a host name or IP address: letters, digits, dots, hyphens (and colons of IPv6)')).max(50) }).default({ hostNames: [] }),
+  console: z
+    .strictObject({ hostNames: z.array(z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'a host name or IP address: letters, digits, dots, hyphens (and colons of IPv6)')).max(50) })
+    .default({ hostNames: [] }),
   memberClasses: z.array(z.string()).min(1),
   confExpirySeconds: z.number().int().min(10),
   ocspFreshnessSeconds: z.number().int().positive(),

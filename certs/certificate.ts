@@ -70,10 +70,7 @@ export function buildCertificate(template: CertificateTemplate, serial: Uint8Arr
   const wanted = new Date(now.getTime() + (template.validityDays ?? profile.validityDays) * DAY_MS);
   const notAfter = wanted > issuer.notAfter ? issuer.notAfter : wanted;
 
-  const extensions: pkijs.Extension[] = [
-    basicConstraintsExtension(profile.ca !== undefined, profile.ca?.pathLen),
-    keyUsageExtension(profile.keyUsage(describeKey(template.publicKey))),
-  ];
+  const extensions: pkijs.Extension[] = [basicConstraintsExtension(profile.ca !== undefined, profile.ca?.pathLen), keyUsageExtension(profile.keyUsage(describeKey(template.publicKey)))];
   if (profile.extKeyUsage) extensions.push(extKeyUsageExtension(profile.extKeyUsage.purposes, profile.extKeyUsage.critical));
   extensions.push(subjectKeyIdentifierExtension(keyIdentifier(spki)), authorityKeyIdentifierExtension(issuer.keyId));
   if (profile.altNames && template.altNames && template.altNames.dns.length + template.altNames.ip.length > 0) {

@@ -81,9 +81,7 @@ export function createCsr(subject: DistinguishedName, privateKey: KeyObject, ext
     subjectPublicKeyInfo: pkijs.PublicKeyInfo.fromBER(bytesOf(spkiDer(privateKey))),
   });
   if (extensions.length > 0) {
-    csr.attributes = [
-      new pkijs.Attribute({ type: OID.extensionRequest, values: [new pkijs.Extensions({ extensions: [...extensions] }).toSchema()] }),
-    ];
+    csr.attributes = [new pkijs.Attribute({ type: OID.extensionRequest, values: [new pkijs.Extensions({ extensions: [...extensions] }).toSchema()] })];
   }
   csr.signatureAlgorithm = signatureAlgorithmFor(privateKey);
   // toSchema(true) encodes from the fields; its first element is the CertificationRequestInfo.

@@ -7,17 +7,7 @@ import { bitPositions, bytesOf, namedBitString } from './der.js';
 import { OID } from './oids.js';
 
 /** RFC 5280 key usage bits, by position. */
-export const KEY_USAGE_BITS = [
-  'digitalSignature',
-  'nonRepudiation',
-  'keyEncipherment',
-  'dataEncipherment',
-  'keyAgreement',
-  'keyCertSign',
-  'cRLSign',
-  'encipherOnly',
-  'decipherOnly',
-] as const;
+export const KEY_USAGE_BITS = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'] as const;
 export type KeyUsage = (typeof KEY_USAGE_BITS)[number];
 
 /** Subject alternative names we issue: DNS names and IP addresses. */
@@ -59,9 +49,7 @@ export function authorityKeyIdentifierExtension(keyId: Uint8Array): pkijs.Extens
 
 export function ocspAccessExtension(url: string): pkijs.Extension {
   const aia = new pkijs.InfoAccess({
-    accessDescriptions: [
-      new pkijs.AccessDescription({ accessMethod: OID.accessOcsp, accessLocation: new pkijs.GeneralName({ type: 6, value: url }) }),
-    ],
+    accessDescriptions: [new pkijs.AccessDescription({ accessMethod: OID.accessOcsp, accessLocation: new pkijs.GeneralName({ type: 6, value: url }) })],
   });
   return extension(OID.authorityInfoAccess, false, aia.toSchema());
 }

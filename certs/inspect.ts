@@ -38,7 +38,9 @@ export function certificateFacts(cert: X509Certificate): CertificateFacts {
  * never double as an authentication certificate.
  */
 export function isSigningCertificate(facts: CertificateFacts): boolean {
-  return !facts.ca && facts.keyUsage.includes('nonRepudiation') && !facts.keyUsage.includes('digitalSignature') && !facts.extKeyUsage.includes(OID.clientAuth) && !facts.extKeyUsage.includes(OID.serverAuth);
+  return (
+    !facts.ca && facts.keyUsage.includes('nonRepudiation') && !facts.keyUsage.includes('digitalSignature') && !facts.extKeyUsage.includes(OID.clientAuth) && !facts.extKeyUsage.includes(OID.serverAuth)
+  );
 }
 
 /** A security server's TLS authentication certificate: digitalSignature + TLS client auth, never nonRepudiation. */

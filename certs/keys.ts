@@ -70,9 +70,7 @@ export function spkiDer(key: KeyObject): Buffer {
 }
 
 export function privateKeyToPem(key: KeyObject, passphrase?: string): string {
-  return passphrase === undefined
-    ? (key.export({ format: 'pem', type: 'pkcs8' }) as string)
-    : (key.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase }) as string);
+  return passphrase === undefined ? (key.export({ format: 'pem', type: 'pkcs8' }) as string) : (key.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase }) as string);
 }
 
 export function privateKeyFromPem(pem: string | Buffer, passphrase?: string): KeyObject {

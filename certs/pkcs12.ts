@@ -46,11 +46,7 @@ export interface KeystoreInput {
 export function createKeystore(input: KeystoreInput): Buffer {
   const localKeyId = input.privateKey ? randomBytes(20) : undefined;
   const certBags = input.certificates.map((certDer, i) =>
-    seq([
-      oid(OID.certBag),
-      explicit0(seq([oid(OID.x509Certificate), explicit0(octets(certDer))])),
-      ...bagAttributes(i === 0 ? localKeyId : undefined, i === 0 ? input.friendlyName : undefined),
-    ]),
+    seq([oid(OID.certBag), explicit0(seq([oid(OID.x509Certificate), explicit0(octets(certDer))])), ...bagAttributes(i === 0 ? localKeyId : undefined, i === 0 ? input.friendlyName : undefined)]),
   );
   const contents = [dataContentInfo(certBags)];
   if (input.privateKey) {

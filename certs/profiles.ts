@@ -20,17 +20,7 @@ export type IssuingCaName = Exclude<CaName, 'root-ca'>;
 export const ISSUING_CAS: readonly IssuingCaName[] = ['camdx-ca', 'camdigikey-ca'];
 
 export type ProfileName =
-  | 'root-ca'
-  | 'configuration-signer'
-  | 'intermediate-ca'
-  | 'member-signing'
-  | 'server-auth'
-  | 'ocsp-signer'
-  | 'tsa'
-  | 'camdigikey-tls'
-  | 'camdigikey-token-signer'
-  | 'user'
-  | 'service-account';
+  'root-ca' | 'configuration-signer' | 'intermediate-ca' | 'member-signing' | 'server-auth' | 'ocsp-signer' | 'tsa' | 'camdigikey-tls' | 'camdigikey-token-signer' | 'user' | 'service-account';
 
 /** Who a certificate is for. Which fields a profile needs is in `Profile.identityFields`. */
 export interface Identity {
@@ -73,11 +63,9 @@ export interface Profile {
 const COUNTRY = 'KH';
 const EC_AND_RSA: readonly KeyType[] = ['P-256', 'P-384', 'RSA-2048', 'RSA-3072', 'RSA-4096'];
 /** RSA keys do key transport in TLS 1.2; EC keys never encipher. */
-const tlsKeyUsage = (key: KeyDescription): KeyUsage[] =>
-  key.algorithm === 'RSA' ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature'];
+const tlsKeyUsage = (key: KeyDescription): KeyUsage[] => (key.algorithm === 'RSA' ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature']);
 const infrastructure = (id: Identity): DistinguishedName => ({ C: COUNTRY, O: 'CamDX', CN: id.commonName! });
-const memberSerial = (id: Identity): string =>
-  formatMemberId({ instance: id.instance!, memberClass: id.memberClass!, memberCode: id.memberCode! });
+const memberSerial = (id: Identity): string => formatMemberId({ instance: id.instance!, memberClass: id.memberClass!, memberCode: id.memberCode! });
 
 const PROFILES: Record<ProfileName, Profile> = {
   'root-ca': {
@@ -305,4 +293,3 @@ export function checkIdentity(profile: Profile, identity: Identity): Identity {
   }
   return out as Identity;
 }
-

@@ -1,8 +1,6 @@
 import { REVOCATION_REASONS, type CertificateRecord, type PkiStore, type RevocationReason } from './store.js';
 
-export type RevocationResult =
-  | { readonly outcome: 'revoked'; readonly record: CertificateRecord }
-  | { readonly outcome: 'unknown' | 'already-revoked' | 'ambiguous'; readonly message: string };
+export type RevocationResult = { readonly outcome: 'revoked'; readonly record: CertificateRecord } | { readonly outcome: 'unknown' | 'already-revoked' | 'ambiguous'; readonly message: string };
 
 export function isRevocationReason(value: string): value is RevocationReason {
   return value in REVOCATION_REASONS;

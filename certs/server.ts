@@ -68,8 +68,10 @@ function pkiLandingPage(instance: string): LandingPage {
   return {
     title: `CamDX PKI (instance ${instance})`,
     about: [
-      "The simulated network's certification authorities: the CamDX CA issues members' signing and security servers' authentication certificates, the CamDigiKey CA its relying parties' client certificates; below them the registration authority, the OCSP responder and the time-stamping authority.",
-      'Certificates are issued to a PKCS#10 request with a one-time enrolment token from central: `POST /ra/certificates` with `Authorization: Bearer <token>`, or `npx camdx pki issue --csr … --token-file …`. OCSP: `POST /ocsp` or `GET /ocsp/<base64 request>`; time stamps: `POST /tsa`.',
+      "The simulated network's certification authorities: the CamDX CA issues members' signing and security servers' authentication certificates, the " +
+        "CamDigiKey CA its relying parties' client certificates; below them the registration authority, the OCSP responder and the time-stamping authority.",
+      'Certificates are issued to a PKCS#10 request with a one-time enrolment token from central: `POST /ra/certificates` with `Authorization: Bearer ' +
+        '<token>`, or `npx camdx pki issue --csr … --token-file …`. OCSP: `POST /ocsp` or `GET /ocsp/<base64 request>`; time stamps: `POST /tsa`.',
     ],
     links: [
       { href: '/ca', text: 'CA certificates', note: 'JSON list' },

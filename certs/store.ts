@@ -122,12 +122,8 @@ export class PkiStore {
       findCert: db.prepare('SELECT * FROM certificates WHERE serial = ?'),
       countCerts: db.prepare('SELECT COUNT(*) AS n FROM certificates'),
       listCerts: db.prepare('SELECT * FROM certificates ORDER BY issued_at, serial'),
-      revoke: db.prepare(
-        `UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE ca = ? AND serial = ? AND status = 'good'`,
-      ),
-      insertEnrolment: db.prepare(
-        'INSERT INTO enrolments (token_hash, profile, identity, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
-      ),
+      revoke: db.prepare(`UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE ca = ? AND serial = ? AND status = 'good'`),
+      insertEnrolment: db.prepare('INSERT INTO enrolments (token_hash, profile, identity, created_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
       getEnrolment: db.prepare('SELECT * FROM enrolments WHERE token_hash = ?'),
       useEnrolment: db.prepare('UPDATE enrolments SET used_at = ?, used_serial = ? WHERE token_hash = ? AND used_at IS NULL'),
       reserveTsa: db.prepare('UPDATE tsa_serials SET next = next + ? WHERE id = 1 RETURNING next - ? AS first'),
@@ -176,8 +172,7 @@ export class PkiStore {
 
   getEnrolment(tokenHash: string): EnrolmentRecord | undefined {
     const row = this.stmt.getEnrolment!.get(tokenHash) as
-      | { token_hash: string; profile: string; identity: string; created_at: number; expires_at: number; used_at: number | null; used_serial: string | null }
-      | undefined;
+      { token_hash: string; profile: string; identity: string; created_at: number; expires_at: number; used_at: number | null; used_serial: string | null } | undefined;
     return (
       row && {
         tokenHash: row.token_hash,

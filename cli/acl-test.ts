@@ -56,7 +56,10 @@ export function registerAclTest(program: Command): void {
     .option('--concurrency <n>', 'cases in flight at once', '8')
     .option('--timeout <ms>', "per-case timeout, overriding the matrix's")
     .option('--port-offset <n>', 'the default network was started with camdx start --port-offset n (default: the gateways of the network running from the state directory)')
-    .addHelpText('after', '\nExit status: 0 every case as expected, 1 some case not (or an error that is neither allow nor deny, or no running network to send them to), 2 the matrix or an option is invalid.')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 every case as expected, 1 some case not (or an error that is neither allow nor deny, or no running network to send them to), 2 the matrix or an option is invalid.',
+    )
     .action(async (file: string, o: AclTestOptions) => {
       const { loadMatrix, MatrixError, topologyGateways } = await import('../sim/acl/matrix.js');
       const { runCases } = await import('../sim/acl/runner.js');

@@ -15,20 +15,26 @@ const latency = (s: RoundsSummary) => {
 const cpu = (ms: number) => ms.toFixed(2);
 
 function gatewayTable(result: GatewayBenchResult): string {
-  const lines = [`  ${'target'.padEnd(28)} ${'body'.padEnd(7)} ${'requests/s (spread)'.padEnd(26)} ${'ratio (spread)'.padEnd(18)} ${'p50'.padEnd(7)} ${'p99'.padEnd(7)} ${'peak RSS front / back'.padEnd(22)} CPU ms/exchange front / back / all`];
+  const lines = [
+    `  ${'target'.padEnd(28)} ${'body'.padEnd(7)} ${'requests/s (spread)'.padEnd(26)} ${'ratio (spread)'.padEnd(18)} ${'p50'.padEnd(7)} ${'p99'.padEnd(7)} ` +
+      `${'peak RSS front / back'.padEnd(22)} CPU ms/exchange front / back / all`,
+  ];
   for (const r of result.rows) {
     const ratio = r.ratio ? `${r.ratio.median.toFixed(2)} (${r.ratio.min.toFixed(2)}–${r.ratio.max.toFixed(2)})` : '';
     lines.push(
-      `  ${r.target.padEnd(28)} ${`${r.bodyBytes / 1024} KiB`.padEnd(7)} ${spread(r.rate).padEnd(26)} ${ratio.padEnd(18)} ${`${r.p50Ms} ms`.padEnd(7)} ${`${r.p99Ms} ms`.padEnd(7)} ${`${r.peakRssMb.consumer.toFixed(0)} / ${r.peakRssMb.provider.toFixed(0)} MB`.padEnd(22)} ${cpu(r.cpuMs.front)} / ${cpu(r.cpuMs.back)} / ${cpu(r.cpuMs.total)}`,
+      `  ${r.target.padEnd(28)} ${`${r.bodyBytes / 1024} KiB`.padEnd(7)} ${spread(r.rate).padEnd(26)} ${ratio.padEnd(18)} ${`${r.p50Ms} ms`.padEnd(7)} ` +
+        `${`${r.p99Ms} ms`.padEnd(7)} ${`${r.peakRssMb.consumer.toFixed(0)} / ${r.peakRssMb.provider.toFixed(0)} MB`.padEnd(22)} ${cpu(r.cpuMs.front)} / ${cpu(r.cpuMs.back)} / ${cpu(r.cpuMs.total)}`,
     );
   }
   const u = result.unloaded;
   lines.push(
-    `  one connection, ${u.bodyBytes / 1024} KiB: reference p50 ${u.reference.p50Ms} ms, p99 ${u.reference.p99Ms} ms; gateways p50 ${u.gateways.p50Ms} ms, p99 ${u.gateways.p99Ms} ms — added p50 ${u.addedP50Ms} ms, p99 ${u.addedP99Ms} ms`,
+    `  one connection, ${u.bodyBytes / 1024} KiB: reference p50 ${u.reference.p50Ms} ms, p99 ${u.reference.p99Ms} ms; gateways p50 ${u.gateways.p50Ms} ms, ` +
+      `p99 ${u.gateways.p99Ms} ms — added p50 ${u.addedP50Ms} ms, p99 ${u.addedP99Ms} ms`,
   );
   for (const l of result.large) {
     lines.push(
-      `  ${`${l.target}: ${(l.bytes / 2 ** 30).toFixed(l.bytes >= 2 ** 30 ? 0 : 2)} GiB body`.padEnd(36)} ${l.mbPerSecond.toFixed(0)} MB/s, RSS idle → peak front ${l.idleRssMb.consumer.toFixed(0)} → ${l.peakRssMb.consumer.toFixed(0)} MB, back ${l.idleRssMb.provider.toFixed(0)} → ${l.peakRssMb.provider.toFixed(0)} MB`,
+      `  ${`${l.target}: ${(l.bytes / 2 ** 30).toFixed(l.bytes >= 2 ** 30 ? 0 : 2)} GiB body`.padEnd(36)} ${l.mbPerSecond.toFixed(0)} MB/s, RSS idle → peak ` +
+        `front ${l.idleRssMb.consumer.toFixed(0)} → ${l.peakRssMb.consumer.toFixed(0)} MB, back ${l.idleRssMb.provider.toFixed(0)} → ${l.peakRssMb.provider.toFixed(0)} MB`,
     );
   }
   lines.push('  (front = consumer gateway or front proxy, back = provider gateway or back proxy; ratio = gateways / reference, per round;');
@@ -36,7 +42,8 @@ function gatewayTable(result: GatewayBenchResult): string {
   for (const ours of result.rows.filter((r) => r.target === 'gateways')) {
     const ref = result.rows.find((r) => r.target === 'reference' && r.bodyBytes === ours.bodyBytes)!;
     lines.push(
-      `  CPU per exchange, ${ours.bodyBytes / 1024} KiB, all processes: reference ${cpu(ref.cpuMs.total)} ms, gateways ${cpu(ours.cpuMs.total)} ms → ${(ref.cpuMs.total / ours.cpuMs.total).toFixed(2)}; when the cores are busy in both runs the throughput ratio follows this one`,
+      `  CPU per exchange, ${ours.bodyBytes / 1024} KiB, all processes: reference ${cpu(ref.cpuMs.total)} ms, gateways ${cpu(ours.cpuMs.total)} ms → ` +
+        `${(ref.cpuMs.total / ours.cpuMs.total).toFixed(2)}; when the cores are busy in both runs the throughput ratio follows this one`,
     );
   }
   return `${lines.join('\n')}\n`;
@@ -48,7 +55,11 @@ async function profileSummary(dir: string): Promise<string> {
   for (const file of profilesIn(dir)) {
     const { busyPercent, items } = topSelfTime(file, 12);
     lines.push(`  ${file} (busy ${busyPercent.toFixed(0)}% of the run)`);
-    lines.push(`    by concern: ${concernShares(file).map((c) => `${c.concern} ${c.percent.toFixed(0)}%`).join(', ')}`);
+    lines.push(
+      `    by concern: ${concernShares(file)
+        .map((c) => `${c.concern} ${c.percent.toFixed(0)}%`)
+        .join(', ')}`,
+    );
     lines.push('    top functions by self time:');
     for (const item of items) lines.push(`    ${item.selfPercent.toFixed(1).padStart(5)}%  ${item.name}`);
   }
@@ -74,9 +85,20 @@ export function registerBench(program: Command): void {
       const figures: Record<string, unknown> = {};
       process.stdout.write(`${settings.rounds} rounds × ${settings.seconds} s, ${settings.connections} HTTP connections; medians with the spread over rounds\n`);
       if (!opts.only || opts.only === 'gateway') {
-        process.stdout.write('\nGateway pair (consumer gateway → provider gateway → echo; signing, OCSP, access rights, message log, batch timestamping all on)\n  against the reference: front proxy → mutual TLS → back proxy → echo, same keys, same pool size, same load\n');
+        process.stdout.write(
+          '\nGateway pair (consumer gateway → provider gateway → echo; signing, OCSP, access rights, message log, batch timestamping all on)\n  against the ' +
+            'reference: front proxy → mutual TLS → back proxy → echo, same keys, same pool size, same load\n',
+        );
         const { benchGatewayPair } = await import('../bench/gateway.js');
-        const result = await benchGatewayPair({ workDir, ...settings, bodySizes: [1024, 64 * 1024], warmUpSeconds: parseCount(opts.warmUp, 0), largeBytes: parseCount(opts.largeMb, 0) * 2 ** 20, onProgress: (line) => process.stderr.write(`    … ${line}\n`), ...(opts.profile ? { profileDir: opts.profile } : {}) });
+        const result = await benchGatewayPair({
+          workDir,
+          ...settings,
+          bodySizes: [1024, 64 * 1024],
+          warmUpSeconds: parseCount(opts.warmUp, 0),
+          largeBytes: parseCount(opts.largeMb, 0) * 2 ** 20,
+          onProgress: (line) => process.stderr.write(`    … ${line}\n`),
+          ...(opts.profile ? { profileDir: opts.profile } : {}),
+        });
         process.stdout.write(gatewayTable(result));
         figures.gateway = result;
         if (opts.profile) process.stdout.write(await profileSummary(opts.profile));

@@ -78,7 +78,7 @@ export function registerCamdigikey(program: Command): void {
     .requiredOption('--client-id <id>', 'service account id (3-64 of A-Z a-z 0-9 . _ -)')
     .requiredOption('--domain <host>', "the relying party's domain (success return URLs must be on it)")
     .option('--server-url <url>', 'CamDigiKey URL the client calls', `https://127.0.0.1:${DEFAULT_CAMDIGIKEY_PORTS.https}`)
-    .option('--app-id <scheme>', "mobile app id: approvals also answer <app-id>://camdigikey_login_callback?authToken=…")
+    .option('--app-id <scheme>', 'mobile app id: approvals also answer <app-id>://camdigikey_login_callback?authToken=…')
     .option('--callback-url <url>', 'where a successful web login returns (default https://<domain>/callback)')
     .option('--fallback-url <url>', 'where a rejected or expired login returns (default https://<domain>/fallback)')
     .action(async (o: PkiOptions & { clientId: string; domain: string; serverUrl: string; appId?: string; callbackUrl?: string; fallbackUrl?: string }) => {
@@ -93,7 +93,11 @@ export function registerCamdigikey(program: Command): void {
           ...(o.callbackUrl ? { callbackUrl: o.callbackUrl } : {}),
           ...(o.fallbackUrl ? { fallbackUrl: o.fallbackUrl } : {}),
         });
-        process.stdout.write(`${Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+        process.stdout.write(
+          `${Object.entries(env)
+            .map(([k, v]) => `${k}=${v}`)
+            .join('\n')}\n`,
+        );
         process.stderr.write(`(also written to ${envFile}, readable only by you)\n`);
       } catch (err) {
         failCommand((err as Error).message);

@@ -37,7 +37,11 @@ export function registerCentral(program: Command): void {
   function centralState() {
     const stateDir = stateDirOf(globals());
     const layout = centralLayout(stateDir);
-    if (!existsSync(layout.settings)) failCommand(`no central server in the state directory ${stateDir} (no ${layout.settings}): start the network there with npm start, point CAMDX_STATE_DIR / --state-dir at its state directory, or give --url and --token-file`);
+    if (!existsSync(layout.settings))
+      failCommand(
+        `no central server in the state directory ${stateDir} (no ${layout.settings}): start the network there with npm start, point CAMDX_STATE_DIR / ` +
+          `--state-dir at its state directory, or give --url and --token-file`,
+      );
     return { stateDir, layout };
   }
 
@@ -91,21 +95,33 @@ export function registerCentral(program: Command): void {
     .option('--no-pki', 'do not issue enrolment tokens')
     .option('--auto-approve', 'approve management requests as soon as they verify (simulation mode)')
     .option('--conf-expiry <seconds>', 'global configuration validity', '600')
-    .action(async (o: { instance: string; publicUrl: string; consoleUrl: string; consoleHostName?: string[]; pkiUrl: string; pkiAdminTokenFile?: string; pki: boolean; autoApprove?: boolean; confExpiry: string }) => {
-      const ctx = cliContext(globals());
-      const { initCentral } = await import('../central/central.js');
-      const result = initCentral(ctx.stateDir, {
-        instance: o.instance,
-        publicUrl: o.publicUrl,
-        consoleUrl: o.consoleUrl,
-        console: { hostNames: o.consoleHostName ?? [] },
-        autoApprove: !!o.autoApprove,
-        confExpirySeconds: Number(o.confExpiry),
-        ...(o.pki ? { pki: { url: o.pkiUrl, adminTokenFile: o.pkiAdminTokenFile ?? `${ctx.stateDir}/pki/admin-token` } } : {}),
-      });
-      process.stdout.write(result.created.length ? `created ${result.created.join(', ')} under ${centralLayout(ctx.stateDir).dir}\n` : 'central already initialised\n');
-      if (result.adminToken) process.stdout.write(`admin token (shown once; kept in ${centralLayout(ctx.stateDir).adminToken}): ${result.adminToken}\n`);
-    });
+    .action(
+      async (o: {
+        instance: string;
+        publicUrl: string;
+        consoleUrl: string;
+        consoleHostName?: string[];
+        pkiUrl: string;
+        pkiAdminTokenFile?: string;
+        pki: boolean;
+        autoApprove?: boolean;
+        confExpiry: string;
+      }) => {
+        const ctx = cliContext(globals());
+        const { initCentral } = await import('../central/central.js');
+        const result = initCentral(ctx.stateDir, {
+          instance: o.instance,
+          publicUrl: o.publicUrl,
+          consoleUrl: o.consoleUrl,
+          console: { hostNames: o.consoleHostName ?? [] },
+          autoApprove: !!o.autoApprove,
+          confExpirySeconds: Number(o.confExpiry),
+          ...(o.pki ? { pki: { url: o.pkiUrl, adminTokenFile: o.pkiAdminTokenFile ?? `${ctx.stateDir}/pki/admin-token` } } : {}),
+        });
+        process.stdout.write(result.created.length ? `created ${result.created.join(', ')} under ${centralLayout(ctx.stateDir).dir}\n` : 'central already initialised\n');
+        if (result.adminToken) process.stdout.write(`admin token (shown once; kept in ${centralLayout(ctx.stateDir).adminToken}): ${result.adminToken}\n`);
+      },
+    );
 
   central
     .command('serve')
@@ -129,7 +145,7 @@ export function registerCentral(program: Command): void {
 
   central
     .command('anchor')
-    .description("print (or write) the configuration anchor gateways need to trust this central server")
+    .description('print (or write) the configuration anchor gateways need to trust this central server')
     .option('--out <file>', 'write it to a file')
     .option('--refresh', 'first rebuild it from the current signing certificate only (ends a rotation overlap)')
     .option('--min-version <n>', 'the oldest configuration version a new gateway accepts (default: the last one central signed; 0 for no floor)')
@@ -149,7 +165,10 @@ export function registerCentral(program: Command): void {
       if (!o.out) return void process.stdout.write(anchor);
       writeFileAtomic(o.out, anchor);
       const parsed = JSON.parse(anchor) as { instance: string; centralUrl: string; certificates: string[] };
-      process.stdout.write(`configuration anchor written to ${o.out}: instance ${parsed.instance}, central ${parsed.centralUrl}, ${parsed.certificates.length} signing certificate(s)${floor ? `, configuration version ${floor} or later` : ''}\n`);
+      process.stdout.write(
+        `configuration anchor written to ${o.out}: instance ${parsed.instance}, central ${parsed.centralUrl}, ${parsed.certificates.length} signing ` +
+          `certificate(s)${floor ? `, configuration version ${floor} or later` : ''}\n`,
+      );
     });
 
   central
@@ -163,7 +182,12 @@ export function registerCentral(program: Command): void {
     });
 
   const member = central.command('member').description('members (organisations)');
-  member.command('list').action(api((c) => c.call<Array<{ id: string; name: string; subsystems: string[] }>>('GET', '/members'), (r) => lines(r, (m) => `${m.id}  ${m.name}  [${m.subsystems.join(', ')}]`)));
+  member.command('list').action(
+    api(
+      (c) => c.call<Array<{ id: string; name: string; subsystems: string[] }>>('GET', '/members'),
+      (r) => lines(r, (m) => `${m.id}  ${m.name}  [${m.subsystems.join(', ')}]`),
+    ),
+  );
   member
     .command('add <id>')
     .description('add INSTANCE/CLASS/CODE; prints the enrolment token for its signing certificate')
@@ -175,21 +199,51 @@ export function registerCentral(program: Command): void {
         (r) => withToken(`added member ${r.member.id}`, 'signing certificate', o.out, r.enrolment?.signing),
       )(),
     );
-  member.command('show <id>').action((id: string) => api((c) => c.call('GET', `/members/${idPath(id)}`), (r) => JSON.stringify(r, null, 2))());
+  member.command('show <id>').action((id: string) =>
+    api(
+      (c) => c.call('GET', `/members/${idPath(id)}`),
+      (r) => JSON.stringify(r, null, 2),
+    )(),
+  );
   member
     .command('rename <id>')
     .requiredOption('--name <name>')
-    .action((id: string, o: { name: string }) => api((c) => c.call('PATCH', `/members/${idPath(id)}`, { name: o.name }), () => `renamed ${id}`)());
-  member.command('remove <id>').action((id: string) => api((c) => c.call('DELETE', `/members/${idPath(id)}`), () => `removed member ${id}`)());
+    .action((id: string, o: { name: string }) =>
+      api(
+        (c) => c.call('PATCH', `/members/${idPath(id)}`, { name: o.name }),
+        () => `renamed ${id}`,
+      )(),
+    );
+  member.command('remove <id>').action((id: string) =>
+    api(
+      (c) => c.call('DELETE', `/members/${idPath(id)}`),
+      () => `removed member ${id}`,
+    )(),
+  );
   member
     .command('enrol <id>')
     .description("issue a new enrolment token for the member's signing certificate")
     .option(...tokenOut)
-    .action((id: string, o: { out?: string }) => api((c) => c.call<{ signing: { token: string; expiresAt: string } }>('POST', `/members/${idPath(id)}/enrolments`), (r) => withToken(`new enrolment for ${id}`, 'signing certificate', o.out, r.signing))());
+    .action((id: string, o: { out?: string }) =>
+      api(
+        (c) => c.call<{ signing: { token: string; expiresAt: string } }>('POST', `/members/${idPath(id)}/enrolments`),
+        (r) => withToken(`new enrolment for ${id}`, 'signing certificate', o.out, r.signing),
+      )(),
+    );
 
   const subsystem = central.command('subsystem').description('subsystems of members');
-  subsystem.command('add <id>').action((id: string) => api((c) => c.call('POST', '/subsystems', { id }), () => `added subsystem ${id}`)());
-  subsystem.command('remove <id>').action((id: string) => api((c) => c.call('DELETE', `/subsystems/${idPath(id)}`), () => `removed subsystem ${id}`)());
+  subsystem.command('add <id>').action((id: string) =>
+    api(
+      (c) => c.call('POST', '/subsystems', { id }),
+      () => `added subsystem ${id}`,
+    )(),
+  );
+  subsystem.command('remove <id>').action((id: string) =>
+    api(
+      (c) => c.call('DELETE', `/subsystems/${idPath(id)}`),
+      () => `removed subsystem ${id}`,
+    )(),
+  );
 
   const server = central.command('server').description('security servers');
   server.command('list').action(
@@ -215,29 +269,62 @@ export function registerCentral(program: Command): void {
         (r) => withToken(`added security server ${r.server.id}`, 'authentication certificate', o.out, r.enrolment?.auth),
       )(),
     );
-  server.command('show <id>').action((id: string) => api((c) => c.call('GET', `/servers/${idPath(id)}`), (r) => JSON.stringify(r, null, 2))());
+  server.command('show <id>').action((id: string) =>
+    api(
+      (c) => c.call('GET', `/servers/${idPath(id)}`),
+      (r) => JSON.stringify(r, null, 2),
+    )(),
+  );
   server
     .command('set-address <id>')
     .requiredOption('--address <host:port>')
-    .action((id: string, o: { address: string }) => api((c) => c.call('PATCH', `/servers/${idPath(id)}`, { address: o.address }), () => `${id} is now at ${o.address}`)());
+    .action((id: string, o: { address: string }) =>
+      api(
+        (c) => c.call('PATCH', `/servers/${idPath(id)}`, { address: o.address }),
+        () => `${id} is now at ${o.address}`,
+      )(),
+    );
   server
     .command('set-monitoring-url <id> [url]')
     .description("where central's monitoring reads the server's /metrics and /health (its admin port); --clear stops monitoring it")
     .option('--clear', 'remove the monitoring address')
     .action((id: string, url: string | undefined, o: { clear?: boolean }) => {
       if (!url === !o.clear) failCommand('give either a URL or --clear');
-      return api((c) => c.call('PATCH', `/servers/${idPath(id)}`, { monitoringUrl: o.clear ? null : url }), () => (o.clear ? `${id} is no longer monitored` : `${id} is monitored at ${url}`))();
+      return api(
+        (c) => c.call('PATCH', `/servers/${idPath(id)}`, { monitoringUrl: o.clear ? null : url }),
+        () => (o.clear ? `${id} is no longer monitored` : `${id} is monitored at ${url}`),
+      )();
     });
-  server.command('remove <id>').action((id: string) => api((c) => c.call('DELETE', `/servers/${idPath(id)}`), () => `removed security server ${id}`)());
+  server.command('remove <id>').action((id: string) =>
+    api(
+      (c) => c.call('DELETE', `/servers/${idPath(id)}`),
+      () => `removed security server ${id}`,
+    )(),
+  );
   server
     .command('enrol <id>')
     .description('issue a new enrolment token for the server authentication certificate')
     .option(...tokenOut)
-    .action((id: string, o: { out?: string }) => api((c) => c.call<{ auth: { token: string; expiresAt: string } }>('POST', `/servers/${idPath(id)}/enrolments`), (r) => withToken(`new enrolment for ${id}`, 'authentication certificate', o.out, r.auth))());
+    .action((id: string, o: { out?: string }) =>
+      api(
+        (c) => c.call<{ auth: { token: string; expiresAt: string } }>('POST', `/servers/${idPath(id)}/enrolments`),
+        (r) => withToken(`new enrolment for ${id}`, 'authentication certificate', o.out, r.auth),
+      )(),
+    );
 
   const clientCmd = central.command('client').description('client subsystems of security servers');
-  clientCmd.command('add <server> <subsystem>').action((s: string, sub: string) => api((c) => c.call('POST', `/servers/${idPath(s)}/clients`, { client: sub }), () => `${sub} is a client of ${s}`)());
-  clientCmd.command('remove <server> <subsystem>').action((s: string, sub: string) => api((c) => c.call('DELETE', `/servers/${idPath(s)}/clients/${idPath(sub)}`), () => `${sub} is no longer a client of ${s}`)());
+  clientCmd.command('add <server> <subsystem>').action((s: string, sub: string) =>
+    api(
+      (c) => c.call('POST', `/servers/${idPath(s)}/clients`, { client: sub }),
+      () => `${sub} is a client of ${s}`,
+    )(),
+  );
+  clientCmd.command('remove <server> <subsystem>').action((s: string, sub: string) =>
+    api(
+      (c) => c.call('DELETE', `/servers/${idPath(s)}/clients/${idPath(sub)}`),
+      () => `${sub} is no longer a client of ${s}`,
+    )(),
+  );
 
   const service = central.command('service').description('REST services');
   service.command('list').action(
@@ -252,18 +339,17 @@ export function registerCentral(program: Command): void {
       .option('--openapi <file>', 'OpenAPI document to publish')
       .option('--timestamp-sync', 'timestamp every message synchronously')
       .option('--no-timestamp-sync', 'timestamp in batches');
-  serviceOptions(service.command('add <id>').description('add INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE')).action(
-    (id: string, o: { endpoint?: string[]; openapi?: string; timestampSync?: boolean }) =>
-      api(
-        (c) =>
-          c.call('POST', '/services', {
-            id,
-            endpoints: (o.endpoint ?? []).map(parseEndpoint),
-            ...(o.openapi ? { openApi: readFileSync(o.openapi, 'utf8') } : {}),
-            timestampSynchronously: !!o.timestampSync,
-          }),
-        () => `added service ${id}`,
-      )(),
+  serviceOptions(service.command('add <id>').description('add INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE')).action((id: string, o: { endpoint?: string[]; openapi?: string; timestampSync?: boolean }) =>
+    api(
+      (c) =>
+        c.call('POST', '/services', {
+          id,
+          endpoints: (o.endpoint ?? []).map(parseEndpoint),
+          ...(o.openapi ? { openApi: readFileSync(o.openapi, 'utf8') } : {}),
+          timestampSynchronously: !!o.timestampSync,
+        }),
+      () => `added service ${id}`,
+    )(),
   );
   serviceOptions(service.command('update <id>').description('replace endpoints, OpenAPI document or timestamping mode')).action(
     (id: string, o: { endpoint?: string[]; openapi?: string; timestampSync?: boolean }) =>
@@ -277,8 +363,18 @@ export function registerCentral(program: Command): void {
         () => `updated service ${id}`,
       )(),
   );
-  service.command('show <id>').action((id: string) => api((c) => c.call('GET', `/services/${idPath(id)}`), (r) => JSON.stringify(r, null, 2))());
-  service.command('remove <id>').action((id: string) => api((c) => c.call('DELETE', `/services/${idPath(id)}`), () => `removed service ${id}`)());
+  service.command('show <id>').action((id: string) =>
+    api(
+      (c) => c.call('GET', `/services/${idPath(id)}`),
+      (r) => JSON.stringify(r, null, 2),
+    )(),
+  );
+  service.command('remove <id>').action((id: string) =>
+    api(
+      (c) => c.call('DELETE', `/services/${idPath(id)}`),
+      () => `removed service ${id}`,
+    )(),
+  );
 
   const right = central.command('right').description('access rights (deny by default)');
   right
@@ -300,44 +396,110 @@ export function registerCentral(program: Command): void {
     .option('--method <method>', 'HTTP method or *', '*')
     .option('--path <pattern>', "path pattern: '*' one segment, '**' any", '/**')
     .action((subject: string, svc: string, o: { method: string; path: string }) =>
-      api((c) => c.call<{ id: number }>('POST', '/access-rights', { subject, service: svc, method: o.method, path: o.path }), (r) => `added access right #${r.id}: ${subject} → ${svc} ${o.method} ${o.path}`)(),
+      api(
+        (c) => c.call<{ id: number }>('POST', '/access-rights', { subject, service: svc, method: o.method, path: o.path }),
+        (r) => `added access right #${r.id}: ${subject} → ${svc} ${o.method} ${o.path}`,
+      )(),
     );
-  right.command('remove <id>').action((id: string) => api((c) => c.call('DELETE', `/access-rights/${encodeURIComponent(id)}`), () => `removed access right #${id}`)());
+  right.command('remove <id>').action((id: string) =>
+    api(
+      (c) => c.call('DELETE', `/access-rights/${encodeURIComponent(id)}`),
+      () => `removed access right #${id}`,
+    )(),
+  );
 
   const group = central.command('group').description('global groups');
-  group.command('list').action(api((c) => c.call<Array<{ id: string; description: string; members: string[] }>>('GET', '/groups'), (r) => lines(r, (g) => `${g.id}  ${g.description}  [${g.members.join(', ')}]`)));
+  group.command('list').action(
+    api(
+      (c) => c.call<Array<{ id: string; description: string; members: string[] }>>('GET', '/groups'),
+      (r) => lines(r, (g) => `${g.id}  ${g.description}  [${g.members.join(', ')}]`),
+    ),
+  );
   group
     .command('add <code>')
     .requiredOption('--description <text>')
-    .action((code: string, o: { description: string }) => api((c) => c.call('POST', '/groups', { code, description: o.description }), () => `added group ${code}`)());
-  group.command('remove <code>').action((code: string) => api((c) => c.call('DELETE', `/groups/${encodeURIComponent(code)}`), () => `removed group ${code}`)());
-  group.command('add-member <code> <subsystem>').action((code: string, sub: string) => api((c) => c.call('POST', `/groups/${encodeURIComponent(code)}/members`, { member: sub }), () => `${sub} joined ${code}`)());
-  group.command('remove-member <code> <subsystem>').action((code: string, sub: string) => api((c) => c.call('DELETE', `/groups/${encodeURIComponent(code)}/members/${idPath(sub)}`), () => `${sub} left ${code}`)());
+    .action((code: string, o: { description: string }) =>
+      api(
+        (c) => c.call('POST', '/groups', { code, description: o.description }),
+        () => `added group ${code}`,
+      )(),
+    );
+  group.command('remove <code>').action((code: string) =>
+    api(
+      (c) => c.call('DELETE', `/groups/${encodeURIComponent(code)}`),
+      () => `removed group ${code}`,
+    )(),
+  );
+  group.command('add-member <code> <subsystem>').action((code: string, sub: string) =>
+    api(
+      (c) => c.call('POST', `/groups/${encodeURIComponent(code)}/members`, { member: sub }),
+      () => `${sub} joined ${code}`,
+    )(),
+  );
+  group.command('remove-member <code> <subsystem>').action((code: string, sub: string) =>
+    api(
+      (c) => c.call('DELETE', `/groups/${encodeURIComponent(code)}/members/${idPath(sub)}`),
+      () => `${sub} left ${code}`,
+    )(),
+  );
 
   const ca = central.command('ca').description('approved certification authorities');
-  ca.command('list').action(api((c) => c.call<Array<{ name: string; ocspUrl: string }>>('GET', '/approved-cas'), (r) => lines(r, (x) => `${x.name}  OCSP ${x.ocspUrl}`)));
+  ca.command('list').action(
+    api(
+      (c) => c.call<Array<{ name: string; ocspUrl: string }>>('GET', '/approved-cas'),
+      (r) => lines(r, (x) => `${x.name}  OCSP ${x.ocspUrl}`),
+    ),
+  );
   ca.command('add')
     .requiredOption('--name <name>')
     .requiredOption('--cert <file>', 'issuing CA certificate (PEM)')
     .requiredOption('--root <file>', 'its root CA certificate (PEM)')
     .requiredOption('--ocsp-url <url>')
     .action((o: { name: string; cert: string; root: string; ocspUrl: string }) =>
-      api((c) => c.call('POST', '/approved-cas', { name: o.name, certificate: readFileSync(o.cert, 'utf8'), rootCertificate: readFileSync(o.root, 'utf8'), ocspUrl: o.ocspUrl }), () => `approved CA ${o.name}`)(),
+      api(
+        (c) => c.call('POST', '/approved-cas', { name: o.name, certificate: readFileSync(o.cert, 'utf8'), rootCertificate: readFileSync(o.root, 'utf8'), ocspUrl: o.ocspUrl }),
+        () => `approved CA ${o.name}`,
+      )(),
     );
-  ca.command('remove <name>').action((name: string) => api((c) => c.call('DELETE', `/approved-cas/${encodeURIComponent(name)}`), () => `removed CA ${name}`)());
+  ca.command('remove <name>').action((name: string) =>
+    api(
+      (c) => c.call('DELETE', `/approved-cas/${encodeURIComponent(name)}`),
+      () => `removed CA ${name}`,
+    )(),
+  );
   const tsa = central.command('tsa').description('approved timestamping authorities');
-  tsa.command('list').action(api((c) => c.call<Array<{ name: string; url: string }>>('GET', '/approved-tsas'), (r) => lines(r, (x) => `${x.name}  ${x.url}`)));
+  tsa.command('list').action(
+    api(
+      (c) => c.call<Array<{ name: string; url: string }>>('GET', '/approved-tsas'),
+      (r) => lines(r, (x) => `${x.name}  ${x.url}`),
+    ),
+  );
   tsa
     .command('add')
     .requiredOption('--name <name>')
     .requiredOption('--url <url>')
     .requiredOption('--cert <file>', 'TSA certificate (PEM)')
-    .action((o: { name: string; url: string; cert: string }) => api((c) => c.call('POST', '/approved-tsas', { name: o.name, url: o.url, certificate: readFileSync(o.cert, 'utf8') }), () => `approved TSA ${o.name}`)());
-  tsa.command('remove <name>').action((name: string) => api((c) => c.call('DELETE', `/approved-tsas/${encodeURIComponent(name)}`), () => `removed TSA ${name}`)());
+    .action((o: { name: string; url: string; cert: string }) =>
+      api(
+        (c) => c.call('POST', '/approved-tsas', { name: o.name, url: o.url, certificate: readFileSync(o.cert, 'utf8') }),
+        () => `approved TSA ${o.name}`,
+      )(),
+    );
+  tsa.command('remove <name>').action((name: string) =>
+    api(
+      (c) => c.call('DELETE', `/approved-tsas/${encodeURIComponent(name)}`),
+      () => `removed TSA ${name}`,
+    )(),
+  );
   central
     .command('approve-pki')
     .description("approve the configured PKI's CamDX CA and TSA")
-    .action(api((c) => c.call<{ approvedCa: string; approvedTsa: string }>('POST', '/approved/from-pki'), (r) => `CA: ${r.approvedCa}; TSA: ${r.approvedTsa}`));
+    .action(
+      api(
+        (c) => c.call<{ approvedCa: string; approvedTsa: string }>('POST', '/approved/from-pki'),
+        (r) => `CA: ${r.approvedCa}; TSA: ${r.approvedTsa}`,
+      ),
+    );
 
   const request = central.command('request').description('management requests from security servers');
   request.command('list').action(
@@ -346,11 +508,21 @@ export function registerCentral(program: Command): void {
       (r) => lines(r, (x) => `#${x.id}  ${x.status.padEnd(8)}  ${x.type.padEnd(16)}  ${x.server}  ${x.subject}  ${x.createdAt}`),
     ),
   );
-  request.command('approve <id>').action((id: string) => api((c) => c.call('POST', `/management-requests/${encodeURIComponent(id)}/approve`), () => `approved request #${id}`)());
+  request.command('approve <id>').action((id: string) =>
+    api(
+      (c) => c.call('POST', `/management-requests/${encodeURIComponent(id)}/approve`),
+      () => `approved request #${id}`,
+    )(),
+  );
   request
     .command('decline <id>')
     .option('--reason <text>')
-    .action((id: string, o: { reason?: string }) => api((c) => c.call('POST', `/management-requests/${encodeURIComponent(id)}/decline`, o.reason ? { reason: o.reason } : {}), () => `declined request #${id}`)());
+    .action((id: string, o: { reason?: string }) =>
+      api(
+        (c) => c.call('POST', `/management-requests/${encodeURIComponent(id)}/decline`, o.reason ? { reason: o.reason } : {}),
+        () => `declined request #${id}`,
+      )(),
+    );
 
   central
     .command('audit')
@@ -359,7 +531,11 @@ export function registerCentral(program: Command): void {
     .option('--limit <n>', 'at most this many records', '100')
     .action((o: { after: string; limit: string }) =>
       api(
-        (c) => c.call<Array<{ id: number; at: string; actor: string; action: string; target: string; detail: unknown }>>('GET', `/audit?after=${encodeURIComponent(o.after)}&limit=${encodeURIComponent(o.limit)}`),
+        (c) =>
+          c.call<Array<{ id: number; at: string; actor: string; action: string; target: string; detail: unknown }>>(
+            'GET',
+            `/audit?after=${encodeURIComponent(o.after)}&limit=${encodeURIComponent(o.limit)}`,
+          ),
         (r) => lines(r, (x) => `#${x.id}  ${x.at}  ${x.actor.padEnd(14)}  ${x.action.padEnd(22)}  ${x.target}${x.detail ? `  ${JSON.stringify(x.detail)}` : ''}`),
       )(),
     );

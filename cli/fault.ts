@@ -49,7 +49,11 @@ async function refreshGatewaysOcsp(stateDir: string): Promise<string[]> {
       try {
         const config = loadGatewayConfig(g.config);
         const token = readAdminToken(config.stateDir);
-        const res = await fetch(g.consoleUrl ? `${g.consoleUrl}/api/v1/ocsp/refresh` : gatewayApiUrl(config, '/ocsp/refresh'), { method: 'POST', headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(15_000) });
+        const res = await fetch(g.consoleUrl ? `${g.consoleUrl}/api/v1/ocsp/refresh` : gatewayApiUrl(config, '/ocsp/refresh'), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+          signal: AbortSignal.timeout(15_000),
+        });
         const answer = (await res.json().catch(() => ({}))) as { message?: string };
         return res.ok ? `gateway ${key}: fresh OCSP responses` : `gateway ${key}: no fresh OCSP responses yet (HTTP ${res.status}: ${answer.message ?? ''}); it keeps retrying`;
       } catch (err) {
@@ -165,7 +169,11 @@ What gateways do (the times are npm start's; the README's Faults section lists i
       }
       const refreshed = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
       if (refreshed?.status === 401) failCommand(`the gateway at ${url} refused the admin token in ${config.stateDir}; it would find out at its next OCSP refresh`);
-      process.stdout.write(refreshed?.ok ? 'its gateway now holds the revoked status: exchanges with it fail (SslAuthenticationFailed for a TLS certificate, CertValidation for a signing one)\n' : 'its gateway is not running; it will find out when it starts\n');
+      process.stdout.write(
+        refreshed?.ok
+          ? 'its gateway now holds the revoked status: exchanges with it fail (SslAuthenticationFailed for a TLS certificate, CertValidation for a signing one)\n'
+          : 'its gateway is not running; it will find out when it starts\n',
+      );
       process.stdout.write(`to recover: camdx gateway renew --config ${file} --certificate ${o.certificate}\n`);
     });
 

@@ -16,7 +16,14 @@ export async function runBare(globals: GlobalOptions, o: RunOptions): Promise<vo
   let bare;
   try {
     bare = await startBareGateway(
-      { dir: o.dir, ...(o.anchor ? { anchorFile: o.anchor } : {}), host: o.host, consoleHost: o.consoleHost, pollSeconds, ports: { consumer: parsePort(o.consumerPort!), peer: parsePort(o.peerPort!), admin: parsePort(o.adminPort!), console: parsePort(o.consolePort!) } },
+      {
+        dir: o.dir,
+        ...(o.anchor ? { anchorFile: o.anchor } : {}),
+        host: o.host,
+        consoleHost: o.consoleHost,
+        pollSeconds,
+        ports: { consumer: parsePort(o.consumerPort!), peer: parsePort(o.peerPort!), admin: parsePort(o.adminPort!), console: parsePort(o.consolePort!) },
+      },
       log,
     );
   } catch (err) {
@@ -29,7 +36,11 @@ export async function runBare(globals: GlobalOptions, o: RunOptions): Promise<vo
   process.stdout.write(`set up in the browser, within 15 minutes (the link opens one session): ${bare.setupUrl}\n`);
   stopOnSignal(() => bare.stop());
   bare.running.then(
-    (g) => process.stdout.write(`gateway ${g.context.config.serverId} ready: consumer ${o.host}:${g.ports.consumer}, peer ${o.host}:${g.ports.peer}, admin ${o.host}:${g.ports.admin}, console ${o.consoleHost}:${g.ports.console}\n`),
+    (g) =>
+      process.stdout.write(
+        `gateway ${g.context.config.serverId} ready: consumer ${o.host}:${g.ports.consumer}, peer ${o.host}:${g.ports.peer}, admin ${o.host}:${g.ports.admin}, ` +
+          `console ${o.consoleHost}:${g.ports.console}\n`,
+      ),
     (err: Error) => {
       process.stderr.write(`camdx: the set-up gateway could not start: ${err.message}\n`);
       process.exit(1);

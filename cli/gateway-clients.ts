@@ -26,7 +26,11 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 const idPath = (id: string) => `/clients/${encodeURIComponent(id)}`;
 
 function printRegistration(r: Registration): void {
-  say(r.registration === 'submitted' ? `${r.id} (${r.connection}): registerClient waits for central's operator (camdx central request list / approve)` : `${r.id} (${r.connection}): registerClient ${r.registration}`);
+  say(
+    r.registration === 'submitted'
+      ? `${r.id} (${r.connection}): registerClient waits for central's operator (camdx central request list / approve)`
+      : `${r.id} (${r.connection}): registerClient ${r.registration}`,
+  );
 }
 
 function readPems(files: readonly string[]): string[] {
@@ -52,11 +56,12 @@ export function registerGatewayClients(gateway: Command): void {
       const rows = await gatewayApi<Client[]>(o.config, 'GET', '/clients');
       if (rows.length === 0) say('no clients');
       const width = Math.max(0, ...rows.map((c) => c.id.length));
-      for (const c of rows) say(`${c.id.padEnd(width)}  ${c.connection.padEnd(13)}  ${c.certificates} ${c.certificates === 1 ? 'certificate ' : 'certificates'}  registered ${c.registered ? 'yes' : 'no'}`);
+      for (const c of rows)
+        say(`${c.id.padEnd(width)}  ${c.connection.padEnd(13)}  ${c.certificates} ${c.certificates === 1 ? 'certificate ' : 'certificates'}  registered ${c.registered ? 'yes' : 'no'}`);
     });
   client
     .command('add <subsystemId>')
-    .description("add a subsystem of the owner (INSTANCE/CLASS/MEMBER/SUBSYSTEM) to gateway.yaml and send registerClient to central; undone if central refuses")
+    .description('add a subsystem of the owner (INSTANCE/CLASS/MEMBER/SUBSYSTEM) to gateway.yaml and send registerClient to central; undone if central refuses')
     .requiredOption('--config <file>', 'gateway configuration (YAML)')
     .option('--connection <type>', 'HTTP, HTTPS (a pinned IS certificate required) or HTTPS_NO_AUTH', 'HTTPS')
     .option('--certificate <file>', "an information system's certificate (PEM) to pin, for HTTPS (repeatable)", collect, [])

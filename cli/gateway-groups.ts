@@ -39,17 +39,22 @@ export function registerGatewayGroups(gateway: Command): void {
   });
   withConfig(group.command('add <owner> <code>').description('make local group CODE of client subsystem OWNER: a signed localGroupAdd'))
     .option('--description <text>', 'what the group is for', '')
-    .action(async (owner: string, code: string, o: Options & { description: string }) => sent(`${owner}/${code}`, await gatewayApi(o.config, 'POST', '/local-groups', { owner, code, description: o.description })));
+    .action(async (owner: string, code: string, o: Options & { description: string }) =>
+      sent(`${owner}/${code}`, await gatewayApi(o.config, 'POST', '/local-groups', { owner, code, description: o.description })),
+    );
   withConfig(group.command('remove <group>').description('remove a local group no right names: a signed localGroupRemove')).action(async (id: string, o: Options) =>
     sent(id, await gatewayApi(o.config, 'DELETE', '/local-groups', { id })),
   );
   withConfig(group.command('member-add <group> <member>').description('add subsystem MEMBER to GROUP: a signed localGroupMemberAdd')).action(async (id: string, member: string, o: Options) =>
     sent(`${member} in ${id}`, await gatewayApi(o.config, 'POST', '/local-groups/members', { group: id, member })),
   );
-  withConfig(group.command('member-remove <group> <member>').description('take MEMBER out of GROUP: denied here at once, localGroupMemberRemove sent now and each poll until central records it')).action(
-    async (id: string, member: string, o: Options) => {
-      const answer = await gatewayApi<{ central: string; requestId?: number; reason?: string }>(o.config, 'DELETE', '/local-groups/members', { group: id, member });
-      say(`${member} out of ${id}: denied here now; ${answer.central === 'recorded' ? `central recorded it (request ${answer.requestId})` : `central ${answer.central}: ${answer.reason}; sent again each poll`}`);
-    },
-  );
+  withConfig(
+    group.command('member-remove <group> <member>').description('take MEMBER out of GROUP: denied here at once, localGroupMemberRemove sent now and each poll until central records it'),
+  ).action(async (id: string, member: string, o: Options) => {
+    const answer = await gatewayApi<{ central: string; requestId?: number; reason?: string }>(o.config, 'DELETE', '/local-groups/members', { group: id, member });
+    say(
+      `${member} out of ${id}: denied here now; ` +
+        `${answer.central === 'recorded' ? `central recorded it (request ${answer.requestId})` : `central ${answer.central}: ${answer.reason}; sent again each poll`}`,
+    );
+  });
 }

@@ -34,7 +34,9 @@ export function registerGatewayKeys(gateway: Command): void {
     .requiredOption('--role <role>', 'auth (TLS between gateways) or signing (messages)')
     .action(async (o: { config: string; role: string }) => {
       const body = await gatewayApi(o.config, 'POST', '/keys', { role: o.role });
-      say(`key ${String(body.id)}: a new ${String(body.keyType)} ${String(body.role)} key, waiting for its certificate${body.replaced ? ` (it replaces the pending key ${String(body.replaced)})` : ''}`);
+      say(
+        `key ${String(body.id)}: a new ${String(body.keyType)} ${String(body.role)} key, waiting for its certificate${body.replaced ? ` (it replaces the pending key ${String(body.replaced)})` : ''}`,
+      );
     });
   key
     .command('list')
@@ -44,7 +46,9 @@ export function registerGatewayKeys(gateway: Command): void {
       const body = await gatewayApi(o.config, 'GET', '/keys');
       for (const k of body as unknown as Array<{ id: string; role: string; state: string; certificate?: { serial: string; notAfter: string; ocsp?: { good: boolean }; registered?: boolean } }>) {
         const c = k.certificate;
-        say(`${k.id} ${k.role.padEnd(7)} ${k.state.padEnd(7)}${c ? ` serial ${c.serial}, until ${c.notAfter}${c.ocsp ? `, OCSP ${c.ocsp.good ? 'good' : 'not good'}` : ''}${c.registered === undefined ? '' : c.registered ? ', registered' : ', not registered'}` : ''}`);
+        const ocsp = c?.ocsp ? `, OCSP ${c.ocsp.good ? 'good' : 'not good'}` : '';
+        const registered = c?.registered === undefined ? '' : c.registered ? ', registered' : ', not registered';
+        say(`${k.id} ${k.role.padEnd(7)} ${k.state.padEnd(7)}${c ? ` serial ${c.serial}, until ${c.notAfter}${ocsp}${registered}` : ''}`);
       }
     });
 
@@ -64,7 +68,7 @@ export function registerGatewayKeys(gateway: Command): void {
     .description("send a pending key's CSR to the RA with an enrolment token (camdx central … enrolments); prints the certificate")
     .requiredOption('--config <file>', 'gateway configuration (YAML)')
     .requiredOption('--token-file <file>', 'the enrolment token (- for stdin)')
-    .requiredOption('--ra <url>', "the PKI whose RA issues it (e.g. http://127.0.0.1:8100)")
+    .requiredOption('--ra <url>', 'the PKI whose RA issues it (e.g. http://127.0.0.1:8100)')
     .option('--out <file>', 'write the certificate chain here instead of stdout')
     .action(async (keyId: string, o: { config: string; tokenFile: string; ra: string; out?: string }) => {
       const body = await gatewayApi(o.config, 'POST', `/keys/${encodeURIComponent(keyId)}/certificate-requests`, { enrolmentToken: readToken(o.tokenFile), raUrl: o.ra });
@@ -77,7 +81,10 @@ export function registerGatewayKeys(gateway: Command): void {
     .action(async (file: string, o: { config: string }) => {
       const body = await gatewayApi(o.config, 'POST', '/token-certificates', { certificate: readFileSync(file, 'utf8') });
       const ocsp = body.ocsp as { status: string } | undefined;
-      say(`${body.state === 'saved' ? 'saved' : 'imported'}: the ${String(body.role)} certificate is serial ${String(body.serial)} (hash ${String(body.hash)}, until ${String(body.notAfter)}, OCSP ${ocsp?.status ?? 'unknown'})`);
+      say(
+        `${body.state === 'saved' ? 'saved' : 'imported'}: the ${String(body.role)} certificate is serial ${String(body.serial)} (hash ${String(body.hash)}, ` +
+          `until ${String(body.notAfter)}, OCSP ${ocsp?.status ?? 'unknown'})`,
+      );
       if (body.state === 'saved') say("the authentication certificate in use stays in use until central's configuration lists the new one; then the gateway switches");
       if (body.role === 'auth') say(`next: camdx gateway cert register ${String(body.hash)} --config ${o.config}`);
     });
@@ -87,6 +94,10 @@ export function registerGatewayKeys(gateway: Command): void {
     .requiredOption('--config <file>', 'gateway configuration (YAML)')
     .action(async (hash: string, o: { config: string }) => {
       const body = await gatewayApi(o.config, 'POST', `/token-certificates/${encodeURIComponent(hash)}/register`);
-      say(body.outcome === 'submitted' ? `registerAuthCert for ${String(body.server)} waits for central's operator (camdx central request list / approve)` : `registerAuthCert for ${String(body.server)} at ${String(body.address)}: ${String(body.outcome)}`);
+      say(
+        body.outcome === 'submitted'
+          ? `registerAuthCert for ${String(body.server)} waits for central's operator (camdx central request list / approve)`
+          : `registerAuthCert for ${String(body.server)} at ${String(body.address)}: ${String(body.outcome)}`,
+      );
     });
 }

@@ -6,7 +6,7 @@ import { gatewayApi } from './gateway-api.js';
  * address|delete-auth-cert`, through the running gateway's console API.
  */
 export function registerGatewayMaintenance(gateway: Command): void {
-  const maintenance = gateway.command('maintenance').description("take this server out of service with a message for callers (maintenanceModeEnable), or back in");
+  const maintenance = gateway.command('maintenance').description('take this server out of service with a message for callers (maintenanceModeEnable), or back in');
   const say = (line: string) => process.stdout.write(`${line}\n`);
   maintenance
     .command('on')

@@ -48,7 +48,10 @@ async function runConfigured(globals: GlobalOptions, file: string): Promise<void
   }
   for (const w of running.warnings) process.stderr.write(`camdx: warning: ${w}\n`);
   const { ports } = running;
-  process.stdout.write(`gateway ${config.serverId} ready: consumer ${config.listen.consumer.host}:${ports.consumer}, peer ${config.listen.peer.host}:${ports.peer}, admin ${config.listen.admin.host}:${ports.admin}${config.listen.console && ports.console ? `, console ${config.listen.console.host}:${ports.console}` : ''}\n`);
+  process.stdout.write(
+    `gateway ${config.serverId} ready: consumer ${config.listen.consumer.host}:${ports.consumer}, peer ${config.listen.peer.host}:${ports.peer}, admin ` +
+      `${config.listen.admin.host}:${ports.admin}${config.listen.console && ports.console ? `, console ${config.listen.console.host}:${ports.console}` : ''}\n`,
+  );
   stopOnSignal(() => running.stop());
 }
 
@@ -70,7 +73,7 @@ export function registerGateway(program: Command): void {
     .option('--config <file>', 'gateway configuration (YAML)')
     .option('--new', 'a bare gateway in --dir: writes its admin token, prints a one-time setup URL, and opens the consumer and peer ports once set up and registered')
     .option('--dir <dir>', 'with --new: the gateway directory (created; a set-up under way resumes)')
-    .option('--anchor <file>', "with --new: the configuration anchor (camdx central anchor --out …)")
+    .option('--anchor <file>', 'with --new: the configuration anchor (camdx central anchor --out …)')
     .option('--host <address>', 'with --new: address to bind and to publish for other gateways', '127.0.0.1')
     .option('--consumer-port <port>', 'with --new: plain HTTP port for your information systems')
     .option('--peer-port <port>', 'with --new: mutual-TLS port for other gateways')
@@ -103,7 +106,7 @@ export function registerGateway(program: Command): void {
     .requiredOption('--sign-cert <file>', 'signing certificate from the RA (PEM, chain may follow)')
     .requiredOption('--auth-key <file>', 'authentication (TLS) key (PEM)')
     .requiredOption('--auth-cert <file>', 'authentication certificate from the RA (PEM, chain may follow)')
-    .requiredOption('--anchor <file>', "the configuration anchor (camdx central anchor --out …)")
+    .requiredOption('--anchor <file>', 'the configuration anchor (camdx central anchor --out …)')
     .option('--host <address>', 'address to bind and to publish for other gateways', '127.0.0.1')
     .requiredOption('--consumer-port <port>', 'plain HTTP port for your information systems')
     .requiredOption('--peer-port <port>', 'mutual-TLS port for other gateways')
@@ -111,36 +114,63 @@ export function registerGateway(program: Command): void {
     .requiredOption('--console-port <port>', 'console API (/api/v1: records, OCSP refresh, key reload, settings) with the admin token (<dir>/admin-token)')
     .option('--console-host <address>', 'address the console API binds to', '127.0.0.1')
     .option('--service <id=url>', 'a service you provide and the base URL of its API (repeatable)', collect, [])
-    .option('--http-client <subsystem>', 'a client subsystem whose information systems call over plain HTTP, for a demo (repeatable); other clients get HTTPS with a pinned IS certificate, as in X-Road', collect, [])
-    .action(async (o: { dir: string; owner: string; serverCode: string; signKey: string; signCert: string; authKey: string; authCert: string; anchor: string; host: string; consumerPort: string; peerPort: string; adminPort: string; consolePort: string; consoleHost: string; service: string[]; httpClient: string[] }) => {
-      const { initGatewayDir } = await import('../gateway/setup/init.js');
-      try {
-        const services = Object.fromEntries(
-          o.service.map((pair) => {
-            const eq = pair.indexOf('=');
-            if (eq < 1) throw new Error(`--service '${pair}' must look like CAMDX/COM/ACME/SHOP/orders=http://127.0.0.1:7000`);
-            return [pair.slice(0, eq), pair.slice(eq + 1)];
-          }),
-        );
-        const file = initGatewayDir({
-          dir: o.dir,
-          owner: o.owner,
-          serverCode: o.serverCode,
-          host: o.host,
-          ports: { consumer: parsePort(o.consumerPort), peer: parsePort(o.peerPort), admin: parsePort(o.adminPort), console: parsePort(o.consolePort) },
-          consoleHost: o.consoleHost,
-          services,
-          signing: { keyFile: o.signKey, certFile: o.signCert },
-          auth: { keyFile: o.authKey, certFile: o.authCert },
-          anchorFile: o.anchor,
-          httpClients: o.httpClient,
-        });
-        const { join } = await import('node:path');
-        process.stdout.write(`gateway configuration written to ${file}\nadmin token (Authorization: Bearer for the console API, /api/v1 on port ${o.consolePort}): ${join(o.dir, 'admin-token')}\nnext: camdx gateway register --config ${file} --client <your subsystem>\n`);
-      } catch (err) {
-        failCommand((err as Error).message, 2);
-      }
-    });
+    .option(
+      '--http-client <subsystem>',
+      'a client subsystem whose information systems call over plain HTTP, for a demo (repeatable); other clients get HTTPS with a pinned IS certificate, as in X-Road',
+      collect,
+      [],
+    )
+    .action(
+      async (o: {
+        dir: string;
+        owner: string;
+        serverCode: string;
+        signKey: string;
+        signCert: string;
+        authKey: string;
+        authCert: string;
+        anchor: string;
+        host: string;
+        consumerPort: string;
+        peerPort: string;
+        adminPort: string;
+        consolePort: string;
+        consoleHost: string;
+        service: string[];
+        httpClient: string[];
+      }) => {
+        const { initGatewayDir } = await import('../gateway/setup/init.js');
+        try {
+          const services = Object.fromEntries(
+            o.service.map((pair) => {
+              const eq = pair.indexOf('=');
+              if (eq < 1) throw new Error(`--service '${pair}' must look like CAMDX/COM/ACME/SHOP/orders=http://127.0.0.1:7000`);
+              return [pair.slice(0, eq), pair.slice(eq + 1)];
+            }),
+          );
+          const file = initGatewayDir({
+            dir: o.dir,
+            owner: o.owner,
+            serverCode: o.serverCode,
+            host: o.host,
+            ports: { consumer: parsePort(o.consumerPort), peer: parsePort(o.peerPort), admin: parsePort(o.adminPort), console: parsePort(o.consolePort) },
+            consoleHost: o.consoleHost,
+            services,
+            signing: { keyFile: o.signKey, certFile: o.signCert },
+            auth: { keyFile: o.authKey, certFile: o.authCert },
+            anchorFile: o.anchor,
+            httpClients: o.httpClient,
+          });
+          const { join } = await import('node:path');
+          process.stdout.write(
+            `gateway configuration written to ${file}\nadmin token (Authorization: Bearer for the console API, /api/v1 on port ${o.consolePort}): ` +
+              `${join(o.dir, 'admin-token')}\nnext: camdx gateway register --config ${file} --client <your subsystem>\n`,
+          );
+        } catch (err) {
+          failCommand((err as Error).message, 2);
+        }
+      },
+    );
 
   gateway
     .command('register')
@@ -165,7 +195,7 @@ export function registerGateway(program: Command): void {
           keys: { sign: keys.signing, auth: keys.auth },
         });
         for (const r of results) process.stdout.write(`${r.request}: ${r.outcome}\n`);
-        if (results.some((r) => r.outcome === 'submitted')) process.stdout.write('waiting for central\'s operator to approve (camdx central request list / approve)\n');
+        if (results.some((r) => r.outcome === 'submitted')) process.stdout.write("waiting for central's operator to approve (camdx central request list / approve)\n");
       } catch (err) {
         failCommand((err as Error).message, 1);
       }
@@ -173,14 +203,20 @@ export function registerGateway(program: Command): void {
 
   gateway
     .command('renew')
-    .description("replace a revoked (or expiring) certificate: new key, enrolment token from central, CSR, certificate from the RA, registerAuthCert for auth, keystore swap; a running gateway switches without a restart")
+    .description(
+      'replace a revoked (or expiring) certificate: new key, enrolment token from central, CSR, certificate from the RA, registerAuthCert for auth, keystore ' +
+        'swap; a running gateway switches without a restart',
+    )
     .requiredOption('--config <file>', 'gateway configuration (YAML)')
     .requiredOption('--certificate <which>', 'auth (TLS) or signing')
     .action(async (o: { config: string; certificate: string }) => (await import('./gateway-renew.js')).renew(program.opts<GlobalOptions>(), o));
 
   gateway
     .command('doctor')
-    .description("connection tests, as X-Road's diagnostics: central, the global configuration's version and age, OCSP responders, TSAs, callable peers' TLS pins, own services' base URLs; one line each, exit 1 on any failure")
+    .description(
+      "connection tests, as X-Road's diagnostics: central, the global configuration's version and age, OCSP responders, TSAs, callable peers' TLS pins, own " +
+        "services' base URLs; one line each, exit 1 on any failure",
+    )
     .option('--config <file>', 'gateway configuration (YAML)')
     .option('--dir <dir>', 'gateway directory holding gateway.yaml')
     .option('--member <code>', 'in the simulation: the gateway of this member (MOI or CAMDX/GOV/MOI), from the state directory')

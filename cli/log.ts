@@ -22,7 +22,7 @@ function configFileOf(o: GatewayChoice, options: GlobalOptions): string {
   if (o.config !== undefined && o.member !== undefined) failCommand('give --config or --member, not both', 2);
   if (o.member !== undefined) return simGatewayConfig(o.member, stateDirOf(options)).config;
   if (o.config !== undefined) return o.config;
-  failCommand("say which gateway: --config FILE (its gateway.yaml) or, in the simulation, --member CODE (e.g. MOI)", 2);
+  failCommand('say which gateway: --config FILE (its gateway.yaml) or, in the simulation, --member CODE (e.g. MOI)', 2);
 }
 
 async function gatewayConfig(configFile: string) {
@@ -69,7 +69,9 @@ export function registerLog(program: Command): void {
       const pending = o.includePending
         ? `${result.pending} pending records included (not yet timestamped, so not marked archived)`
         : `${result.leftOut} records left out as pending (not yet timestamped; --include-pending adds them)`;
-      process.stdout.write(`wrote ${result.file}: ${result.records} records, ${result.signatures} signature documents, ${result.timestamps} timestamps; ${result.archived} records marked archived; ${pending}\n`);
+      process.stdout.write(
+        `wrote ${result.file}: ${result.records} records, ${result.signatures} signature documents, ${result.timestamps} timestamps; ${result.archived} records marked archived; ${pending}\n`,
+      );
     });
   log
     .command('prune')
@@ -108,12 +110,15 @@ export function registerLog(program: Command): void {
       if (o.openssl) {
         for (const t of report.timestamps) {
           process.stdout.write(
-            `openssl ts -verify -digest ${t.root} -token_in -in timestamps/${t.id}.tst -CAfile ${rootFile} ${report.manifest.trust.tsas.map((f) => `-untrusted ${f}`).join(' ')} ${report.manifest.trust.cas.map((f) => `-untrusted ${f}`).join(' ')}   # after unzip; batch ${t.id}, ${t.genTime}\n`,
+            `openssl ts -verify -digest ${t.root} -token_in -in timestamps/${t.id}.tst -CAfile ${rootFile} ` +
+              `${report.manifest.trust.tsas.map((f) => `-untrusted ${f}`).join(' ')} ${report.manifest.trust.cas.map((f) => `-untrusted ${f}`).join(' ')}   # after ` +
+              `unzip; batch ${t.id}, ${t.genTime}\n`,
           );
         }
       }
       process.stdout.write(
-        `${report.failures.length === 0 ? 'OK' : 'FAILED'}: ${report.records} records, ${report.verifiedParts} signed messages, ${report.timestamps.length} timestamps checked; ${report.pending.length} pending (not yet timestamped); ${report.failures.length} records failed\n`,
+        `${report.failures.length === 0 ? 'OK' : 'FAILED'}: ${report.records} records, ${report.verifiedParts} signed messages, ${report.timestamps.length} ` +
+          `timestamps checked; ${report.pending.length} pending (not yet timestamped); ${report.failures.length} records failed\n`,
       );
       process.exitCode = report.failures.length === 0 ? 0 : 1;
     });

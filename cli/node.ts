@@ -4,7 +4,9 @@ import { cliContext, failCommand, type GlobalOptions } from './context.js';
 export function registerNode(program: Command): void {
   program
     .command('node <role> [member]')
-    .description('run one part of the default network in this process: what each docker-compose container runs (roles: pki, central, provision, gateway <demobank|moc|moi|tsc>, camdigikey, moi, demo-bank)')
+    .description(
+      'run one part of the default network in this process: what each docker-compose container runs (roles: pki, central, provision, gateway <demobank|moc|moi|tsc>, camdigikey, moi, demo-bank)',
+    )
     .option('--addressing <mode>', 'compose (bind 0.0.0.0, reach parts by service name) or loopback (everything on 127.0.0.1)', 'compose')
     .option('--port-offset <n>', 'add n to every default port (loopback testing)', '0')
     .action(async (role: string, member: string | undefined, o: { addressing: string; portOffset: string }) => {
@@ -12,7 +14,7 @@ export function registerNode(program: Command): void {
       const { compose, loopback } = await import('../sim/network.js');
       const { simPorts } = await import('../sim/topology.js');
       if (!(ROLES as readonly string[]).includes(role)) failCommand(`unknown role '${role}': ${ROLES.join(', ')}`, 2);
-      if (o.addressing !== 'compose' && o.addressing !== 'loopback') failCommand("--addressing is compose or loopback", 2);
+      if (o.addressing !== 'compose' && o.addressing !== 'loopback') failCommand('--addressing is compose or loopback', 2);
       const offset = Number(o.portOffset);
       if (!Number.isInteger(offset)) failCommand('--port-offset must be a whole number', 2);
       const ctx = cliContext(program.opts<GlobalOptions>(), role === 'gateway' ? `gateway-${member}` : role);

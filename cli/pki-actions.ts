@@ -125,7 +125,11 @@ function raUrl(g: GlobalOptions, url: string | undefined): string | undefined {
   const stateDir = stateDirOf(g);
   const running = readNetworkFile(stateDir);
   if (running) return running.urls.pki;
-  if (!existsSync(pkiLayout(stateDir).settings)) failCommand(`no PKI to ask: no running network and no PKI in the state directory ${stateDir}; give --url http://HOST:4100, or point CAMDX_STATE_DIR / --state-dir at a network's state directory`, 2);
+  if (!existsSync(pkiLayout(stateDir).settings))
+    failCommand(
+      `no PKI to ask: no running network and no PKI in the state directory ${stateDir}; give --url http://HOST:4100, or point CAMDX_STATE_DIR / --state-dir at a network's state directory`,
+      2,
+    );
   return undefined;
 }
 

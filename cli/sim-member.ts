@@ -24,7 +24,11 @@ export function simGatewayConfig(name: string, stateDir: string): { member: Memb
   }
   const config = join(stateDir, 'sim', member.key, 'gateway.yaml');
   if (!existsSync(config)) {
-    failCommand(`no gateway configuration for ${codeOf(member)} at ${config}: the state directory ${stateDir} holds no simulation (start one with npm start, or point CAMDX_STATE_DIR / --state-dir at its state directory)`, 2);
+    failCommand(
+      `no gateway configuration for ${codeOf(member)} at ${config}: the state directory ${stateDir} holds no simulation (start one with npm start, or point ` +
+        `CAMDX_STATE_DIR / --state-dir at its state directory)`,
+      2,
+    );
   }
   return { member, config };
 }

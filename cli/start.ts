@@ -21,7 +21,8 @@ export function registerStart(program: Command): void {
       const started = Date.now();
       const offset = Number(opts.portOffset);
       const [low, high] = await offsetRange();
-      if (!Number.isInteger(offset) || offset < low || offset > high) failCommand(`--port-offset '${opts.portOffset}' must be a whole number from ${low} to ${high} (every port stays between 1 and 65535)`, 2);
+      if (!Number.isInteger(offset) || offset < low || offset > high)
+        failCommand(`--port-offset '${opts.portOffset}' must be a whole number from ${low} to ${high} (every port stays between 1 and 65535)`, 2);
       const ctx = cliContext(program.opts<GlobalOptions>(), 'sim', true);
       const { AlreadyRunningError, startSimulation } = await import('../sim/simulation.js');
       const { PortClashError } = await import('../sim/port-plan.js');

@@ -20,7 +20,17 @@ export interface ChildService {
  * stdout matches `readyPattern`. Services under test and load generators never share an
  * event loop this way, and a process can be killed and restarted alone.
  */
-export function spawnCamdx(args: readonly string[], readyPattern: RegExp, options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; nodeArgs?: readonly string[]; /** Append the child's stderr (its logs) here instead of keeping it in memory. */ logFile?: string } = {}): Promise<ChildService> {
+export function spawnCamdx(
+  args: readonly string[],
+  readyPattern: RegExp,
+  options: {
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    timeoutMs?: number;
+    nodeArgs?: readonly string[];
+    /** Append the child's stderr (its logs) here instead of keeping it in memory. */ logFile?: string;
+  } = {},
+): Promise<ChildService> {
   // The IPC channel is only a lifeline: the child exits when it closes (cli/main.ts), so a parent
   // that dies, even by SIGKILL, leaves no orphan services holding ports.
   const logFd = options.logFile ? openSync(options.logFile, 'a', 0o600) : undefined;

@@ -57,15 +57,32 @@ const Schema = z.strictObject({
   globalconf: z.strictObject({ pollSeconds: z.number().int().min(1).default(60) }).prefault({}),
   limits: z
     .strictObject({
-      maxBodyBytes: z.number().int().positive().default(4 * 1024 ** 3),
-      maxHeaderBytes: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
+      maxBodyBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(4 * 1024 ** 3),
+      maxHeaderBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(1024 * 1024)
+        .default(64 * 1024),
       connectTimeoutMs: z.number().int().positive().default(5000),
       serviceTimeoutMs: z.number().int().positive().default(60_000),
       idleTimeoutMs: z.number().int().positive().default(60_000),
       /** Bodies up to this size wait for their signature in memory; larger ones are spooled, encrypted, to disk. */
-      spoolMemoryBytes: z.number().int().nonnegative().default(1024 * 1024),
+      spoolMemoryBytes: z
+        .number()
+        .int()
+        .nonnegative()
+        .default(1024 * 1024),
       /** All bodies held at once (memory and disk) while they wait for verification; a body that would pass it is refused. */
-      spoolQuotaBytes: z.number().int().positive().default(4 * 1024 ** 3),
+      spoolQuotaBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(4 * 1024 ** 3),
       /** Connections each listener holds at once; more are closed as they arrive. */
       maxConnections: z.number().int().positive().default(1024),
       /** A request's headers must arrive within this time of its connection (or of the previous request on it). */
@@ -194,7 +211,8 @@ export function checkGatewayConfig(raw: unknown, configDir: string, configFile?:
     throw err;
   }
   for (const [id, client] of Object.entries(c.clients)) {
-    if (client.connection === 'HTTPS' && client.certificates.length === 0) throw new ConfigError(`clients.${id}.certificates`, 'HTTPS clients (the default) need at least one pinned IS certificate; list it, or set connection: HTTP for a demo client');
+    if (client.connection === 'HTTPS' && client.certificates.length === 0)
+      throw new ConfigError(`clients.${id}.certificates`, 'HTTPS clients (the default) need at least one pinned IS certificate; list it, or set connection: HTTP for a demo client');
     if (client.connection !== 'HTTP' && !c.listen.consumerTls) throw new ConfigError(`clients.${id}.connection`, `${client.connection} needs listen.consumerTls`);
   }
   const certificate = (field: string, file: string) => {
@@ -226,7 +244,12 @@ export function checkGatewayConfig(raw: unknown, configDir: string, configFile?:
       auth: { file: keystore('keystores.auth.file', c.keystores.auth.file), passwordFile: keystore('keystores.auth.passwordFile', c.keystores.auth.passwordFile) },
       signing: { file: keystore('keystores.signing.file', c.keystores.signing.file), passwordFile: keystore('keystores.signing.passwordFile', c.keystores.signing.passwordFile) },
     },
-    clients: Object.fromEntries(Object.entries(c.clients).map(([id, v]) => [id, { ...v, certificates: v.certificates.map((f, i) => certificate(`clients.${id}.certificates.${i}`, mustExist(`clients.${id}.certificates.${i}`, f))) }])),
+    clients: Object.fromEntries(
+      Object.entries(c.clients).map(([id, v]) => [
+        id,
+        { ...v, certificates: v.certificates.map((f, i) => certificate(`clients.${id}.certificates.${i}`, mustExist(`clients.${id}.certificates.${i}`, f))) },
+      ]),
+    ),
     services,
   };
   return deepFreeze(config);

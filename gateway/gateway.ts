@@ -106,7 +106,12 @@ export async function startGateway(config: GatewayConfig, log: Logger, clock: ()
   const timestamper = new Timestamper(messageLog, { acceptableFailureSeconds: config.timestamping.acceptableFailureSeconds }, log, metrics, clock);
   const replay = new ReplayGuard(10 * 60_000, clock);
   for (const { leaf, at } of messageLog.recentRequestLeaves(replay.windowMilliseconds)) replay.remember(leaf, at);
-  const providerTls = () => ({ key: keyring.keys.auth.key.export({ type: 'pkcs8', format: 'pem' }) as string, cert: chainPem(keyring.keys.auth), ca: current ? peerChainPems(current) : [], minVersion: MIN_TLS });
+  const providerTls = () => ({
+    key: keyring.keys.auth.key.export({ type: 'pkcs8', format: 'pem' }) as string,
+    cert: chainPem(keyring.keys.auth),
+    ca: current ? peerChainPems(current) : [],
+    minVersion: MIN_TLS,
+  });
   const keyring = new Keyring(keys, {
     config,
     ownOcsp,

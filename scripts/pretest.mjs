@@ -44,7 +44,10 @@ export function missingPackages() {
 function install(packages) {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   process.stderr.write(`pretest: installing ${packages.join(' ')} (apt-get, as root)\n`);
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...packages]]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', '--no-install-recommends', ...packages],
+  ]) {
     const res = spawnSync('apt-get', args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
     if (res.status !== 0) return `apt-get ${args[0]} failed (${res.error?.message ?? `exit ${res.status}`})`;
   }

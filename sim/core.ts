@@ -52,7 +52,9 @@ export async function startPkiPart(o: Pick<CoreOptions, 'stateDir' | 'host' | 'p
   const publicUrl = baseUrl(o.publicHosts?.pki ?? o.host, port);
   const settingsFile = pkiLayout(o.stateDir).settings;
   if (existsSync(settingsFile) && readSettings(settingsFile).publicUrl !== publicUrl) {
-    throw new Error(`the PKI in ${o.stateDir} was created at ${readSettings(settingsFile).publicUrl} (its certificates name that OCSP address); start on the same ports, or delete the state directory to start over`);
+    throw new Error(
+      `the PKI in ${o.stateDir} was created at ${readSettings(settingsFile).publicUrl} (its certificates name that OCSP address); start on the same ports, or delete the state directory to start over`,
+    );
   }
   initPki({ stateDir: o.stateDir, settings: { publicUrl }, ...(o.rootPassphrase ? { rootPassphrase: o.rootPassphrase } : {}), log: o.log });
   const pki = loadOnlinePki(o.stateDir);
@@ -91,7 +93,12 @@ export async function startCentralPart(
   const centralHost = o.publicHosts?.central ?? o.host;
   // The console answers to loopback names, and to the name its printed URL carries (`npm start --host 192.0.2.10`).
   const hostNames = [...new Set([...(o.consoleHostNames ?? []), hostName(centralHost)])].filter((h) => !isLoopbackHost(h));
-  const addresses = { publicUrl: baseUrl(centralHost, port), consoleUrl: baseUrl(centralHost, consolePort), ...(hostNames.length ? { console: { hostNames } } : {}), pki: { url: pkiUrl, adminTokenFile: o.pkiAdminTokenFile ?? pkiLayout(o.stateDir).adminToken } };
+  const addresses = {
+    publicUrl: baseUrl(centralHost, port),
+    consoleUrl: baseUrl(centralHost, consolePort),
+    ...(hostNames.length ? { console: { hostNames } } : {}),
+    pki: { url: pkiUrl, adminTokenFile: o.pkiAdminTokenFile ?? pkiLayout(o.stateDir).adminToken },
+  };
   initCentral(o.stateDir, { ...addresses, autoApprove: true, ...o.central });
   updateCentralAddresses(o.stateDir, addresses);
   applyCentralTimings(o.stateDir, o.timings ?? SIMULATION_CENTRAL_TIMINGS);

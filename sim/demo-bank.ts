@@ -107,12 +107,20 @@ export async function startDemoBank(o: DemoBankOptions): Promise<{ url: string; 
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   const failed = (res: Response, status: number, reason: string) =>
-    void res.status(status).type('html').send(page('Demo Bank', `<h1>Login failed</h1><p>${esc(reason)}</p><p><a href="/">Try again</a></p>`));
+    void res
+      .status(status)
+      .type('html')
+      .send(page('Demo Bank', `<h1>Login failed</h1><p>${esc(reason)}</p><p><a href="/">Try again</a></p>`));
 
   app.get('/', (req: Request, res: Response) => {
     if (sessions.touch(cookie(req, 'sid'))) return void res.redirect('/account');
-    res.type('html').send(page('Demo Bank', `<h1>Open an account</h1><p>Prove who you are with CamDigiKey; we check your identity with the Ministry of Interior.</p>
-<form method="post" action="/login"><button id="login">Log in with CamDigiKey</button></form>`));
+    res.type('html').send(
+      page(
+        'Demo Bank',
+        `<h1>Open an account</h1><p>Prove who you are with CamDigiKey; we check your identity with the Ministry of Interior.</p>
+<form method="post" action="/login"><button id="login">Log in with CamDigiKey</button></form>`,
+      ),
+    );
   });
 
   // The state goes out in the return URL and comes back with CamDigiKey's answer; the cookie ties
@@ -126,7 +134,10 @@ export async function startDemoBank(o: DemoBankOptions): Promise<{ url: string; 
       res.redirect(303, data.loginUrl);
     } catch (err) {
       o.log.warn({ err: { message: (err as Error).message } }, 'demo bank: login token refused');
-      res.status(502).type('html').send(page('Demo Bank', `<h1>CamDigiKey is not reachable</h1><p>${esc((err as Error).message)}</p>`));
+      res
+        .status(502)
+        .type('html')
+        .send(page('Demo Bank', `<h1>CamDigiKey is not reachable</h1><p>${esc((err as Error).message)}</p>`));
     }
   });
 

@@ -16,31 +16,42 @@ export interface EchoRequest {
  * `{"bytes": N}` — so gigabyte transfers cost it no memory.
  */
 export function createEchoServer(onRequest?: (r: EchoRequest) => void, keepBytes = 64 * 1024): Server {
-  return limitConnections(createServer(listenerOptions(), (req, res) => {
-    let bytes = 0;
-    const keep: Buffer[] = [];
-    req.on('data', (d: Buffer) => {
-      bytes += d.length;
-      if (bytes <= keepBytes) keep.push(d);
-    });
-    req.on('end', () => {
-      onRequest?.({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, bodyBytes: bytes });
-      const status = Number(req.headers['x-echo-status'] ?? 200);
-      const body = bytes <= keepBytes ? Buffer.concat(keep) : Buffer.from(JSON.stringify({ bytes }));
-      res.writeHead(Number.isInteger(status) && status >= 200 && status <= 599 ? status : 200, [
-        'Content-Type', String(req.headers['content-type'] ?? 'application/octet-stream'),
-        'X-Echo-Method', req.method!,
-        'X-Echo-Url', req.url!,
-        'X-Echo-Client', String(req.headers['x-road-client'] ?? ''),
-        'X-Echo-Bytes', String(bytes),
-        'X-Multi', 'one',
-        'X-Multi', 'two',
-        'Set-Cookie', 'a=1; Path=/',
-        'Content-Length', String(body.length),
-      ]);
-      res.end(body);
-    });
-  }));
+  return limitConnections(
+    createServer(listenerOptions(), (req, res) => {
+      let bytes = 0;
+      const keep: Buffer[] = [];
+      req.on('data', (d: Buffer) => {
+        bytes += d.length;
+        if (bytes <= keepBytes) keep.push(d);
+      });
+      req.on('end', () => {
+        onRequest?.({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, bodyBytes: bytes });
+        const status = Number(req.headers['x-echo-status'] ?? 200);
+        const body = bytes <= keepBytes ? Buffer.concat(keep) : Buffer.from(JSON.stringify({ bytes }));
+        res.writeHead(Number.isInteger(status) && status >= 200 && status <= 599 ? status : 200, [
+          'Content-Type',
+          String(req.headers['content-type'] ?? 'application/octet-stream'),
+          'X-Echo-Method',
+          req.method!,
+          'X-Echo-Url',
+          req.url!,
+          'X-Echo-Client',
+          String(req.headers['x-road-client'] ?? ''),
+          'X-Echo-Bytes',
+          String(bytes),
+          'X-Multi',
+          'one',
+          'X-Multi',
+          'two',
+          'Set-Cookie',
+          'a=1; Path=/',
+          'Content-Length',
+          String(body.length),
+        ]);
+        res.end(body);
+      });
+    }),
+  );
 }
 
 /** What `camdx echo` answers: the request as it arrived, for a person reading a curl's output. */
@@ -59,14 +70,16 @@ export interface EchoDescription {
  * travel, what path). The body is counted, never kept.
  */
 export function createJsonEchoServer(): Server {
-  return limitConnections(createServer(listenerOptions(), (req, res) => {
-    let bodyBytes = 0;
-    req.on('data', (d: Buffer) => (bodyBytes += d.length));
-    req.on('end', () => {
-      const description: EchoDescription = { method: req.method!, path: req.url!, headers: req.headers, bodyBytes };
-      const text = `${JSON.stringify(description)}\n`;
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-      res.end(text);
-    });
-  }));
+  return limitConnections(
+    createServer(listenerOptions(), (req, res) => {
+      let bodyBytes = 0;
+      req.on('data', (d: Buffer) => (bodyBytes += d.length));
+      req.on('end', () => {
+        const description: EchoDescription = { method: req.method!, path: req.url!, headers: req.headers, bodyBytes };
+        const text = `${JSON.stringify(description)}\n`;
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      });
+    }),
+  );
 }

@@ -18,7 +18,10 @@ export interface NetworkFile {
   readonly ports: SimPorts;
   readonly urls: { readonly central: string; readonly console: string; readonly pki: string; readonly dashboard: string; readonly camdigikey: string; readonly moi: string; readonly demoBank: string };
   /** Per simulated member (demobank, moc, moi, tsc). */
-  readonly gateways: Record<string, { readonly member: string; readonly client: string; readonly consumerUrl: string; readonly adminUrl: string; readonly consoleUrl?: string; readonly config: string }>;
+  readonly gateways: Record<
+    string,
+    { readonly member: string; readonly client: string; readonly consumerUrl: string; readonly adminUrl: string; readonly consoleUrl?: string; readonly config: string }
+  >;
 }
 
 export const networkFilePath = (stateDir: string) => join(stateDir, 'network.json');

@@ -10,7 +10,19 @@ import { camdigikeyLayout, createServiceAccount, initCamdigikey } from '../membe
 import { openApiDocument } from './openapi-docs.js';
 import { provisionGateway, type GatewaySpec, type ProvisionContext } from './provision.js';
 import { SIMULATION_GATEWAY_TIMINGS } from './timings.js';
-import { ACCESS_RULES, CAMDIGIKEY_ENDPOINTS, CAMDIGIKEY_SERVICE, clientOf, DEMO_CLIENTS_OVER_HTTP, DEMO_RELYING_PARTY, KYC_ENDPOINTS, KYC_SERVICE, MEMBERS, type MemberNode, type SimPorts } from './topology.js';
+import {
+  ACCESS_RULES,
+  CAMDIGIKEY_ENDPOINTS,
+  CAMDIGIKEY_SERVICE,
+  clientOf,
+  DEMO_CLIENTS_OVER_HTTP,
+  DEMO_RELYING_PARTY,
+  KYC_ENDPOINTS,
+  KYC_SERVICE,
+  MEMBERS,
+  type MemberNode,
+  type SimPorts,
+} from './topology.js';
 
 export type NodeName = 'pki' | 'central' | 'camdigikey' | 'moi' | 'demo-bank' | `gw-${MemberNode['key']}`;
 
@@ -42,7 +54,15 @@ export function networkLayout(stateDir: string, a: Addressing, ports: SimPorts):
   const gateways = Object.fromEntries(
     MEMBERS.map((m) => {
       const p = ports.members[m.key];
-      return [m.key, { config: join(stateDir, 'sim', m.key, 'gateway.yaml'), consumerUrl: baseUrl(a.host(`gw-${m.key}`), p.consumer), adminUrl: baseUrl(a.host(`gw-${m.key}`), p.admin), consoleUrl: baseUrl(a.host(`gw-${m.key}`), p.console) }];
+      return [
+        m.key,
+        {
+          config: join(stateDir, 'sim', m.key, 'gateway.yaml'),
+          consumerUrl: baseUrl(a.host(`gw-${m.key}`), p.consumer),
+          adminUrl: baseUrl(a.host(`gw-${m.key}`), p.admin),
+          consoleUrl: baseUrl(a.host(`gw-${m.key}`), p.console),
+        },
+      ];
     }),
   ) as ProvisionedNetwork['gateways'];
   return {

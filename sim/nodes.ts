@@ -76,7 +76,19 @@ export async function runNode(role: Role, o: NodeOptions): Promise<RunningNode |
     case 'central': {
       const tokenCopy = centralCopyOfPkiToken(o.stateDir);
       await waitFor(`the PKI at ${pkiUrl}`, async () => existsSync(tokenCopy) && (await healthy(pkiUrl)()), wait);
-      const central = await startCentralPart({ stateDir: o.stateDir, host: a.bind, centralPort: o.ports.central, consolePort: o.ports.centralConsole, consoleHostNames: [a.host('central')], log: o.log, publicHosts, pkiAdminTokenFile: tokenCopy }, pkiUrl);
+      const central = await startCentralPart(
+        {
+          stateDir: o.stateDir,
+          host: a.bind,
+          centralPort: o.ports.central,
+          consolePort: o.ports.centralConsole,
+          consoleHostNames: [a.host('central')],
+          log: o.log,
+          publicHosts,
+          pkiAdminTokenFile: tokenCopy,
+        },
+        pkiUrl,
+      );
       return { ready: `central ready at ${centralUrl} (console ${consoleUrl})`, stop: central.stop };
     }
     case 'provision': {
@@ -105,7 +117,15 @@ export async function runNode(role: Role, o: NodeOptions): Promise<RunningNode |
       await waitFor(`provisioning (${own.dir})`, () => existsSync(provisionedMarker(own.dir)), wait);
       const { startCamdigikey } = await import('../members/camdigikey/server.js');
       const { renderFace } = await import('../members/population/face.js');
-      const cdk = await startCamdigikey({ stateDir: o.stateDir, host: a.bind, httpPort: o.ports.camdigikeyHttp, httpsPort: o.ports.camdigikeyHttps, webBaseUrl: net.camdigikey.webUrl, renderFace: (p) => renderFace(p), log: o.log });
+      const cdk = await startCamdigikey({
+        stateDir: o.stateDir,
+        host: a.bind,
+        httpPort: o.ports.camdigikeyHttp,
+        httpsPort: o.ports.camdigikeyHttps,
+        webBaseUrl: net.camdigikey.webUrl,
+        renderFace: (p) => renderFace(p),
+        log: o.log,
+      });
       return { ready: `CamDigiKey ready at ${net.camdigikey.webUrl} and ${net.camdigikey.httpsUrl}`, stop: cdk.stop };
     }
     case 'moi': {

@@ -78,6 +78,7 @@ export async function checkPortPlan(planned: readonly PlannedPort[], host: strin
   const refused = plan.flatMap((p, i) => (why[i] ? [`${named(p)} ${WHY[why[i]] ?? `cannot be bound (${why[i]})`}`] : []));
   if (refused.length === 0) return;
   throw new PortClashError(
-    `${refused.join(', ')} on ${host}; nothing was started. Free ${refused.length > 1 ? 'those ports' : 'that port'} (another npm start? \`ss -ltnp\` shows who listens), or move this network with --port-offset (the README lists offsets clear of the default network)`,
+    `${refused.join(', ')} on ${host}; nothing was started. Free ${refused.length > 1 ? 'those ports' : 'that port'} (another npm start? \`ss -ltnp\` ` +
+      `shows who listens), or move this network with --port-offset (the README lists offsets clear of the default network)`,
   );
 }

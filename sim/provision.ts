@@ -26,7 +26,9 @@ export interface GatewaySpec {
   readonly publicHost?: string;
   readonly ports: { readonly consumer: number; readonly peer: number; readonly admin: number; readonly console?: number };
   /** Services this member provides: full service id → base URL and endpoints. */
-  readonly services?: Readonly<Record<string, { readonly url: string; readonly endpoints: ReadonlyArray<{ method: string; path: string }>; readonly openApi?: string; readonly timestampSynchronously?: boolean }>>;
+  readonly services?: Readonly<
+    Record<string, { readonly url: string; readonly endpoints: ReadonlyArray<{ method: string; path: string }>; readonly openApi?: string; readonly timestampSynchronously?: boolean }>
+  >;
   readonly extraConfig?: Partial<RawGatewayConfig>;
   /**
    * Demo clients: the subsystems' information systems call over plain HTTP. Otherwise they get

@@ -48,7 +48,8 @@ function refuseIfRunning(stateDir: string): void {
   const running = readNetworkFile(stateDir);
   if (!running || running.pid === process.pid) return;
   throw new AlreadyRunningError(
-    `a network is already running from the state directory ${stateDir} (pid ${running.pid}, since ${running.startedAt}); nothing was started. Stop it first, or give this one its own CAMDX_STATE_DIR (if pid ${running.pid} is not camdx, delete ${networkFilePath(stateDir)})`,
+    `a network is already running from the state directory ${stateDir} (pid ${running.pid}, since ${running.startedAt}); nothing was started. Stop it ` +
+      `first, or give this one its own CAMDX_STATE_DIR (if pid ${running.pid} is not camdx, delete ${networkFilePath(stateDir)})`,
   );
 }
 
@@ -67,7 +68,15 @@ export async function startSimulation(o: SimulationOptions): Promise<RunningSimu
   const logs = ensureDir(join(o.stateDir, 'logs'), 0o700);
   const t0 = Date.now();
   const phase = (name: string) => o.log.info({ ms: Date.now() - t0 }, `simulation: ${name}`);
-  const core: RunningCore = await startCore({ stateDir: o.stateDir, host: o.host, pkiPort: ports.pki, centralPort: ports.central, consolePort: ports.centralConsole, log: o.log, ...(o.rootPassphrase ? { rootPassphrase: o.rootPassphrase } : {}) });
+  const core: RunningCore = await startCore({
+    stateDir: o.stateDir,
+    host: o.host,
+    pkiPort: ports.pki,
+    centralPort: ports.central,
+    consolePort: ports.centralConsole,
+    log: o.log,
+    ...(o.rootPassphrase ? { rootPassphrase: o.rootPassphrase } : {}),
+  });
   const children: ChildService[] = [];
   const stoppers: Array<() => Promise<unknown>> = [];
   const stop = async () => {
@@ -88,7 +97,24 @@ export async function startSimulation(o: SimulationOptions): Promise<RunningSimu
     };
     await Promise.all([
       ...MEMBERS.map((m) => spawn(`gateway-${m.key}`, ['gateway', 'run', '--config', network.gateways[m.key].config], /gateway \S+ ready/)),
-      spawn('camdigikey', ['camdigikey', 'serve', '--host', o.host, '--http-port', String(ports.camdigikeyHttp), '--https-port', String(ports.camdigikeyHttps), '--web-url', network.camdigikey.webUrl, '--pki-url', core.pkiServer.url], /CamDigiKey ready/),
+      spawn(
+        'camdigikey',
+        [
+          'camdigikey',
+          'serve',
+          '--host',
+          o.host,
+          '--http-port',
+          String(ports.camdigikeyHttp),
+          '--https-port',
+          String(ports.camdigikeyHttps),
+          '--web-url',
+          network.camdigikey.webUrl,
+          '--pki-url',
+          core.pkiServer.url,
+        ],
+        /CamDigiKey ready/,
+      ),
       spawn('moi', ['moi', 'serve', '--host', o.host, '--port', String(ports.moi)], /MOI Open KYC listening/),
     ]);
     phase('gateways and providers up');
@@ -147,7 +173,15 @@ function writeRunningFiles(o: SimulationOptions, ports: SimPorts, core: RunningC
     host: o.host,
     portOffset: o.portOffset,
     ports,
-    urls: { central: core.central.url, pki: core.pkiServer.url, console: core.central.consoleUrl, dashboard: `${core.central.consoleUrl}/dashboard`, camdigikey: network.camdigikey.webUrl, moi: network.moiUrl, demoBank: network.demoBankOrigin },
+    urls: {
+      central: core.central.url,
+      pki: core.pkiServer.url,
+      console: core.central.consoleUrl,
+      dashboard: `${core.central.consoleUrl}/dashboard`,
+      camdigikey: network.camdigikey.webUrl,
+      moi: network.moiUrl,
+      demoBank: network.demoBankOrigin,
+    },
     gateways,
   });
   const prometheus = writePrometheusFile(o.stateDir, { centralUrl: core.central.consoleUrl, gateways: MEMBERS.map((m) => ({ member: m.member, adminUrl: network.gateways[m.key].adminUrl })) });

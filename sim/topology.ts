@@ -35,8 +35,24 @@ export interface MemberNode {
 export const MEMBERS: readonly MemberNode[] = [
   { key: 'demobank', member: `${INSTANCE}/COM/DEMOBANK`, name: 'Demo Bank Plc', subsystem: 'ONBOARDING', serverCode: 'SS1', ports: { consumer: 8080, peer: 5500, admin: 9080, console: 9180 } },
   { key: 'moc', member: `${INSTANCE}/GOV/MOC`, name: 'Ministry of Commerce', subsystem: 'BIZREG', serverCode: 'SS1', ports: { consumer: 8081, peer: 5501, admin: 9081, console: 9181 } },
-  { key: 'moi', member: `${INSTANCE}/GOV/MOI`, name: 'Ministry of Interior', subsystem: 'KYC', serverCode: 'SS1', ports: { consumer: 8082, peer: 5502, admin: 9082, console: 9182 }, provides: { code: 'kyc', port: PORTS.moi } },
-  { key: 'tsc', member: `${INSTANCE}/GOV/TSC`, name: 'Techo Startup Center', subsystem: 'CAMDIGIKEY', serverCode: 'SS1', ports: { consumer: 8083, peer: 5503, admin: 9083, console: 9183 }, provides: { code: 'camdigikey', port: PORTS.camdigikeyHttp } },
+  {
+    key: 'moi',
+    member: `${INSTANCE}/GOV/MOI`,
+    name: 'Ministry of Interior',
+    subsystem: 'KYC',
+    serverCode: 'SS1',
+    ports: { consumer: 8082, peer: 5502, admin: 9082, console: 9182 },
+    provides: { code: 'kyc', port: PORTS.moi },
+  },
+  {
+    key: 'tsc',
+    member: `${INSTANCE}/GOV/TSC`,
+    name: 'Techo Startup Center',
+    subsystem: 'CAMDIGIKEY',
+    serverCode: 'SS1',
+    ports: { consumer: 8083, peer: 5503, admin: 9083, console: 9183 },
+    provides: { code: 'camdigikey', port: PORTS.camdigikeyHttp },
+  },
 ];
 
 /**
@@ -55,7 +71,10 @@ export const KYC_SERVICE = serviceOf(byKey('moi'));
 export const CAMDIGIKEY_SERVICE = serviceOf(byKey('tsc'));
 
 /** MOI's Open KYC API (members/moi/api.ts). */
-export const KYC_ENDPOINTS = ['/api/2.0/kyc/info', '/api/2.0/kyc/info-face', '/api/2.0/kyc/info-face-idcard', '/api/2.0/kyc/info-idcard-liveness', '/api/2.0/kyc/ocr-idcard'].map((path) => ({ method: 'POST', path }));
+export const KYC_ENDPOINTS = ['/api/2.0/kyc/info', '/api/2.0/kyc/info-face', '/api/2.0/kyc/info-face-idcard', '/api/2.0/kyc/info-idcard-liveness', '/api/2.0/kyc/ocr-idcard'].map((path) => ({
+  method: 'POST',
+  path,
+}));
 /** CamDigiKey's v3 API (members/camdigikey/service.ts). */
 export const CAMDIGIKEY_ENDPOINTS = [
   { method: 'GET', path: '/api/v3.0/authentication/certificates/access-token' },

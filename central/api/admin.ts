@@ -2,14 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import type { Logger } from '../../common/log.js';
 import { serverAuthSans } from '../../certs/profiles.js';
-import {
-  checkPart,
-  parseMemberId,
-  parseSecurityServerId,
-  parseServiceId,
-  parseSubsystemId,
-  type SecurityServerId,
-} from '../../protocol/identifiers.js';
+import { checkPart, parseMemberId, parseSecurityServerId, parseServiceId, parseSubsystemId, type SecurityServerId } from '../../protocol/identifiers.js';
 import type { ConfPublisher } from '../globalconf/publisher.js';
 import type { ManagementService } from '../management/service.js';
 import type { PkiClient } from '../pki-client.js';
@@ -96,7 +89,10 @@ export function adminRouter(deps: AdminDeps): Router {
     return parseSecurityServerId(join(p.i, p.c, p.m, p.s), 'server');
   };
 
-  router.get('/members', handle(undefined, () => registry.members.list()));
+  router.get(
+    '/members',
+    handle(undefined, () => registry.members.list()),
+  );
   router.post(
     '/members',
     handle(
@@ -113,9 +109,18 @@ export function adminRouter(deps: AdminDeps): Router {
       201,
     ),
   );
-  router.get('/members/:i/:c/:m', handle(undefined, (_b, req) => registry.members.get(parseMemberId(join(params(req).i, params(req).c, params(req).m)))));
-  router.patch('/members/:i/:c/:m', handle(S.RenameMember, (body, req) => registry.members.rename(actorOf(req), parseMemberId(join(params(req).i, params(req).c, params(req).m)), body.name)));
-  router.delete('/members/:i/:c/:m', handle(undefined, (_b, req) => registry.members.remove(actorOf(req), parseMemberId(join(params(req).i, params(req).c, params(req).m)))));
+  router.get(
+    '/members/:i/:c/:m',
+    handle(undefined, (_b, req) => registry.members.get(parseMemberId(join(params(req).i, params(req).c, params(req).m)))),
+  );
+  router.patch(
+    '/members/:i/:c/:m',
+    handle(S.RenameMember, (body, req) => registry.members.rename(actorOf(req), parseMemberId(join(params(req).i, params(req).c, params(req).m)), body.name)),
+  );
+  router.delete(
+    '/members/:i/:c/:m',
+    handle(undefined, (_b, req) => registry.members.remove(actorOf(req), parseMemberId(join(params(req).i, params(req).c, params(req).m)))),
+  );
   router.post(
     '/members/:i/:c/:m/enrolments',
     handle(
@@ -130,15 +135,24 @@ export function adminRouter(deps: AdminDeps): Router {
     ),
   );
 
-  router.post('/subsystems', handle(S.AddSubsystem, (body, req) => ({ id: registry.members.addSubsystem(actorOf(req), parseSubsystemId(body.id, 'id')) }), 201));
-  router.delete('/subsystems/:i/:c/:m/:s', handle(undefined, (_b, req) => registry.members.removeSubsystem(actorOf(req), parseSubsystemId(join(params(req).i, params(req).c, params(req).m, params(req).s)))));
+  router.post(
+    '/subsystems',
+    handle(S.AddSubsystem, (body, req) => ({ id: registry.members.addSubsystem(actorOf(req), parseSubsystemId(body.id, 'id')) }), 201),
+  );
+  router.delete(
+    '/subsystems/:i/:c/:m/:s',
+    handle(undefined, (_b, req) => registry.members.removeSubsystem(actorOf(req), parseSubsystemId(join(params(req).i, params(req).c, params(req).m, params(req).s)))),
+  );
 
   const enrolServer = async (id: SecurityServerId, address: string) => {
     if (!deps.pki) return undefined;
     const owner = registry.members.get(id);
     return { auth: await deps.pki.enrol('server-auth', { ...id, memberName: owner.name, serverCode: id.serverCode, ...serverAuthSans(address) }) };
   };
-  router.get('/servers', handle(undefined, () => registry.servers.list()));
+  router.get(
+    '/servers',
+    handle(undefined, () => registry.servers.list()),
+  );
   router.post(
     '/servers',
     handle(
@@ -157,14 +171,23 @@ export function adminRouter(deps: AdminDeps): Router {
       201,
     ),
   );
-  router.get('/servers/:i/:c/:m/:s', handle(undefined, (_b, req) => registry.servers.get(serverParam(req))));
+  router.get(
+    '/servers/:i/:c/:m/:s',
+    handle(undefined, (_b, req) => registry.servers.get(serverParam(req))),
+  );
   router.patch(
     '/servers/:i/:c/:m/:s',
     handle(S.UpdateServer, (body, req) =>
-      registry.servers.update(actorOf(req), serverParam(req), { ...(body.address !== undefined ? { address: body.address } : {}), ...(body.monitoringUrl !== undefined ? { monitoringUrl: body.monitoringUrl } : {}) }),
+      registry.servers.update(actorOf(req), serverParam(req), {
+        ...(body.address !== undefined ? { address: body.address } : {}),
+        ...(body.monitoringUrl !== undefined ? { monitoringUrl: body.monitoringUrl } : {}),
+      }),
     ),
   );
-  router.delete('/servers/:i/:c/:m/:s', handle(undefined, (_b, req) => registry.servers.remove(actorOf(req), serverParam(req))));
+  router.delete(
+    '/servers/:i/:c/:m/:s',
+    handle(undefined, (_b, req) => registry.servers.remove(actorOf(req), serverParam(req))),
+  );
   router.post(
     '/servers/:i/:c/:m/:s/enrolments',
     handle(
@@ -178,34 +201,73 @@ export function adminRouter(deps: AdminDeps): Router {
       201,
     ),
   );
-  router.post('/servers/:i/:c/:m/:s/clients', handle(S.AddClient, (body, req) => registry.servers.addClient(actorOf(req), serverParam(req), parseSubsystemId(body.client, 'client')), 201));
+  router.post(
+    '/servers/:i/:c/:m/:s/clients',
+    handle(S.AddClient, (body, req) => registry.servers.addClient(actorOf(req), serverParam(req), parseSubsystemId(body.client, 'client')), 201),
+  );
   router.delete(
     '/servers/:i/:c/:m/:s/clients/:ci/:cc/:cm/:cs',
     handle(undefined, (_b, req) => registry.servers.removeClient(actorOf(req), serverParam(req), parseSubsystemId(join(params(req).ci, params(req).cc, params(req).cm, params(req).cs), 'client'))),
   );
-  router.delete('/servers/:i/:c/:m/:s/auth-certs/:hash', handle(undefined, (_b, req) => registry.servers.removeAuthCert(actorOf(req), serverParam(req), params(req).hash!)));
+  router.delete(
+    '/servers/:i/:c/:m/:s/auth-certs/:hash',
+    handle(undefined, (_b, req) => registry.servers.removeAuthCert(actorOf(req), serverParam(req), params(req).hash!)),
+  );
 
   const serviceParam = (req: Request) => {
     const p = params(req);
     return parseServiceId(join(p.i, p.c, p.m, p.s, p.svc), 'service');
   };
-  router.get('/services', handle(undefined, () => registry.services.list()));
-  router.post('/services', handle(S.AddService, (body, req) => registry.services.add(actorOf(req), parseServiceId(body.id, 'id'), body), 201));
-  router.get('/services/:i/:c/:m/:s/:svc', handle(undefined, (_b, req) => registry.services.get(serviceParam(req))));
-  router.patch('/services/:i/:c/:m/:s/:svc', handle(S.UpdateService, (body, req) => registry.services.update(actorOf(req), serviceParam(req), body)));
-  router.delete('/services/:i/:c/:m/:s/:svc', handle(undefined, (_b, req) => registry.services.remove(actorOf(req), serviceParam(req))));
+  router.get(
+    '/services',
+    handle(undefined, () => registry.services.list()),
+  );
+  router.post(
+    '/services',
+    handle(S.AddService, (body, req) => registry.services.add(actorOf(req), parseServiceId(body.id, 'id'), body), 201),
+  );
+  router.get(
+    '/services/:i/:c/:m/:s/:svc',
+    handle(undefined, (_b, req) => registry.services.get(serviceParam(req))),
+  );
+  router.patch(
+    '/services/:i/:c/:m/:s/:svc',
+    handle(S.UpdateService, (body, req) => registry.services.update(actorOf(req), serviceParam(req), body)),
+  );
+  router.delete(
+    '/services/:i/:c/:m/:s/:svc',
+    handle(undefined, (_b, req) => registry.services.remove(actorOf(req), serviceParam(req))),
+  );
 
-  router.get('/groups', handle(undefined, () => registry.access.listGroups()));
-  router.post('/groups', handle(S.AddGroup, (body, req) => registry.access.addGroup(actorOf(req), body.code, body.description), 201));
-  router.delete('/groups/:code', handle(undefined, (_b, req) => registry.access.removeGroup(actorOf(req), params(req).code!)));
-  router.post('/groups/:code/members', handle(S.AddGroupMember, (body, req) => registry.access.addGroupMember(actorOf(req), params(req).code!, parseSubsystemId(body.member, 'member')), 201));
+  router.get(
+    '/groups',
+    handle(undefined, () => registry.access.listGroups()),
+  );
+  router.post(
+    '/groups',
+    handle(S.AddGroup, (body, req) => registry.access.addGroup(actorOf(req), body.code, body.description), 201),
+  );
+  router.delete(
+    '/groups/:code',
+    handle(undefined, (_b, req) => registry.access.removeGroup(actorOf(req), params(req).code!)),
+  );
+  router.post(
+    '/groups/:code/members',
+    handle(S.AddGroupMember, (body, req) => registry.access.addGroupMember(actorOf(req), params(req).code!, parseSubsystemId(body.member, 'member')), 201),
+  );
   router.delete(
     '/groups/:code/members/:i/:c/:m/:s',
     handle(undefined, (_b, req) => registry.access.removeGroupMember(actorOf(req), params(req).code!, parseSubsystemId(join(params(req).i, params(req).c, params(req).m, params(req).s), 'member'))),
   );
 
-  router.get('/access-rights', handle(undefined, () => registry.access.listRights()));
-  router.post('/access-rights', handle(S.AddRight, (body, req) => registry.access.addRight(actorOf(req), parseSubject(body.subject), parseServiceId(body.service, 'service'), body.method, body.path), 201));
+  router.get(
+    '/access-rights',
+    handle(undefined, () => registry.access.listRights()),
+  );
+  router.post(
+    '/access-rights',
+    handle(S.AddRight, (body, req) => registry.access.addRight(actorOf(req), parseSubject(body.subject), parseServiceId(body.service, 'service'), body.method, body.path), 201),
+  );
   router.delete(
     '/access-rights/:id',
     handle(undefined, (_b, req) => {
@@ -215,12 +277,30 @@ export function adminRouter(deps: AdminDeps): Router {
     }),
   );
 
-  router.get('/approved-cas', handle(undefined, () => registry.trust.listCas()));
-  router.post('/approved-cas', handle(S.AddCa, (body, req) => registry.trust.addCa(actorOf(req), body), 201));
-  router.delete('/approved-cas/:name', handle(undefined, (_b, req) => registry.trust.removeCa(actorOf(req), params(req).name!)));
-  router.get('/approved-tsas', handle(undefined, () => registry.trust.listTsas()));
-  router.post('/approved-tsas', handle(S.AddTsa, (body, req) => registry.trust.addTsa(actorOf(req), body), 201));
-  router.delete('/approved-tsas/:name', handle(undefined, (_b, req) => registry.trust.removeTsa(actorOf(req), params(req).name!)));
+  router.get(
+    '/approved-cas',
+    handle(undefined, () => registry.trust.listCas()),
+  );
+  router.post(
+    '/approved-cas',
+    handle(S.AddCa, (body, req) => registry.trust.addCa(actorOf(req), body), 201),
+  );
+  router.delete(
+    '/approved-cas/:name',
+    handle(undefined, (_b, req) => registry.trust.removeCa(actorOf(req), params(req).name!)),
+  );
+  router.get(
+    '/approved-tsas',
+    handle(undefined, () => registry.trust.listTsas()),
+  );
+  router.post(
+    '/approved-tsas',
+    handle(S.AddTsa, (body, req) => registry.trust.addTsa(actorOf(req), body), 201),
+  );
+  router.delete(
+    '/approved-tsas/:name',
+    handle(undefined, (_b, req) => registry.trust.removeTsa(actorOf(req), params(req).name!)),
+  );
   router.post(
     '/approved/from-pki',
     handle(
@@ -244,13 +324,31 @@ export function adminRouter(deps: AdminDeps): Router {
     if (!Number.isInteger(id) || id <= 0) throw new RegistryError('invalid', 'id', 'a request id is a positive whole number');
     return id;
   };
-  router.get('/management-requests', handle(undefined, () => registry.requests.list()));
-  router.get('/management-requests/:id', handle(undefined, (_b, req) => registry.requests.get(requestId(req))));
-  router.post('/management-requests/:id/approve', handle(undefined, (_b, req) => management.approve(actorOf(req), requestId(req))));
-  router.post('/management-requests/:id/decline', handle(S.Decline, (body, req) => management.decline(actorOf(req), requestId(req), body.reason ?? null)));
+  router.get(
+    '/management-requests',
+    handle(undefined, () => registry.requests.list()),
+  );
+  router.get(
+    '/management-requests/:id',
+    handle(undefined, (_b, req) => registry.requests.get(requestId(req))),
+  );
+  router.post(
+    '/management-requests/:id/approve',
+    handle(undefined, (_b, req) => management.approve(actorOf(req), requestId(req))),
+  );
+  router.post(
+    '/management-requests/:id/decline',
+    handle(S.Decline, (body, req) => management.decline(actorOf(req), requestId(req), body.reason ?? null)),
+  );
 
-  router.get('/audit', handle(undefined, (_b, req) => auditQuery(registry, req.query as Record<string, unknown>)));
-  router.get('/globalconf/status', handle(undefined, () => ({ version: publisher.current.version, expiresAt: new Date(publisher.current.expiresAt).toISOString() })));
+  router.get(
+    '/audit',
+    handle(undefined, (_b, req) => auditQuery(registry, req.query as Record<string, unknown>)),
+  );
+  router.get(
+    '/globalconf/status',
+    handle(undefined, () => ({ version: publisher.current.version, expiresAt: new Date(publisher.current.expiresAt).toISOString() })),
+  );
   router.use((_req, res) => {
     res.status(404).json({ error: 'not-found', message: 'no such admin endpoint; the README lists them' });
   });

@@ -38,7 +38,14 @@ const service = '/services/:i/:c/:m/:s/:svc';
 
 export const ADMIN_ROUTES: readonly Route[] = [
   { method: 'get', path: '/members', summary: 'List members and their subsystems', response: list(R.Member) },
-  { method: 'post', path: '/members', summary: 'Add a member (and enrol its signing key)', body: S.AddMember, status: 201, response: z.object({ member: R.Member, enrolment: z.object({ signing: R.Enrolment }).optional() }) },
+  {
+    method: 'post',
+    path: '/members',
+    summary: 'Add a member (and enrol its signing key)',
+    body: S.AddMember,
+    status: 201,
+    response: z.object({ member: R.Member, enrolment: z.object({ signing: R.Enrolment }).optional() }),
+  },
   { method: 'get', path: member, summary: 'Show a member', response: R.Member },
   { method: 'patch', path: member, summary: 'Rename a member', body: S.RenameMember, response: R.Member },
   { method: 'delete', path: member, summary: 'Remove a member' },
@@ -46,7 +53,14 @@ export const ADMIN_ROUTES: readonly Route[] = [
   { method: 'post', path: '/subsystems', summary: 'Add a subsystem', body: S.AddSubsystem, status: 201, response: z.object({ id: z.string() }) },
   { method: 'delete', path: '/subsystems/:i/:c/:m/:s', summary: 'Remove a subsystem' },
   { method: 'get', path: '/servers', summary: 'List security servers', response: list(R.Server) },
-  { method: 'post', path: '/servers', summary: 'Add a security server (and enrol its authentication key)', body: S.AddServer, status: 201, response: z.object({ server: R.Server, enrolment: z.object({ auth: R.Enrolment }).optional() }) },
+  {
+    method: 'post',
+    path: '/servers',
+    summary: 'Add a security server (and enrol its authentication key)',
+    body: S.AddServer,
+    status: 201,
+    response: z.object({ server: R.Server, enrolment: z.object({ auth: R.Enrolment }).optional() }),
+  },
   { method: 'get', path: server, summary: 'Show a security server', response: R.Server },
   { method: 'patch', path: server, summary: "Change a server's address or monitoring URL", body: S.UpdateServer, response: R.Server },
   { method: 'delete', path: server, summary: 'Remove a security server' },
@@ -108,7 +122,8 @@ export function adminOpenApiDocument(): object {
   built ??= consoleApiDocument({
     title: 'CamDX central server admin API',
     description:
-      'Manages the registry the global configuration is published from. Scripts send the admin token (audited as admin-token, or admin-token:NAME with X-CamDX-Actor); the console signs in and sends its session cookie, with X-CSRF-Token on every change.',
+      'Manages the registry the global configuration is published from. Scripts send the admin token (audited as admin-token, or admin-token:NAME with ' +
+      'X-CamDX-Actor); the console signs in and sends its session cookie, with X-CSRF-Token on every change.',
     server: '/api',
     routes: [...ADMIN_ROUTES, ...USER_ROUTES],
     params: PARAMS,

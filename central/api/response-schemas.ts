@@ -8,9 +8,7 @@ const method = z.string().meta({ description: 'An HTTP method, or * for any' });
 
 export { ApiError } from '../../common/console/openapi.js';
 
-export const Member = z
-  .object({ id: z.string(), instance: z.string(), memberClass: z.string(), memberCode: z.string(), name: z.string(), subsystems: z.array(z.string()) })
-  .meta({ id: 'Member' });
+export const Member = z.object({ id: z.string(), instance: z.string(), memberClass: z.string(), memberCode: z.string(), name: z.string(), subsystems: z.array(z.string()) }).meta({ id: 'Member' });
 
 export const Enrolment = z.object({}).catchall(z.unknown()).meta({ id: 'Enrolment', description: 'A one-time enrolment token from the PKI, shown once.' });
 
@@ -40,7 +38,15 @@ export const Service = z
 export const Group = z.object({ id: z.string(), code: z.string(), description: z.string(), members: z.array(z.string()) }).meta({ id: 'GlobalGroup' });
 
 export const AccessRight = z
-  .object({ id: z.number().int(), subject: z.string(), subjectType: z.enum(['SUBSYSTEM', 'GLOBALGROUP', 'LOCALGROUP']), service: z.string(), method, path: z.string(), origin: z.string().describe('central:<user>, or request:<id> for a right made by a signed accessRightAdd') })
+  .object({
+    id: z.number().int(),
+    subject: z.string(),
+    subjectType: z.enum(['SUBSYSTEM', 'GLOBALGROUP', 'LOCALGROUP']),
+    service: z.string(),
+    method,
+    path: z.string(),
+    origin: z.string().describe('central:<user>, or request:<id> for a right made by a signed accessRightAdd'),
+  })
   .meta({ id: 'AccessRight' });
 
 export const ApprovedCa = z.object({ name: z.string(), certificate: z.string(), rootCertificate: z.string(), ocspUrl: z.string() }).meta({ id: 'ApprovedCa' });
@@ -62,7 +68,26 @@ export const SignatureCertificate = z
 export const ManagementRequest = z
   .object({
     id: z.number().int(),
-    type: z.enum(['registerAuthCert', 'registerClient', 'serviceAdd', 'serviceUpdate', 'serviceRemove', 'accessRightAdd', 'accessRightRemove', 'maintenanceModeEnable', 'maintenanceModeDisable', 'clientDisable', 'clientEnable', 'clientDeletion', 'addressChange', 'authCertDeletion', 'localGroupAdd', 'localGroupRemove', 'localGroupMemberAdd', 'localGroupMemberRemove']),
+    type: z.enum([
+      'registerAuthCert',
+      'registerClient',
+      'serviceAdd',
+      'serviceUpdate',
+      'serviceRemove',
+      'accessRightAdd',
+      'accessRightRemove',
+      'maintenanceModeEnable',
+      'maintenanceModeDisable',
+      'clientDisable',
+      'clientEnable',
+      'clientDeletion',
+      'addressChange',
+      'authCertDeletion',
+      'localGroupAdd',
+      'localGroupRemove',
+      'localGroupMemberAdd',
+      'localGroupMemberRemove',
+    ]),
     server: z.string(),
     subject: z.string().meta({ description: 'The client subsystem, the authentication certificate hash, or the service' }),
     status: z.enum(['pending', 'approved', 'declined']),

@@ -24,7 +24,6 @@ export interface UsersDeps {
 /** Compared against when the name is unknown, so a wrong name costs as long as a wrong password. */
 let decoyHash: Promise<string> | undefined;
 
-
 function guarded(log: Logger, fn: (req: Request, res: Response) => Promise<unknown> | unknown) {
   return async (req: Request, res: Response) => {
     try {
@@ -139,4 +138,3 @@ export function usersRouter(deps: UsersDeps): Router {
   );
   return router;
 }
-

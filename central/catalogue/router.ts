@@ -55,7 +55,10 @@ function sendDocument(registry: Registry, req: Request, res: Response): void {
   }
   // Service codes may hold characters a header's filename cannot: only a safe subset is kept.
   const name = `${service.serviceCode.replace(/[^A-Za-z0-9._-]/g, '_')}-${String(req.params.file)}`;
-  res.set({ 'Cache-Control': 'no-cache', 'Content-Disposition': `attachment; filename="${name}"` }).type(file.type).send(body);
+  res
+    .set({ 'Cache-Control': 'no-cache', 'Content-Disposition': `attachment; filename="${name}"` })
+    .type(file.type)
+    .send(body);
 }
 
 /**
@@ -66,7 +69,10 @@ function sendDocument(registry: Registry, req: Request, res: Response): void {
 export function catalogueRouter(deps: { registry: Registry; publisher: ConfPublisher }): Router {
   const router = Router();
   const send = (res: Response, type: string, body: Buffer) => {
-    res.set({ ...SECURITY_HEADERS, 'Cache-Control': 'no-cache' }).type(type).send(body);
+    res
+      .set({ ...SECURITY_HEADERS, 'Cache-Control': 'no-cache' })
+      .type(type)
+      .send(body);
   };
   router.get('/catalogue', (_req, res) => send(res, 'html', FILES.page));
   router.get('/catalogue/catalogue.js', (_req, res) => send(res, 'text/javascript', FILES.script));

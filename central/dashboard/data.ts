@@ -55,7 +55,17 @@ export function dashboardData(registry: Registry, publisher: ConfPublisher, moni
     members: members.map((m) => ({ id: m.id, name: m.name, subsystems: [...m.subsystems] })),
     servers: registry.servers.list().map((s) => {
       const h = monitor.healthOf(s.id);
-      const health = h ?? { state: 'unknown' as const, reason: 'no monitoring address registered', checkedAt: null, lastUpAt: null, globalConfVersion: null, uptimeSeconds: null, unstampedSignatures: null, ocspGood: null, inFlight: null };
+      const health = h ?? {
+        state: 'unknown' as const,
+        reason: 'no monitoring address registered',
+        checkedAt: null,
+        lastUpAt: null,
+        globalConfVersion: null,
+        uptimeSeconds: null,
+        unstampedSignatures: null,
+        ocspGood: null,
+        inFlight: null,
+      };
       return {
         id: s.id,
         owner: s.owner,

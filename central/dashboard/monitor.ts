@@ -50,7 +50,14 @@ export interface History {
 }
 
 const REQUESTS = 'camdx_gateway_requests_total';
-const WANTED = new Set([REQUESTS, 'camdx_gateway_process_uptime_seconds', 'camdx_gateway_globalconf_version', 'camdx_gateway_timestamp_unstamped_signatures', 'camdx_gateway_ocsp_good', 'camdx_gateway_in_flight_requests']);
+const WANTED = new Set([
+  REQUESTS,
+  'camdx_gateway_process_uptime_seconds',
+  'camdx_gateway_globalconf_version',
+  'camdx_gateway_timestamp_unstamped_signatures',
+  'camdx_gateway_ocsp_good',
+  'camdx_gateway_in_flight_requests',
+]);
 /** Series shown per chart; the rest are summed into one "(other)" line, so a noisy network stays readable. */
 const MAX_SERIES = 12;
 /** A gateway up for less than this when first seen has all its counts since start attributed to now. */

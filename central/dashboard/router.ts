@@ -34,7 +34,10 @@ const SECURITY_HEADERS = {
 export function dashboardRouter(deps: { registry: Registry; publisher: ConfPublisher; monitor: ServerMonitor; clock?: () => number }): Router {
   const router = Router();
   const send = (res: Response, type: string, body: Buffer) => {
-    res.set({ ...SECURITY_HEADERS, 'Cache-Control': 'no-cache' }).type(type).send(body);
+    res
+      .set({ ...SECURITY_HEADERS, 'Cache-Control': 'no-cache' })
+      .type(type)
+      .send(body);
   };
   router.get('/dashboard', (_req, res) => send(res, 'html', FILES.page));
   router.get('/dashboard/dashboard.js', (_req, res) => send(res, 'text/javascript', FILES.script));

@@ -121,7 +121,8 @@ export class ManagementService {
     }
     if (request.type === 'registerAuthCert') {
       const authCert = this.certificate(request.authCertificate, 'authCertificate');
-      if (!issuingAnchor(authCert, this.anchors(), this.clock())) throw new ManagementRejection('untrusted-certificate', 'the authentication certificate is not issued by an approved CA, or is not valid now');
+      if (!issuingAnchor(authCert, this.anchors(), this.clock()))
+        throw new ManagementRejection('untrusted-certificate', 'the authentication certificate is not issued by an approved CA, or is not valid now');
       if (!isAuthenticationCertificate(certificateFacts(authCert))) {
         throw new ManagementRejection('wrong-key-usage', 'the authentication certificate lacks digitalSignature + TLS client usage (or is a signing certificate)');
       }
@@ -161,7 +162,12 @@ export class ManagementService {
    * The owner's changes to its own server: a new address (checked as registration checks it), or
    * one of its registered authentication certificates deleted (peers refuse it from the next poll).
    */
-  private recordServerChange(request: Extract<ManagementRequest, { type: 'addressChange' | 'authCertDeletion' }>, requestHash: string, server: SecurityServerId, ownerSigner: X509Certificate): ManagementRequestRecord {
+  private recordServerChange(
+    request: Extract<ManagementRequest, { type: 'addressChange' | 'authCertDeletion' }>,
+    requestHash: string,
+    server: SecurityServerId,
+    ownerSigner: X509Certificate,
+  ): ManagementRequestRecord {
     if (this.registry.core.findServerRow(server) === undefined) throw new ManagementRejection('unknown-server', `security server ${request.server} is not registered`);
     let detail: Record<string, string>;
     if (request.type === 'addressChange') {
@@ -184,7 +190,8 @@ export class ManagementService {
   private checkClientState(type: 'clientDisable' | 'clientEnable' | 'clientDeletion', server: SecurityServerId, client: string): void {
     const listed = this.registry.servers.get(server);
     if (!listed.clients.includes(client)) throw new ManagementRejection('unknown-client', `${client} is not a client of security server ${listed.id}`);
-    if (type === 'clientEnable' && !listed.disabledClients.includes(client)) throw new ManagementRejection('not-disabled', `${client} is not disabled on security server ${listed.id}; there is nothing to enable`);
+    if (type === 'clientEnable' && !listed.disabledClients.includes(client))
+      throw new ManagementRejection('not-disabled', `${client} is not disabled on security server ${listed.id}; there is nothing to enable`);
   }
 
   /**
@@ -194,7 +201,14 @@ export class ManagementService {
    * as registerClient is signed. A request signed no later than the last one applied to the
    * service is refused, so an old request replayed or delayed cannot undo a newer change.
    */
-  private recordServiceRequest(envelope: ManagementEnvelope, request: ServiceRequest, bytes: Buffer, requestHash: string, server: SecurityServerId, ownerSigner: X509Certificate): ManagementRequestRecord {
+  private recordServiceRequest(
+    envelope: ManagementEnvelope,
+    request: ServiceRequest,
+    bytes: Buffer,
+    requestHash: string,
+    server: SecurityServerId,
+    ownerSigner: X509Certificate,
+  ): ManagementRequestRecord {
     const service = this.parseService(request.service);
     const provider = formatSubsystemId(service);
     if (this.registry.core.findServerRow(server) === undefined) throw new ManagementRejection('unknown-server', `security server ${request.server} is not registered`);
@@ -231,20 +245,31 @@ export class ManagementService {
     const owner = formatMemberId(provider);
     if (this.registry.core.findServerRow(server) === undefined) throw new ManagementRejection('unknown-server', `security server ${formatSecurityServerId(server)} is not registered`);
     if (!this.registry.servers.get(server).clients.includes(formatSubsystemId(provider))) {
-      throw new ManagementRejection('not-owner', `${what} belongs to ${formatSubsystemId(provider)}, not a client of security server ${formatSecurityServerId(server)}; only ${owner}, through a server it is a client of, may change it`);
+      throw new ManagementRejection(
+        'not-owner',
+        `${what} belongs to ${formatSubsystemId(provider)}, not a client of security server ${formatSecurityServerId(server)}; only ${owner}, through a server it is a client of, may change it`,
+      );
     }
     const signers: SignerCertificate[] = [{ role: 'owner', certificate: ownerSigner.toString() }];
     if (sameMember(provider, server)) return signers;
     if (!envelope.signatures.some((s) => s.role === 'client')) throw new ManagementRejection('not-owner', `${what} is ${owner}'s to change: the request lacks ${owner}'s signature`);
     const memberSigner = this.signer(envelope, 'client', bytes);
-    if (certificateFacts(memberSigner).subject.serialNumber !== owner) throw new ManagementRejection('not-owner', `${what} is ${owner}'s to change, not ${certificateFacts(memberSigner).subject.serialNumber ?? 'an unnamed member'}'s`);
+    if (certificateFacts(memberSigner).subject.serialNumber !== owner)
+      throw new ManagementRejection('not-owner', `${what} is ${owner}'s to change, not ${certificateFacts(memberSigner).subject.serialNumber ?? 'an unnamed member'}'s`);
     this.checkSigningCert(memberSigner, provider, owner);
     this.checkStatus(envelope, 'client', memberSigner, `the signing certificate of ${owner}`);
     return [...signers, { role: 'client', certificate: memberSigner.toString() }];
   }
 
   /** Rights on a service are the service's member's to give (providerSigners); a local group subject must be that subsystem's. */
-  private recordAccessRightRequest(envelope: ManagementEnvelope, request: AccessRightRequest, bytes: Buffer, requestHash: string, server: SecurityServerId, ownerSigner: X509Certificate): ManagementRequestRecord {
+  private recordAccessRightRequest(
+    envelope: ManagementEnvelope,
+    request: AccessRightRequest,
+    bytes: Buffer,
+    requestHash: string,
+    server: SecurityServerId,
+    ownerSigner: X509Certificate,
+  ): ManagementRequestRecord {
     const service = this.parseService(request.service);
     const signers = this.providerSigners(envelope, bytes, server, ownerSigner, service, `the access rights of ${request.service}`);
     if (!this.serviceExists(service)) throw new ManagementRejection('unknown-service', `service ${request.service} does not exist`);
@@ -268,14 +293,24 @@ export class ManagementService {
   private localGroupSubject(text: string, service: ServiceId): string {
     const group = this.parseLocalGroup(text);
     if (formatSubsystemId(group) !== formatSubsystemId(service)) {
-      throw new ManagementRejection('foreign-group', `local group ${formatLocalGroupId(group)} belongs to ${formatSubsystemId(group)}; it may be given rights only on that subsystem's services, not on ${formatServiceId(service)}`);
+      throw new ManagementRejection(
+        'foreign-group',
+        `local group ${formatLocalGroupId(group)} belongs to ${formatSubsystemId(group)}; it may be given rights only on that subsystem's services, not on ${formatServiceId(service)}`,
+      );
     }
     if (!this.registry.localGroups.find(group)) throw new ManagementRejection('unknown-group', `local group ${formatLocalGroupId(group)} does not exist`);
     return formatLocalGroupId(group);
   }
 
   /** A local group is its subsystem's member's (providerSigners); one group's requests apply in the order they were signed. */
-  private recordLocalGroupRequest(envelope: ManagementEnvelope, request: LocalGroupRequest, bytes: Buffer, requestHash: string, server: SecurityServerId, ownerSigner: X509Certificate): ManagementRequestRecord {
+  private recordLocalGroupRequest(
+    envelope: ManagementEnvelope,
+    request: LocalGroupRequest,
+    bytes: Buffer,
+    requestHash: string,
+    server: SecurityServerId,
+    ownerSigner: X509Certificate,
+  ): ManagementRequestRecord {
     const group = this.parseLocalGroup(request.group);
     if (group.instance !== this.registry.instance) throw new ManagementRejection('invalid-request', `local group ${request.group} is not of instance ${this.registry.instance}`);
     const signers = this.providerSigners(envelope, bytes, server, ownerSigner, group, `local group ${request.group}`);
@@ -512,7 +547,8 @@ export class ManagementService {
 
   /** The certificate must be an approved CA's signing certificate issued to `member`. */
   private checkSigningCert(cert: X509Certificate, member: MemberId, who: string): void {
-    if (!issuingAnchor(cert, this.anchors(), this.clock())) throw new ManagementRejection('untrusted-certificate', `the signing certificate of ${who} is not issued by an approved CA, or is not valid now`);
+    if (!issuingAnchor(cert, this.anchors(), this.clock()))
+      throw new ManagementRejection('untrusted-certificate', `the signing certificate of ${who} is not issued by an approved CA, or is not valid now`);
     const facts = certificateFacts(cert);
     if (!isSigningCertificate(facts)) throw new ManagementRejection('wrong-key-usage', `the certificate of ${who} is not a signing certificate (nonRepudiation only)`);
     if (facts.subject.serialNumber !== formatMemberId(member)) {

@@ -5,10 +5,7 @@ import { isUniqueViolation, type RegistryCore } from './core.js';
 import type { LocalGroups } from './local-groups.js';
 
 /** Who a right is for: one subsystem, every subsystem in a global group, or in one of the provider subsystem's local groups. */
-export type Subject =
-  | { readonly type: 'SUBSYSTEM'; readonly id: SubsystemId }
-  | { readonly type: 'GLOBALGROUP'; readonly code: string }
-  | { readonly type: 'LOCALGROUP'; readonly id: LocalGroupId };
+export type Subject = { readonly type: 'SUBSYSTEM'; readonly id: SubsystemId } | { readonly type: 'GLOBALGROUP'; readonly code: string } | { readonly type: 'LOCALGROUP'; readonly id: LocalGroupId };
 export type SubjectType = Subject['type'];
 
 export interface AccessRightRecord {
@@ -55,9 +52,7 @@ export class Access {
       insertGroupMember: db.prepare('INSERT INTO global_group_members (group_id, subsystem_id) VALUES (?, ?)'),
       removeGroupMember: db.prepare('DELETE FROM global_group_members WHERE group_id = ? AND subsystem_id = ?'),
       hasGroupMember: db.prepare('SELECT 1 FROM global_group_members WHERE group_id = ? AND subsystem_id = ?'),
-      groupUses: db.prepare(
-        'SELECT (SELECT COUNT(*) FROM global_group_members WHERE group_id = @id) AS members, (SELECT COUNT(*) FROM access_rights WHERE group_id = @id) AS rights',
-      ),
+      groupUses: db.prepare('SELECT (SELECT COUNT(*) FROM global_group_members WHERE group_id = @id) AS members, (SELECT COUNT(*) FROM access_rights WHERE group_id = @id) AS rights'),
       insertRight: db.prepare('INSERT INTO access_rights (service_id, subsystem_id, group_id, local_group_id, method, path, created_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       rightsOfMember: db.prepare(
         `SELECT COUNT(*) AS n FROM access_rights r JOIN services x ON x.id = r.service_id JOIN subsystems s ON s.id = x.subsystem_id
@@ -102,9 +97,7 @@ export class Access {
     const group = this.core.groupRow(code);
     const subsystem = this.core.subsystemRow(member, 'member');
     try {
-      this.core.mutate(actor, 'group.member.add', `${this.core.instance}/${code}`, { member: formatSubsystemId(member) }, () =>
-        this.stmt.insertGroupMember.run(group, subsystem),
-      );
+      this.core.mutate(actor, 'group.member.add', `${this.core.instance}/${code}`, { member: formatSubsystemId(member) }, () => this.stmt.insertGroupMember.run(group, subsystem));
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('member', `${formatSubsystemId(member)} in group ${code}`);
       throw err;
@@ -115,9 +108,7 @@ export class Access {
     const group = this.core.groupRow(code);
     const subsystem = this.core.subsystemRow(member, 'member');
     if (!this.stmt.hasGroupMember.get(group, subsystem)) throw notFound('member', `${formatSubsystemId(member)} in group ${code}`);
-    this.core.mutate(actor, 'group.member.remove', `${this.core.instance}/${code}`, { member: formatSubsystemId(member) }, () =>
-      this.stmt.removeGroupMember.run(group, subsystem),
-    );
+    this.core.mutate(actor, 'group.member.remove', `${this.core.instance}/${code}`, { member: formatSubsystemId(member) }, () => this.stmt.removeGroupMember.run(group, subsystem));
   }
 
   listGroups(): GroupRecord[] {
@@ -141,7 +132,11 @@ export class Access {
     const groupRow = subject.type === 'GLOBALGROUP' ? this.core.groupRow(subject.code, 'subject') : null;
     const localGroupRow = subject.type === 'LOCALGROUP' ? this.localGroups.row(subject.id, 'subject') : null;
     if (subject.type === 'LOCALGROUP' && formatSubsystemId(subject.id) !== formatSubsystemId(service)) {
-      throw new RegistryError('invalid', 'subject', `local group ${formatLocalGroupId(subject.id)} belongs to ${formatSubsystemId(subject.id)}: it may be given rights only on that subsystem's services, not on ${formatServiceId(service)}`);
+      throw new RegistryError(
+        'invalid',
+        'subject',
+        `local group ${formatLocalGroupId(subject.id)} belongs to ${formatSubsystemId(subject.id)}: it may be given rights only on that subsystem's services, not on ${formatServiceId(service)}`,
+      );
     }
     if (!isMethodPattern(method)) throw new RegistryError('invalid', 'method', `method '${method}' is not an HTTP method or '*'`);
     try {

@@ -1,14 +1,5 @@
 import type { Db } from '../../common/sqlite.js';
-import {
-  formatMemberId,
-  formatSecurityServerId,
-  formatServiceId,
-  formatSubsystemId,
-  type MemberId,
-  type SecurityServerId,
-  type ServiceId,
-  type SubsystemId,
-} from '../../protocol/identifiers.js';
+import { formatMemberId, formatSecurityServerId, formatServiceId, formatSubsystemId, type MemberId, type SecurityServerId, type ServiceId, type SubsystemId } from '../../protocol/identifiers.js';
 import { notFound, RegistryError } from './errors.js';
 
 /**
@@ -31,9 +22,7 @@ export class RegistryCore {
     this.stmt = {
       audit: db.prepare('INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)'),
       member: db.prepare('SELECT id FROM members WHERE member_class = ? AND member_code = ?'),
-      subsystem: db.prepare(
-        'SELECT s.id FROM subsystems s JOIN members m ON m.id = s.member_id WHERE m.member_class = ? AND m.member_code = ? AND s.subsystem_code = ?',
-      ),
+      subsystem: db.prepare('SELECT s.id FROM subsystems s JOIN members m ON m.id = s.member_id WHERE m.member_class = ? AND m.member_code = ? AND s.subsystem_code = ?'),
       server: db.prepare('SELECT v.id FROM servers v JOIN members m ON m.id = v.owner_id WHERE m.member_class = ? AND m.member_code = ? AND v.server_code = ?'),
       service: db.prepare(
         `SELECT x.id FROM services x JOIN subsystems s ON s.id = x.subsystem_id JOIN members m ON m.id = s.member_id

@@ -18,5 +18,4 @@ export class RegistryError extends Error {
 
 export const notFound = (field: string, what: string) => new RegistryError('not-found', field, `${what} is not registered`);
 export const conflict = (field: string, what: string) => new RegistryError('conflict', field, `${what} is already registered`);
-export const inUse = (field: string, what: string, uses: readonly string[]) =>
-  new RegistryError('in-use', field, `${what} cannot be removed while it has ${uses.join(', ')}; remove those first`);
+export const inUse = (field: string, what: string, uses: readonly string[]) => new RegistryError('in-use', field, `${what} cannot be removed while it has ${uses.join(', ')}; remove those first`);

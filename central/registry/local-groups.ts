@@ -41,9 +41,7 @@ export class LocalGroups {
         `SELECT m.member_class, m.member_code, s.subsystem_code FROM local_group_members g JOIN subsystems s ON s.id = g.subsystem_id
          JOIN members m ON m.id = s.member_id WHERE g.group_id = ? ORDER BY m.member_class, m.member_code, s.subsystem_code`,
       ),
-      ofMember: db.prepare(
-        'SELECT COUNT(*) AS n FROM local_groups g JOIN subsystems s ON s.id = g.subsystem_id JOIN members m ON m.id = s.member_id WHERE m.member_class = ? AND m.member_code = ?',
-      ),
+      ofMember: db.prepare('SELECT COUNT(*) AS n FROM local_groups g JOIN subsystems s ON s.id = g.subsystem_id JOIN members m ON m.id = s.member_id WHERE m.member_class = ? AND m.member_code = ?'),
       memberCount: db.prepare('SELECT COUNT(*) AS n FROM local_group_members WHERE group_id = ?'),
       uses: db.prepare('SELECT (SELECT COUNT(*) FROM access_rights WHERE local_group_id = @id) AS rights'),
       insertMember: db.prepare('INSERT INTO local_group_members (group_id, subsystem_id) VALUES (?, ?)'),
@@ -126,7 +124,9 @@ export class LocalGroups {
         owner,
         code: g.code,
         description: g.description,
-        members: (this.stmt.members.all(g.id) as Array<{ member_class: string; member_code: string; subsystem_code: string }>).map((m) => `${i}/${m.member_class}/${m.member_code}/${m.subsystem_code}`),
+        members: (this.stmt.members.all(g.id) as Array<{ member_class: string; member_code: string; subsystem_code: string }>).map(
+          (m) => `${i}/${m.member_class}/${m.member_code}/${m.subsystem_code}`,
+        ),
         origin: g.origin,
       };
     });

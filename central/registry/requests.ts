@@ -2,7 +2,25 @@ import { signatureCertificate, type SignatureCertificate, type SignerCertificate
 import { notFound, RegistryError } from './errors.js';
 import { isUniqueViolation, type RegistryCore } from './core.js';
 
-export type RequestType = 'registerAuthCert' | 'registerClient' | 'serviceAdd' | 'serviceUpdate' | 'serviceRemove' | 'accessRightAdd' | 'accessRightRemove' | 'maintenanceModeEnable' | 'maintenanceModeDisable' | 'clientDisable' | 'clientEnable' | 'clientDeletion' | 'addressChange' | 'authCertDeletion' | 'localGroupAdd' | 'localGroupRemove' | 'localGroupMemberAdd' | 'localGroupMemberRemove';
+export type RequestType =
+  | 'registerAuthCert'
+  | 'registerClient'
+  | 'serviceAdd'
+  | 'serviceUpdate'
+  | 'serviceRemove'
+  | 'accessRightAdd'
+  | 'accessRightRemove'
+  | 'maintenanceModeEnable'
+  | 'maintenanceModeDisable'
+  | 'clientDisable'
+  | 'clientEnable'
+  | 'clientDeletion'
+  | 'addressChange'
+  | 'authCertDeletion'
+  | 'localGroupAdd'
+  | 'localGroupRemove'
+  | 'localGroupMemberAdd'
+  | 'localGroupMemberRemove';
 export type RequestStatus = 'pending' | 'approved' | 'declined';
 
 export interface ManagementRequestRecord {
@@ -32,16 +50,15 @@ export class Requests {
   constructor(private readonly core: RegistryCore) {
     const db = core.db;
     this.stmt = {
-      insert: db.prepare(
-        "INSERT INTO management_requests (type, server, subject, request_hash, detail, signers, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
-      ),
+      insert: db.prepare("INSERT INTO management_requests (type, server, subject, request_hash, detail, signers, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)"),
       decide: db.prepare("UPDATE management_requests SET status = ?, decided_at = ?, decided_by = ?, reason = ? WHERE id = ? AND status = 'pending'"),
       list: db.prepare('SELECT * FROM management_requests ORDER BY id'),
       get: db.prepare('SELECT * FROM management_requests WHERE id = ?'),
       seen: db.prepare('SELECT id FROM management_requests WHERE request_hash = ?'),
       // Normalised ISO timestamps (toISOString) compare as strings.
       lastApplied: db.prepare(
-        "SELECT MAX(json_extract(detail, '$.requestedAt')) AS at FROM management_requests WHERE subject = ? AND status = 'approved' AND type IN ('serviceAdd', 'serviceUpdate', 'serviceRemove', 'accessRightAdd', 'accessRightRemove')",
+        "SELECT MAX(json_extract(detail, '$.requestedAt')) AS at FROM management_requests WHERE subject = ? AND status = 'approved' AND type IN ('serviceAdd', " +
+          "'serviceUpdate', 'serviceRemove', 'accessRightAdd', 'accessRightRemove')",
       ),
     };
   }

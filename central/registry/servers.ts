@@ -48,7 +48,8 @@ export function checkMonitoringUrl(text: string): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RegistryError('invalid', field, `monitoringUrl must be http or https, not ${url.protocol.replace(/:$/, '')}`);
   if (url.username || url.password) throw new RegistryError('invalid', field, 'monitoringUrl must not contain credentials');
-  if (url.search || url.hash || text.includes('?') || text.includes('#')) throw new RegistryError('invalid', field, 'monitoringUrl is a base URL: no query or fragment (/metrics and /health are appended)');
+  if (url.search || url.hash || text.includes('?') || text.includes('#'))
+    throw new RegistryError('invalid', field, 'monitoringUrl is a base URL: no query or fragment (/metrics and /health are appended)');
   return text;
 }
 
@@ -111,7 +112,9 @@ export class Servers {
   /** Takes the server out of service with `message` for callers, or (null) back into service. */
   setMaintenance(actor: string, id: SecurityServerId, message: string | null): void {
     const row = this.core.serverRow(id);
-    this.core.mutate(actor, message === null ? 'server.maintenance.disable' : 'server.maintenance.enable', formatSecurityServerId(id), message === null ? undefined : { message }, () => this.stmt.setMaintenance.run(message, row));
+    this.core.mutate(actor, message === null ? 'server.maintenance.disable' : 'server.maintenance.enable', formatSecurityServerId(id), message === null ? undefined : { message }, () =>
+      this.stmt.setMaintenance.run(message, row),
+    );
   }
 
   setAddress(actor: string, id: SecurityServerId, address: string): ServerRecord {
@@ -160,7 +163,15 @@ export class Servers {
   }
 
   list(): ServerRecord[] {
-    const rows = this.stmt.list.all() as Array<{ id: number; member_class: string; member_code: string; server_code: string; address: string; monitoring_url: string | null; maintenance_message: string | null }>;
+    const rows = this.stmt.list.all() as Array<{
+      id: number;
+      member_class: string;
+      member_code: string;
+      server_code: string;
+      address: string;
+      monitoring_url: string | null;
+      maintenance_message: string | null;
+    }>;
     return rows.map((r) => {
       const owner = `${this.core.instance}/${r.member_class}/${r.member_code}`;
       return {
@@ -186,9 +197,7 @@ export class Servers {
     const hash = certificateHash(certDer);
     const holder = this.stmt.certOwner.get(hash) as { server_id: number } | undefined;
     if (holder) throw conflict('authCertificate', `authentication certificate ${hash.slice(0, 16)}…`);
-    this.core.mutate(actor, 'server.auth-cert.add', formatSecurityServerId(id), { certHash: hash }, () =>
-      this.stmt.insertCert.run(row, hash, Buffer.from(certDer), this.core.clock()),
-    );
+    this.core.mutate(actor, 'server.auth-cert.add', formatSecurityServerId(id), { certHash: hash }, () => this.stmt.insertCert.run(row, hash, Buffer.from(certDer), this.core.clock()));
     return hash;
   }
 
@@ -202,9 +211,7 @@ export class Servers {
     const server = this.core.serverRow(id);
     const subsystem = this.core.subsystemRow(client, 'client');
     try {
-      this.core.mutate(actor, 'server.client.add', formatSecurityServerId(id), { client: formatSubsystemId(client) }, () =>
-        this.stmt.insertClient.run(server, subsystem),
-      );
+      this.core.mutate(actor, 'server.client.add', formatSecurityServerId(id), { client: formatSubsystemId(client) }, () => this.stmt.insertClient.run(server, subsystem));
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('client', `client ${formatSubsystemId(client)} on ${formatSecurityServerId(id)}`);
       throw err;
@@ -225,8 +232,6 @@ export class Servers {
     const server = this.core.serverRow(id);
     const subsystem = this.core.subsystemRow(client, 'client');
     if (!this.stmt.hasClient.get(server, subsystem)) throw notFound('client', `client ${formatSubsystemId(client)} on ${formatSecurityServerId(id)}`);
-    this.core.mutate(actor, 'server.client.remove', formatSecurityServerId(id), { client: formatSubsystemId(client) }, () =>
-      this.stmt.removeClient.run(server, subsystem),
-    );
+    this.core.mutate(actor, 'server.client.remove', formatSecurityServerId(id), { client: formatSubsystemId(client) }, () => this.stmt.removeClient.run(server, subsystem));
   }
 }

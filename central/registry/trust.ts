@@ -89,9 +89,7 @@ export class Trust {
     if (!(cert.keyUsage ?? []).includes(OID.timeStamping)) throw new RegistryError('invalid', 'certificate', 'certificate lacks the id-kp-timeStamping extended key usage');
     checkUrl(tsa.url, 'url');
     try {
-      this.core.mutate(actor, 'tsa.add', tsa.name, { subject: cert.subject, url: tsa.url }, () =>
-        this.stmt.insertTsa.run(tsa.name, tsa.url, Buffer.from(cert.raw), this.core.clock()),
-      );
+      this.core.mutate(actor, 'tsa.add', tsa.name, { subject: cert.subject, url: tsa.url }, () => this.stmt.insertTsa.run(tsa.name, tsa.url, Buffer.from(cert.raw), this.core.clock()));
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('name', `approved TSA ${tsa.name}`);
       throw err;

@@ -4,13 +4,20 @@ import { RegistryError, conflict, notFound } from '../registry/errors.js';
 import type { Role } from '../../common/console/gate.js';
 
 export type { Role };
-export interface User { name: string; role: Role; createdAt: string }
+export interface User {
+  name: string;
+  role: Role;
+  createdAt: string;
+}
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Console users in central.db; the password arrives already hashed (common/console/passwords.ts). */
 export class UserStore {
-  constructor(private readonly db: Db, private readonly clock: () => number = Date.now) {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: () => number = Date.now,
+  ) {
     db.exec(`CREATE TABLE IF NOT EXISTS users (
       name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL, created_at TEXT NOT NULL)`);
   }
@@ -24,8 +31,11 @@ export class UserStore {
   }
 
   list(): User[] {
-    return (this.db.prepare('SELECT name, role, created_at FROM users ORDER BY name').all() as { name: string; role: Role; created_at: string }[])
-      .map((r) => ({ name: r.name, role: r.role, createdAt: r.created_at }));
+    return (this.db.prepare('SELECT name, role, created_at FROM users ORDER BY name').all() as { name: string; role: Role; created_at: string }[]).map((r) => ({
+      name: r.name,
+      role: r.role,
+      createdAt: r.created_at,
+    }));
   }
 
   find(name: string): (User & { passwordHash: string }) | undefined {

@@ -22,9 +22,7 @@ export function buildOcspRequest(cert: X509Certificate, issuer: X509Certificate,
   const request = new pkijs.OCSPRequest();
   request.tbsRequest.requestList = [new pkijs.Request({ reqCert: certId(cert, issuer) })];
   if (nonce) {
-    request.tbsRequest.requestExtensions = [
-      new pkijs.Extension({ extnID: OID.ocspNonce, extnValue: new asn1js.OctetString({ valueHex: nonce }).toBER(false) }),
-    ];
+    request.tbsRequest.requestExtensions = [new pkijs.Extension({ extnID: OID.ocspNonce, extnValue: new asn1js.OctetString({ valueHex: nonce }).toBER(false) })];
   }
   return toDer(request, true);
 }

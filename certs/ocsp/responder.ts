@@ -92,18 +92,14 @@ export class OcspResponder {
 
     // Whole seconds: DER GeneralizedTime forbids trailing zeros in fractions, so avoid them.
     const now = Math.floor(this.clock() / 1000) * 1000;
-    const responses = list.map((r, i) =>
-      singleResponse(r.reqCert, matched[i] === entry ? this.statusOf(entry.name, r.reqCert) : { status: 'unknown' }, now, this.validityMs),
-    );
+    const responses = list.map((r, i) => singleResponse(r.reqCert, matched[i] === entry ? this.statusOf(entry.name, r.reqCert) : { status: 'unknown' }, now, this.validityMs));
     const nonce = request.tbsRequest.requestExtensions?.find((e) => e.extnID === OID.ocspNonce);
     return this.signedResponse(entry, responses, now, nonce);
   }
 
   private caFor(certId: pkijs.CertID): CaEntry | undefined {
     const oid = certId.hashAlgorithm.algorithmId;
-    const id =
-      Buffer.from(certId.issuerNameHash.valueBlock.valueHexView).toString('hex') +
-      Buffer.from(certId.issuerKeyHash.valueBlock.valueHexView).toString('hex');
+    const id = Buffer.from(certId.issuerNameHash.valueBlock.valueHexView).toString('hex') + Buffer.from(certId.issuerKeyHash.valueBlock.valueHexView).toString('hex');
     return this.entries.find((e) => e.ids.get(oid) === id);
   }
 

@@ -79,4 +79,3 @@ export function verifyTimestampToken(token: Uint8Array, expectedImprint: Uint8Ar
     signer,
   };
 }
-

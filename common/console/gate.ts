@@ -64,9 +64,10 @@ export function consoleGate(deps: GateDeps): RequestHandler {
     const authorization = req.get('authorization');
     if (authorization !== undefined) {
       const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
-      if (!token || !sameSecret(token, deps.adminToken)) return refuse(req, res, 401, 'unauthorized', 'the admin token is wrong (the state directory\'s admin-token file holds it)');
+      if (!token || !sameSecret(token, deps.adminToken)) return refuse(req, res, 401, 'unauthorized', "the admin token is wrong (the state directory's admin-token file holds it)");
       const name = req.get('x-camdx-actor');
-      if (name !== undefined && !ACTOR.test(name)) return void res.status(400).json({ error: 'invalid', field: 'X-CamDX-Actor', message: 'X-CamDX-Actor must be 1-64 characters of A-Z a-z 0-9 . _ @ -' });
+      if (name !== undefined && !ACTOR.test(name))
+        return void res.status(400).json({ error: 'invalid', field: 'X-CamDX-Actor', message: 'X-CamDX-Actor must be 1-64 characters of A-Z a-z 0-9 . _ @ -' });
       return admit(res, next, { actor: name === undefined ? 'admin-token' : `admin-token:${name}`, role: 'administrator', via: 'admin-token' });
     }
 
@@ -80,7 +81,7 @@ export function consoleGate(deps: GateDeps): RequestHandler {
     const caller: Caller = { actor: found.session.user, role: found.session.role as Role, via: 'session', session: { ...found.session, id } };
     if (CHANGES.has(req.method)) {
       const csrf = req.get('x-csrf-token');
-      if (!csrf || !sameSecret(csrf, found.session.csrfToken)) return refuse(req, res, 403, 'csrf', 'a change needs the session\'s X-CSRF-Token header (reload the console)', caller.actor);
+      if (!csrf || !sameSecret(csrf, found.session.csrfToken)) return refuse(req, res, 403, 'csrf', "a change needs the session's X-CSRF-Token header (reload the console)", caller.actor);
       if (caller.role === 'observer' && !deps.observerMay?.(req, caller)) return refuse(req, res, 403, 'forbidden', 'observers may read, not change: ask an administrator', caller.actor);
     }
     admit(res, next, caller);

@@ -1,12 +1,17 @@
 /** More than `max` failures within `windowMs`, per name or per address, refuses further attempts. */
 export class LoginLimiter {
   private readonly failures = new Map<string, number[]>();
-  constructor(private readonly clock: () => number = Date.now, private readonly max = 5, private readonly windowMs = 60_000) {}
+  constructor(
+    private readonly clock: () => number = Date.now,
+    private readonly max = 5,
+    private readonly windowMs = 60_000,
+  ) {}
 
   private recent(key: string): number[] {
     const since = this.clock() - this.windowMs;
     const times = (this.failures.get(key) ?? []).filter((t) => t > since);
-    if (times.length) this.failures.set(key, times); else this.failures.delete(key);
+    if (times.length) this.failures.set(key, times);
+    else this.failures.delete(key);
     return times;
   }
 

@@ -54,7 +54,12 @@ function operation(route: ApiRoute, d: ConsoleApiDocument): ZodOpenApiOperationO
   return {
     summary: route.summary,
     ...(params.length || route.query
-      ? { requestParams: { ...(params.length ? { path: z.object(Object.fromEntries(params.map((p) => [p, z.string().meta({ description: d.params[p] ?? p })]))) } : {}), ...(route.query ? { query: route.query } : {}) } }
+      ? {
+          requestParams: {
+            ...(params.length ? { path: z.object(Object.fromEntries(params.map((p) => [p, z.string().meta({ description: d.params[p] ?? p })]))) } : {}),
+            ...(route.query ? { query: route.query } : {}),
+          },
+        }
       : {}),
     ...(route.body ? { requestBody: { required: true, ...json(route.body) } } : {}),
     ...(route.open ? { security: [] } : {}),

@@ -13,9 +13,11 @@ export function startSession(res: Response, sessions: SessionStore, user: string
 }
 
 /** `GET /session`: whether the cookie still holds a session (a page's probe, not audited). */
-export const currentSession = (sessions: SessionStore): RequestHandler => (req, res) => {
-  const id = parseCookies(req.get('cookie')).get(SESSION_COOKIE);
-  const found = id ? sessions.touch(id) : undefined;
-  if (!found?.ok) return void res.status(401).json({ error: 'unauthorized', message: found ? 'your session has ended; sign in again' : 'not signed in' });
-  res.json(sessionView(found.session));
-};
+export const currentSession =
+  (sessions: SessionStore): RequestHandler =>
+  (req, res) => {
+    const id = parseCookies(req.get('cookie')).get(SESSION_COOKIE);
+    const found = id ? sessions.touch(id) : undefined;
+    if (!found?.ok) return void res.status(401).json({ error: 'unauthorized', message: found ? 'your session has ended; sign in again' : 'not signed in' });
+    res.json(sessionView(found.session));
+  };

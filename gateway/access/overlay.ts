@@ -20,7 +20,12 @@ const Withdrawal = z.strictObject({
 /** A subsystem taken out of one of the owner's local groups (localGroupMemberRemove). */
 const MemberWithdrawal = z.strictObject({ group: z.string(), member: z.string(), since: z.string(), refused: z.string().optional() });
 /** A client of this server its member disabled (clientDisable): neither calling nor called from now on. */
-const ClientWithdrawal = z.strictObject({ client: z.string(), since: z.string(), refused: z.string().optional(), /** Central recorded the clientDisable (its configuration may not say so yet). */ recorded: z.boolean().optional() });
+const ClientWithdrawal = z.strictObject({
+  client: z.string(),
+  since: z.string(),
+  refused: z.string().optional(),
+  /** Central recorded the clientDisable (its configuration may not say so yet). */ recorded: z.boolean().optional(),
+});
 const OverlayFile = z.union([
   z.array(Withdrawal).transform((rights) => ({ rights, members: [] as MemberWithdrawal[], clients: [] as ClientWithdrawal[] })),
   z.strictObject({ rights: z.array(Withdrawal), members: z.array(MemberWithdrawal), clients: z.array(ClientWithdrawal).default([]) }),
@@ -107,7 +112,10 @@ export class AccessOverlay extends EventEmitter {
   }
 
   markMemberRefused(key: MemberKey, reason: string): void {
-    this.save(this.entries, this.memberEntries.map((e) => (sameMember(e, key) ? { ...e, refused: reason } : e)));
+    this.save(
+      this.entries,
+      this.memberEntries.map((e) => (sameMember(e, key) ? { ...e, refused: reason } : e)),
+    );
   }
 
   dropMember(key: MemberKey): boolean {
@@ -137,7 +145,10 @@ export class AccessOverlay extends EventEmitter {
 
   /** Central refused the removal: the entry stays and says why. */
   markRefused(right: RightKey, reason: string): void {
-    this.save(this.entries.map((e) => (same(e, right) ? { ...e, refused: reason } : e)), this.memberEntries);
+    this.save(
+      this.entries.map((e) => (same(e, right) ? { ...e, refused: reason } : e)),
+      this.memberEntries,
+    );
   }
 
   /** The owner drops the entry: the configuration's rights apply again. */

@@ -27,18 +27,30 @@ export function sendRemoval(ctx: GatewayContext, right: RightKey): Promise<Remov
   const { service, subject, method, path } = right;
   const subjectType = right.subjectType === 'LOCALGROUP' ? 'LOCALGROUP' : 'SUBSYSTEM';
   const change = { type: 'accessRightRemove', service, subject, subjectType, method, path } as const;
-  return sendSigned(() => submitAccessRightRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change }), 'unknown-right', (reason) => ctx.accessOverlay.markRefused(right, reason));
+  return sendSigned(
+    () => submitAccessRightRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change }),
+    'unknown-right',
+    (reason) => ctx.accessOverlay.markRefused(right, reason),
+  );
 }
 
 /** The signed localGroupMemberRemove, sent now. */
 export function sendMemberRemoval(ctx: GatewayContext, key: MemberKey): Promise<RemovalOutcome> {
   const change = { type: 'localGroupMemberRemove', group: key.group, member: key.member } as const;
-  return sendSigned(() => submitLocalGroupRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change }), 'unknown-group-member', (reason) => ctx.accessOverlay.markMemberRefused(key, reason));
+  return sendSigned(
+    () => submitLocalGroupRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change }),
+    'unknown-group-member',
+    (reason) => ctx.accessOverlay.markMemberRefused(key, reason),
+  );
 }
 
 /** The signed clientDisable, sent now. */
 export async function sendClientDisable(ctx: GatewayContext, client: string): Promise<RemovalOutcome> {
-  const outcome = await sendSigned(() => submitClientStateRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, client, disable: true }), 'no-such-code', (reason) => ctx.accessOverlay.markClientRefused(client, reason));
+  const outcome = await sendSigned(
+    () => submitClientStateRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, client, disable: true }),
+    'no-such-code',
+    (reason) => ctx.accessOverlay.markClientRefused(client, reason),
+  );
   // An enable before the next poll must still reach central: it will list the client disabled.
   if (outcome.central === 'recorded') ctx.accessOverlay.markClientRecorded(client);
   return outcome;

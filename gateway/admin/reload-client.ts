@@ -7,7 +7,8 @@ import { readAdminToken } from './token.js';
  * (a wildcard bind is reached on loopback). A configuration without one cannot be managed.
  */
 export function gatewayApiUrl(config: GatewayConfig, path: string): string {
-  if (!config.listen.console) throw new Error(`${config.serverId} has no console listener: add \`console: { host: 127.0.0.1, port: <port> }\` under listen in its gateway.yaml and restart it (its admin API lives there)`);
+  if (!config.listen.console)
+    throw new Error(`${config.serverId} has no console listener: add \`console: { host: 127.0.0.1, port: <port> }\` under listen in its gateway.yaml and restart it (its admin API lives there)`);
   const { host, port } = config.listen.console;
   const reach = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   return `http://${reach.includes(':') ? `[${reach}]` : reach}:${port}/api/v1${path}`;

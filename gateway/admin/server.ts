@@ -14,7 +14,9 @@ function adminLandingPage(ctx: GatewayContext): LandingPage {
   return {
     title: `CamDX security server ${ctx.config.serverId}: admin port`,
     about: [
-      'Operations of this security server. `/metrics` and `/health` are open (Prometheus and central\'s dashboard read them). The operational records (who called what, when, with what result) and the actions are on the console API (`listen.console`, `/api/v1`), with `Authorization: Bearer <token>`, the token in the gateway\'s state directory (`admin-token`).',
+      "Operations of this security server. `/metrics` and `/health` are open (Prometheus and central's dashboard read them). The operational records (who " +
+        'called what, when, with what result) and the actions are on the console API (`listen.console`, `/api/v1`), with `Authorization: Bearer <token>`, the ' +
+        "token in the gateway's state directory (`admin-token`).",
       `Information systems call services on the consumer port (${ctx.config.listen.consumer.port}).`,
     ],
     links: [
@@ -52,7 +54,14 @@ export function createAdminServer(ctx: GatewayContext, refreshGauges: () => void
       const ocsp = ctx.ownOcsp.ages();
       const healthy = !conf.outdated && Object.values(ocsp).every((a) => a !== null);
       const certificates = { auth: ctx.keys.auth.cert.serialNumber, signing: ctx.keys.signing.cert.serialNumber };
-      return json(healthy ? 200 : 503, { status: healthy ? 'ok' : 'degraded', server: ctx.config.serverId, globalConf: conf, ocspAgeSeconds: ocsp, certificates, messageLogQueue: ctx.messageLog.queueDepth });
+      return json(healthy ? 200 : 503, {
+        status: healthy ? 'ok' : 'degraded',
+        server: ctx.config.serverId,
+        globalConf: conf,
+        ocspAgeSeconds: ocsp,
+        certificates,
+        messageLogQueue: ctx.messageLog.queueDepth,
+      });
     }
     json(404, { error: 'not-found', message: 'the admin port serves /metrics and /health; the rest is on the console API (/api/v1)' });
   });

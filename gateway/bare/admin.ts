@@ -11,12 +11,20 @@ export function bareAdminHandler(status: () => InitializationStatus): (req: Inco
     req.resume();
     const path = new URL(req.url ?? '/', 'http://admin').pathname;
     const s = status();
-    if (req.method === 'GET' && path === '/health') return send(res, 503, 'application/json; charset=utf-8', JSON.stringify({ status: 'uninitialised', step: s.step, server: s.serverId, next: s.next }));
+    if (req.method === 'GET' && path === '/health')
+      return send(res, 503, 'application/json; charset=utf-8', JSON.stringify({ status: 'uninitialised', step: s.step, server: s.serverId, next: s.next }));
     if (req.method === 'GET' && path === '/metrics') {
-      const text = `# HELP camdx_gateway_initialised Whether the security server is set up and carries traffic (0 while its set-up is under way).\n# TYPE camdx_gateway_initialised gauge\ncamdx_gateway_initialised${s.serverId ? `{server="${s.serverId}"}` : ''} 0\n`;
+      const text =
+        `# HELP camdx_gateway_initialised Whether the security server is set up and carries traffic (0 while its set-up is under way).\n# TYPE ` +
+        `camdx_gateway_initialised gauge\ncamdx_gateway_initialised${s.serverId ? `{server="${s.serverId}"}` : ''} 0\n`;
       return send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', text);
     }
-    send(res, 404, 'application/json; charset=utf-8', JSON.stringify({ error: 'not-found', message: 'the gateway is not set up yet: its admin port serves /health and /metrics; set it up in the console (/console)' }));
+    send(
+      res,
+      404,
+      'application/json; charset=utf-8',
+      JSON.stringify({ error: 'not-found', message: 'the gateway is not set up yet: its admin port serves /health and /metrics; set it up in the console (/console)' }),
+    );
   };
 }
 

@@ -97,16 +97,29 @@ export async function startBareGateway(o: BareGatewayOptions, log: Logger, clock
       return context;
     },
     initialize(body) {
-      config = writeInitialConfig(o.dir, body, parseAnchor(anchor).anchor.instance, { host: o.host, consoleHost: o.consoleHost, ports: o.ports, extra: { globalconf: { pollSeconds: o.pollSeconds } } });
+      config = writeInitialConfig(o.dir, body, parseAnchor(anchor).anchor.instance, {
+        host: o.host,
+        consoleHost: o.consoleHost,
+        ports: o.ports,
+        extra: { globalconf: { pollSeconds: o.pollSeconds } },
+      });
       context = new SetupContext(config, globalConf, ownOcsp, clock);
       const known = globalConf.current?.members.some((m) => m.id === config!.ownerId);
       log.info({ server: config.serverId }, 'bare gateway initialised: owner and server code set');
-      return { serverId: config.serverId, warnings: known ? [] : [`central's global configuration lists no member ${config.ownerId} yet: its certificates can be requested once central's operator adds it`] };
+      return {
+        serverId: config.serverId,
+        warnings: known ? [] : [`central's global configuration lists no member ${config.ownerId} yet: its certificates can be requested once central's operator adds it`],
+      };
     },
     changed: () => void whenReady(),
   };
 
-  const admin = limitConnections(createServer(listenerOptions(), bareAdminHandler(() => setup.status())));
+  const admin = limitConnections(
+    createServer(
+      listenerOptions(),
+      bareAdminHandler(() => setup.status()),
+    ),
+  );
   const api = bareApiRouter({ adminToken, sessions: new SessionStore(db, clock), limiter: new LoginLimiter(clock), audit, setupCode, setup });
   const consoleServer = limitConnections(createServer(listenerOptions(), consoleApp({ consoleHost: o.consoleHost, audit, log, title: 'CamDX security server (not set up yet): console', api })));
   const opened: Server[] = [];

@@ -62,7 +62,17 @@ export function initializationStatus(setup: SetupContext | undefined, conf: Glob
 
 /** A set-up gateway's status: every step done. */
 export function initializedStatus(config: GatewayConfig): InitializationStatus {
-  return { anchorImported: true, serverOwnerInitialized: true, serverCodeInitialized: true, serverId: config.serverId, certificates: { auth: true, signing: true }, authCertRegistered: true, ready: true, step: 'ready', next: NEXT.ready };
+  return {
+    anchorImported: true,
+    serverOwnerInitialized: true,
+    serverCodeInitialized: true,
+    serverId: config.serverId,
+    certificates: { auth: true, signing: true },
+    authCertRegistered: true,
+    ready: true,
+    step: 'ready',
+    next: NEXT.ready,
+  };
 }
 
 /**
@@ -78,7 +88,8 @@ export function writeInitialConfig(dir: string, body: z.infer<typeof Initializat
   } catch (err) {
     throw new KeyWorkflowError(400, 'invalid', (err as Error).message, /server code/.test((err as Error).message) ? 'serverCode' : 'ownerId');
   }
-  if (body.ownerId.split('/')[0] !== instance) throw new KeyWorkflowError(400, 'other-instance', `the owner ${body.ownerId} is not of instance ${instance}, which the configuration anchor is for`, 'ownerId');
+  if (body.ownerId.split('/')[0] !== instance)
+    throw new KeyWorkflowError(400, 'other-instance', `the owner ${body.ownerId} is not of instance ${instance}, which the configuration anchor is for`, 'ownerId');
   writeGatewayConfig(dir, { ...spec, owner: body.ownerId, serverCode: body.serverCode });
   try {
     return loadGatewayConfig(file, { inSetup: true });

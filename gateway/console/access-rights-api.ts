@@ -41,7 +41,14 @@ export function accessRightsRouter(deps: AccessRightsApiDeps): Router {
       return void answer(req, res, 400, { error: 'invalid-request', field: issue.path.join('.'), message: `${issue.path.join('.') || 'body'}: ${issue.message}` }, 'access-rights', 'refused');
     }
     if (!(body.data.service in ctx.config.services)) {
-      return void answer(req, res, 404, { error: 'unknown-service', field: 'service', message: `${body.data.service} is not a service of this security server (${ctx.config.serverId})` }, body.data.service, 'refused');
+      return void answer(
+        req,
+        res,
+        404,
+        { error: 'unknown-service', field: 'service', message: `${body.data.service} is not a service of this security server (${ctx.config.serverId})` },
+        body.data.service,
+        'refused',
+      );
     }
     return body.data;
   };
@@ -56,17 +63,33 @@ export function accessRightsRouter(deps: AccessRightsApiDeps): Router {
     const right = rightOf(req, res);
     if (!right) return;
     const change = { type: 'accessRightAdd', ...right } as const;
-    sendToCentral(answer, req, res, right.service, () => submitAccessRightRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change }), right, (outcome) =>
-      ctx.sentRequests.add({ requestId: outcome.id, type: 'accessRightAdd', sentAt: new Date(ctx.clock()).toISOString(), status: progressOf(outcome), ...right }),
+    sendToCentral(
+      answer,
+      req,
+      res,
+      right.service,
+      () => submitAccessRightRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change }),
+      right,
+      (outcome) => ctx.sentRequests.add({ requestId: outcome.id, type: 'accessRightAdd', sentAt: new Date(ctx.clock()).toISOString(), status: progressOf(outcome), ...right }),
     );
   });
 
   router.delete('/access-rights', json, (req, res) => {
     const right = rightOf(req, res);
     if (!right) return;
-    const carried = (ctx.globalConf.current?.accessRights ?? []).some((r) => r.subjectType === right.subjectType && r.service === right.service && r.subject === right.subject && r.method === right.method && r.path === right.path);
+    const carried = (ctx.globalConf.current?.accessRights ?? []).some(
+      (r) => r.subjectType === right.subjectType && r.service === right.service && r.subject === right.subject && r.method === right.method && r.path === right.path,
+    );
     // A withdrawal of a right not in the configuration would linger and deny the right if it were granted later.
-    if (!carried) return answer(req, res, 404, { error: 'unknown-right', message: `the configuration has no right of ${right.subject} to ${right.method} ${right.path} on ${right.service}` }, right.service, 'refused');
+    if (!carried)
+      return answer(
+        req,
+        res,
+        404,
+        { error: 'unknown-right', message: `the configuration has no right of ${right.subject} to ${right.method} ${right.path} on ${right.service}` },
+        right.service,
+        'refused',
+      );
     void withdrawRight(ctx, right).then((outcome) => answer(req, res, 200, { ...right, withdrawn: true, ...outcome }, right.service, `withdrawn; central ${outcome.central}`));
   });
 
@@ -74,7 +97,15 @@ export function accessRightsRouter(deps: AccessRightsApiDeps): Router {
   router.delete('/access-rights/withdrawals', json, (req, res) => {
     const right = rightOf(req, res);
     if (!right) return;
-    if (!ctx.accessOverlay.drop(right)) return answer(req, res, 404, { error: 'unknown-withdrawal', message: `the right of ${right.subject} to ${right.method} ${right.path} on ${right.service} is not withdrawn here` }, right.service, 'refused');
+    if (!ctx.accessOverlay.drop(right))
+      return answer(
+        req,
+        res,
+        404,
+        { error: 'unknown-withdrawal', message: `the right of ${right.subject} to ${right.method} ${right.path} on ${right.service} is not withdrawn here` },
+        right.service,
+        'refused',
+      );
     answer(req, res, 200, { ...right, withdrawn: false }, right.service, 'dropped');
   });
 

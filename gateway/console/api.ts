@@ -47,7 +47,10 @@ export interface SessionDeps {
 
 const SETUP_REFUSED: Record<Exclude<SetupCodeAnswer, 'accepted'>, { status: number; message: string }> = {
   used: { status: 410, message: 'this setup link has been used already, and opens nothing again; sign in with the admin token (the admin-token file in the gateway directory)' },
-  expired: { status: 410, message: 'this setup link expired 15 minutes after the gateway started; sign in with the admin token (the admin-token file in the gateway directory), or restart the gateway for a new link' },
+  expired: {
+    status: 410,
+    message: 'this setup link expired 15 minutes after the gateway started; sign in with the admin token (the admin-token file in the gateway directory), or restart the gateway for a new link',
+  },
   wrong: { status: 401, message: 'wrong setup code: use the link the gateway printed at start, or sign in with the admin token' },
 };
 
@@ -74,7 +77,10 @@ export function sessionRoutes(deps: SessionDeps): Router {
   const router = Router();
   router.post('/session', express.json({ limit: 4096 }), (req, res) => {
     const parsed = SignIn.safeParse(req.body ?? {});
-    if (!parsed.success) return void res.status(400).json({ error: 'invalid', field: 'token', message: 'sign in with {"token": "<the admin token>"} (or, on a bare gateway, {"setupCode": "<the code in its setup URL>"})' });
+    if (!parsed.success)
+      return void res
+        .status(400)
+        .json({ error: 'invalid', field: 'token', message: 'sign in with {"token": "<the admin token>"} (or, on a bare gateway, {"setupCode": "<the code in its setup URL>"})' });
     const address = req.socket.remoteAddress ?? 'unknown';
     const wait = deps.limiter.retryAfter(OPERATOR, address);
     if (wait > 0) {
@@ -114,7 +120,14 @@ function clientsOf(ctx: GatewayContext) {
     const settings = ctx.config.clients[id] ?? NEW_CLIENT_SETTINGS;
     // Disabled in the configuration, or here by the owner before central recorded it.
     const local = ctx.accessOverlay.listClients().find((e) => e.client === id);
-    return { id, connection: settings.connection, certificates: settings.certificates.length, registered: registered.has(id), disabled: disabled.has(id) || local !== undefined, ...(local?.refused ? { disableRefused: local.refused } : {}) };
+    return {
+      id,
+      connection: settings.connection,
+      certificates: settings.certificates.length,
+      registered: registered.has(id),
+      disabled: disabled.has(id) || local !== undefined,
+      ...(local?.refused ? { disableRefused: local.refused } : {}),
+    };
   });
 }
 
@@ -164,7 +177,10 @@ export function gatewayApiRouter(deps: GatewayApiDeps): Router {
   router.post('/keys/reload', (req, res) => {
     void deps.reloadKeys().then(
       (certificates) => done(req, res, 200, { server: ctx.config.serverId, certificates }, 'reloaded'),
-      (err: Error) => (err instanceof KeyReloadError ? done(req, res, err.code === 'ocsp' ? 502 : 409, { error: `${err.code}-refused`, message: err.message }, 'refused') : done(req, res, 500, { error: 'reload-failed', message: err.message }, 'failed')),
+      (err: Error) =>
+        err instanceof KeyReloadError
+          ? done(req, res, err.code === 'ocsp' ? 502 : 409, { error: `${err.code}-refused`, message: err.message }, 'refused')
+          : done(req, res, 500, { error: 'reload-failed', message: err.message }, 'failed'),
     );
   });
   router.use(settingsRouter({ ctx, audit: deps.audit }));
@@ -174,6 +190,11 @@ export function gatewayApiRouter(deps: GatewayApiDeps): Router {
   router.use(localGroupsRouter({ ctx, audit: deps.audit }));
   router.use(keysRouter({ ctx, audit: deps.audit, reloadKeys: deps.reloadKeys }));
   router.use(serviceDescriptionsRouter({ ctx, audit: deps.audit }));
-  router.use((_req, res) => void res.status(404).json({ error: 'not-found', message: 'no such console API endpoint (/api/v1: clients, services, token-certificates, records, diagnostics, ocsp/refresh, keys/reload, session)' }));
+  router.use(
+    (_req, res) =>
+      void res
+        .status(404)
+        .json({ error: 'not-found', message: 'no such console API endpoint (/api/v1: clients, services, token-certificates, records, diagnostics, ocsp/refresh, keys/reload, session)' }),
+  );
   return router;
 }

@@ -57,8 +57,9 @@ export function consoleApp(parts: ConsoleAppParts): express.Express {
     sendLandingPage(res, {
       title: parts.title,
       about: [
-        "The security server's admin API, after X-Road's: its clients and their connection types, the services it provides, its keys and token certificates and their OCSP status, the operational records, and the OCSP refresh and key reload actions.",
-        "`/api/v1` takes `Authorization: Bearer <token>` (the gateway state directory's `admin-token`), or a session: `POST /api/v1/session {\"token\": …}`, then `X-CSRF-Token` on every change.",
+        "The security server's admin API, after X-Road's: its clients and their connection types, the services it provides, its keys and token certificates " +
+          'and their OCSP status, the operational records, and the OCSP refresh and key reload actions.',
+        '`/api/v1` takes `Authorization: Bearer <token>` (the gateway state directory\'s `admin-token`), or a session: `POST /api/v1/session {"token": …}`, then `X-CSRF-Token` on every change.',
       ],
       links: [
         { href: '/console', text: 'Console', note: 'sign in with the admin token: clients, services, keys and certificates, service descriptions, diagnostics, records' },
@@ -76,7 +77,9 @@ export function consoleApp(parts: ConsoleAppParts): express.Express {
   app.use((err: { status?: number; message?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
     if (status === 500) parts.log.error({ err: { message: err.message } }, 'gateway console failure');
-    res.status(status).json({ error: status === 500 ? 'internal-error' : 'invalid', message: status === 500 ? 'the console failed to handle the request' : `the request body is not accepted: ${err.message}` });
+    res
+      .status(status)
+      .json({ error: status === 500 ? 'internal-error' : 'invalid', message: status === 500 ? 'the console failed to handle the request' : `the request body is not accepted: ${err.message}` });
   });
   return app;
 }

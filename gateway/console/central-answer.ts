@@ -19,7 +19,15 @@ export const progressOf = (outcome: ServiceRequestOutcome) => (outcome.status ==
  * Sends a signed request and answers what central said: 201 applied, 202 waiting for approval,
  * central's own refusal (its 4xx and reason), or 502 when it could not be reached.
  */
-export function sendToCentral(answer: Answer, req: Request, res: Response, target: string, sent: () => Promise<ServiceRequestOutcome>, fields: Record<string, unknown>, onSent?: (outcome: ServiceRequestOutcome) => void): void {
+export function sendToCentral(
+  answer: Answer,
+  req: Request,
+  res: Response,
+  target: string,
+  sent: () => Promise<ServiceRequestOutcome>,
+  fields: Record<string, unknown>,
+  onSent?: (outcome: ServiceRequestOutcome) => void,
+): void {
   void sent().then(
     (outcome) => {
       onSent?.(outcome);

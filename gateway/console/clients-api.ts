@@ -69,7 +69,8 @@ function ownSubsystem(config: GatewayConfig, text: string): string {
     throw new ClientRefusal(
       400,
       'not-owner',
-      `${formatSubsystemId(id)} is a subsystem of ${formatMemberId(id)}, not of this gateway's owner ${config.ownerId}: its registerClient needs ${formatMemberId(id)}'s signature, and this gateway holds only its owner's signing key`,
+      `${formatSubsystemId(id)} is a subsystem of ${formatMemberId(id)}, not of this gateway's owner ${config.ownerId}: its registerClient needs ` +
+        `${formatMemberId(id)}'s signature, and this gateway holds only its owner's signing key`,
       'id',
     );
   }

@@ -29,11 +29,21 @@ export const CertificateRequest = z.strictObject({
 export const CertificateImport = z.strictObject({ certificate: z.string().min(1).max(MAX_PEM) });
 
 /** Audited as the route (`POST /api/v1/keys/{id}/csrs`), the id in the target. */
-const action = (req: Request) => `${req.method} /api/v1${String(req.route?.path ?? req.path).replace(':id', '{id}').replace(':hash', '{hash}')}`;
+const action = (req: Request) =>
+  `${req.method} /api/v1${String(req.route?.path ?? req.path)
+    .replace(':id', '{id}')
+    .replace(':hash', '{hash}')}`;
 const fieldOf = (error: z.ZodError) => error.issues[0]!.path.join('.') || '(body)';
 
 function certificateView(cert: X509Certificate, ocspAgeSeconds: number | null | undefined, good: boolean) {
-  return { subject: cert.subject.replaceAll('\n', ', '), issuer: cert.issuer.replaceAll('\n', ', '), serial: cert.serialNumber.toLowerCase(), notBefore: new Date(cert.validFrom).toISOString(), notAfter: new Date(cert.validTo).toISOString(), ocsp: { ageSeconds: ocspAgeSeconds ?? null, good } };
+  return {
+    subject: cert.subject.replaceAll('\n', ', '),
+    issuer: cert.issuer.replaceAll('\n', ', '),
+    serial: cert.serialNumber.toLowerCase(),
+    notBefore: new Date(cert.validFrom).toISOString(),
+    notAfter: new Date(cert.validTo).toISOString(),
+    ocsp: { ageSeconds: ocspAgeSeconds ?? null, good },
+  };
 }
 
 /** The certificates in use, by role (a bare gateway in set-up lists those imported so far). */
@@ -65,7 +75,20 @@ function keysView(ctx: KeyWorkflowContext) {
   });
   const saved = readSavedAuth(ctx.config.stateDir);
   const waiting = saved
-    ? [{ id: keyIdOf(saved.cert.publicKey), role: 'auth' as const, state: 'saved' as const, certificate: { serial: saved.cert.serialNumber.toLowerCase(), hash: certificateHash(saved.cert.raw), subject: saved.cert.subject.replaceAll('\n', ', '), notAfter: new Date(saved.cert.validTo).toISOString(), registered: listedFor(ctx.globalConf.current, ctx.config.serverId, saved.cert) } }]
+    ? [
+        {
+          id: keyIdOf(saved.cert.publicKey),
+          role: 'auth' as const,
+          state: 'saved' as const,
+          certificate: {
+            serial: saved.cert.serialNumber.toLowerCase(),
+            hash: certificateHash(saved.cert.raw),
+            subject: saved.cert.subject.replaceAll('\n', ', '),
+            notAfter: new Date(saved.cert.validTo).toISOString(),
+            registered: listedFor(ctx.globalConf.current, ctx.config.serverId, saved.cert),
+          },
+        },
+      ]
     : [];
   const pending = readPendingKeys(ctx.config.stateDir).map((k) => ({ id: k.id, role: k.role, state: 'pending' as const, keyType: k.keyType, createdAt: k.createdAt }));
   return [...inUse, ...waiting, ...pending];
@@ -116,7 +139,11 @@ export function keysRouter(deps: KeysApiDeps): Router {
     if (!body) return;
     void step(req, res, ctx.config.serverId, 201, async () => {
       const { pending, replaced } = newPendingKey(ctx.config.stateDir, body.role);
-      return { body: { id: pending.id, role: pending.role, keyType: pending.keyType, ...(replaced ? { replaced } : {}) }, outcome: 'created', detail: { key: pending.id, role: pending.role, ...(replaced ? { replaced } : {}) } };
+      return {
+        body: { id: pending.id, role: pending.role, keyType: pending.keyType, ...(replaced ? { replaced } : {}) },
+        outcome: 'created',
+        detail: { key: pending.id, role: pending.role, ...(replaced ? { replaced } : {}) },
+      };
     });
   });
   router.post('/keys/:id/csrs', json, (req, res) => {
@@ -134,7 +161,11 @@ export function keysRouter(deps: KeysApiDeps): Router {
     if (!body) return;
     void step(req, res, id, 201, async () => {
       const issued = await submitToRa(ctx, id, body.enrolmentToken, body.raUrl);
-      return { body: { id: issued.key.id, role: issued.key.role, serial: issued.cert.serialNumber.toLowerCase(), notAfter: new Date(issued.cert.validTo).toISOString(), certificate: issued.chain.join('') }, outcome: 'issued', detail: { serial: issued.cert.serialNumber } };
+      return {
+        body: { id: issued.key.id, role: issued.key.role, serial: issued.cert.serialNumber.toLowerCase(), notAfter: new Date(issued.cert.validTo).toISOString(), certificate: issued.chain.join('') },
+        outcome: 'issued',
+        detail: { serial: issued.cert.serialNumber },
+      };
     });
   });
   router.post('/token-certificates', json, (req, res) => {
@@ -142,7 +173,11 @@ export function keysRouter(deps: KeysApiDeps): Router {
     if (!body) return;
     void step(req, res, ctx.config.serverId, 201, async () => {
       const imported = await importCertificate(ctx, body.certificate, deps.reloadKeys);
-      return { body: { ...imported, serial: imported.serial.toLowerCase() }, outcome: imported.state === 'saved' ? 'saved' : 'imported', detail: { role: imported.role, key: imported.keyId, serial: imported.serial } };
+      return {
+        body: { ...imported, serial: imported.serial.toLowerCase() },
+        outcome: imported.state === 'saved' ? 'saved' : 'imported',
+        detail: { role: imported.role, key: imported.keyId, serial: imported.serial },
+      };
     });
   });
   router.post('/token-certificates/:hash/register', (req, res) => {

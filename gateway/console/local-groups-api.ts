@@ -35,7 +35,14 @@ export function localGroupsRouter(deps: { readonly ctx: GatewayContext; readonly
       const owner = body.data.owner ?? formatSubsystemId(parseLocalGroupId(body.data.id ?? body.data.group, 'group'));
       if (body.data.member !== undefined) parseSubsystemId(body.data.member, 'member');
       if (!clientsHere().includes(formatSubsystemId(parseSubsystemId(owner, 'owner')))) {
-        return void answer(req, res, 404, { error: 'unknown-client', field: 'owner', message: `${owner} is not a client of this security server (${ctx.config.serverId}); a local group belongs to one of its clients` }, owner, 'refused');
+        return void answer(
+          req,
+          res,
+          404,
+          { error: 'unknown-client', field: 'owner', message: `${owner} is not a client of this security server (${ctx.config.serverId}); a local group belongs to one of its clients` },
+          owner,
+          'refused',
+        );
       }
     } catch (err) {
       if (!(err instanceof IdentifierError)) throw err;
@@ -44,17 +51,30 @@ export function localGroupsRouter(deps: { readonly ctx: GatewayContext; readonly
     return body.data;
   };
   const send = (req: Request, res: Response, change: LocalGroupChange, fields: Record<string, unknown>) =>
-    sendToCentral(answer, req, res, change.group, () => submitLocalGroupRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change }), fields, (outcome) => {
-      if (change.type === 'localGroupMemberRemove') return;
-      const member = 'member' in change ? { member: change.member } : 'description' in change ? { description: change.description } : {};
-      ctx.sentRequests.add({ requestId: outcome.id, type: change.type, sentAt: new Date(ctx.clock()).toISOString(), status: progressOf(outcome), group: change.group, ...member });
-    });
+    sendToCentral(
+      answer,
+      req,
+      res,
+      change.group,
+      () => submitLocalGroupRequest(centralUrlOf(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change }),
+      fields,
+      (outcome) => {
+        if (change.type === 'localGroupMemberRemove') return;
+        const member = 'member' in change ? { member: change.member } : 'description' in change ? { description: change.description } : {};
+        ctx.sentRequests.add({ requestId: outcome.id, type: change.type, sentAt: new Date(ctx.clock()).toISOString(), status: progressOf(outcome), group: change.group, ...member });
+      },
+    );
 
   router.get('/local-groups', (_req, res) => {
     const owners = new Set(clientsHere());
     const groups = (ctx.globalConf.current?.localGroups ?? [])
       .filter((g) => owners.has(g.id.slice(0, g.id.lastIndexOf('/'))))
-      .map((g) => ({ ...g, owner: g.id.slice(0, g.id.lastIndexOf('/')), code: g.id.slice(g.id.lastIndexOf('/') + 1), withdrawnMembers: g.members.filter((m) => ctx.accessOverlay.withdrawsMember(g.id, m)) }));
+      .map((g) => ({
+        ...g,
+        owner: g.id.slice(0, g.id.lastIndexOf('/')),
+        code: g.id.slice(g.id.lastIndexOf('/') + 1),
+        withdrawnMembers: g.members.filter((m) => ctx.accessOverlay.withdrawsMember(g.id, m)),
+      }));
     res.json({ groups, withdrawals: ctx.accessOverlay.listMembers(), pending: ctx.sentRequests.list().filter((r) => r.type.startsWith('localGroup')) });
   });
   router.post('/local-groups', json, (req, res) => {
@@ -81,7 +101,8 @@ export function localGroupsRouter(deps: { readonly ctx: GatewayContext; readonly
     if (!body) return;
     const group = (ctx.globalConf.current?.localGroups ?? []).find((g) => g.id === body.group);
     // As for rights: a withdrawal of a membership the configuration does not carry would linger.
-    if (!group?.members.includes(body.member)) return answer(req, res, 404, { error: 'unknown-group-member', message: `the configuration has no member ${body.member} in local group ${body.group}` }, body.group, 'refused');
+    if (!group?.members.includes(body.member))
+      return answer(req, res, 404, { error: 'unknown-group-member', message: `the configuration has no member ${body.member} in local group ${body.group}` }, body.group, 'refused');
     void withdrawMember(ctx, body).then((outcome) => answer(req, res, 200, { ...body, withdrawn: true, ...outcome }, body.group, `withdrawn; central ${outcome.central}`));
   });
   return router;

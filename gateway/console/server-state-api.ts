@@ -33,23 +33,35 @@ export function serverStateRouter(deps: { readonly ctx: GatewayContext; readonly
   const send = (req: Request, res: Response, target: string, sent: (centralUrl: string) => Promise<ServiceRequestOutcome>, fields: Record<string, unknown>) =>
     sendToCentral(answer, req, res, target, () => sent(centralUrlOf(ctx.config)), fields);
   const maintenance = (req: Request, res: Response, enable: boolean, message?: string) =>
-    send(req, res, ctx.config.serverId, (url) => submitMaintenanceRequest(url, { serverId: ctx.config.serverId, owner: ctx.keys.signing, enable, ...(message === undefined ? {} : { message }) }), { server: ctx.config.serverId, maintenance: enable });
+    send(req, res, ctx.config.serverId, (url) => submitMaintenanceRequest(url, { serverId: ctx.config.serverId, owner: ctx.keys.signing, enable, ...(message === undefined ? {} : { message }) }), {
+      server: ctx.config.serverId,
+      maintenance: enable,
+    });
   const listedHere = () => ctx.globalConf.current?.securityServers.find((s) => s.id === ctx.config.serverId);
   /** A reduction: denied here at once, central up or not (the overlay), and sent again each poll until recorded. */
   const disable = (req: Request, res: Response) => {
     const client = String(req.params.id).replaceAll(':', '/');
-    if (!listedHere()?.clients.includes(client)) return answer(req, res, 404, { error: 'unknown-client', message: `${client} is not a client of security server ${ctx.config.serverId} in the configuration` }, client, 'refused');
+    if (!listedHere()?.clients.includes(client))
+      return answer(req, res, 404, { error: 'unknown-client', message: `${client} is not a client of security server ${ctx.config.serverId} in the configuration` }, client, 'refused');
     void disableClient(ctx, client).then((outcome) => {
       if (outcome.central === 'recorded') return answer(req, res, 201, { client, disabled: true, requestId: outcome.requestId, status: 'in progress' }, client, 'disabled; central recorded');
       // Disabled here either way, as a revocation is: 202 while central is unreachable, 200 with its refusal.
-      answer(req, res, outcome.central === 'unreachable' ? 202 : 200, { client, disabled: true, central: outcome.central, status: `disabled here; central ${outcome.central}: ${outcome.reason}`, message: outcome.reason }, client, `disabled; central ${outcome.central}`);
+      answer(
+        req,
+        res,
+        outcome.central === 'unreachable' ? 202 : 200,
+        { client, disabled: true, central: outcome.central, status: `disabled here; central ${outcome.central}: ${outcome.reason}`, message: outcome.reason },
+        client,
+        `disabled; central ${outcome.central}`,
+      );
     });
   };
   const enable = (req: Request, res: Response) => {
     const client = String(req.params.id).replaceAll(':', '/');
     const dropped = ctx.accessOverlay.dropClient(client);
     // Disabled here only (central never recorded it): ending the local deny is all there is to do.
-    if (dropped && !dropped.recorded && !listedHere()?.disabledClients?.includes(client)) return answer(req, res, 200, { client, disabled: false, status: 'enabled here; central never recorded the disable' }, client, 'enabled here');
+    if (dropped && !dropped.recorded && !listedHere()?.disabledClients?.includes(client))
+      return answer(req, res, 200, { client, disabled: false, status: 'enabled here; central never recorded the disable' }, client, 'enabled here');
     send(req, res, client, (url) => submitClientStateRequest(url, { serverId: ctx.config.serverId, owner: ctx.keys.signing, client, disable: false }), { client, disabled: false });
   };
   router.get('/maintenance', (_req, res) => {

@@ -47,7 +47,8 @@ export function serviceDescriptionsRouter(deps: ServiceDescriptionsApiDeps): Rou
 
   /** Runs one change and answers it, or answers its refusal; both audited. */
   const run = (req: Request, res: Response, target: string, status: number, work: () => Promise<unknown>, detail: Record<string, unknown> = {}) => {
-    const audit = (code: number, outcome: string, more: Record<string, unknown> = {}) => deps.audit(callerOf(res).actor, action(req), target.slice(0, 300), { status: code, outcome, ...detail, ...more });
+    const audit = (code: number, outcome: string, more: Record<string, unknown> = {}) =>
+      deps.audit(callerOf(res).actor, action(req), target.slice(0, 300), { status: code, outcome, ...detail, ...more });
     void work().then(
       (body) => {
         audit(status, 'applied');

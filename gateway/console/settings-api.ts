@@ -15,7 +15,10 @@ export interface SettingsApiDeps {
 }
 
 const MAX_PEM = 64 * 1024;
-export const Pem = z.string().max(MAX_PEM).regex(/^\s*-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----\s*$/, 'one PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)');
+export const Pem = z
+  .string()
+  .max(MAX_PEM)
+  .regex(/^\s*-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----\s*$/, 'one PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)');
 
 /** A client subsystem's settings, after X-Road's connection types; `certificates` replaces the pinned IS certificates. */
 export const ClientPatch = z
@@ -27,7 +30,10 @@ export const ServicePatch = z
   .strictObject({
     url: z.string().min(1).max(2048).optional(),
     timeoutMs: z.number().int().positive().max(86_400_000).nullable().optional(),
-    tls: z.union([z.strictObject({ verify: z.boolean() }), z.strictObject({ ca: Pem })]).nullable().optional(),
+    tls: z
+      .union([z.strictObject({ verify: z.boolean() }), z.strictObject({ ca: Pem })])
+      .nullable()
+      .optional(),
   })
   .refine((b) => b.url !== undefined || b.timeoutMs !== undefined || b.tls !== undefined, { message: 'give url, timeoutMs or tls', path: ['url'] });
 
@@ -61,7 +67,13 @@ function clientView(config: GatewayConfig, id: string) {
 
 export function serviceView(config: GatewayConfig, id: string) {
   const s = config.services[id]!;
-  return { id, url: s.url, timeoutMs: s.timeoutMs ?? null, effectiveTimeoutMs: s.timeoutMs ?? config.limits.serviceTimeoutMs, tls: { verify: s.tls.verify, caFile: s.tls.caFile ? configPath(config, s.tls.caFile) : null } };
+  return {
+    id,
+    url: s.url,
+    timeoutMs: s.timeoutMs ?? null,
+    effectiveTimeoutMs: s.timeoutMs ?? config.limits.serviceTimeoutMs,
+    tls: { verify: s.tls.verify, caFile: s.tls.caFile ? configPath(config, s.tls.caFile) : null },
+  };
 }
 
 /**
@@ -77,8 +89,7 @@ export function settingsRouter(deps: SettingsApiDeps): Router {
   const json = express.json({ limit: 21 * MAX_PEM });
 
   const answer = (req: Request, res: Response, target: string, changed: string[], run: () => unknown) => {
-    const audit = (status: number, outcome: string, field?: string) =>
-      deps.audit(callerOf(res).actor, action(req), target, { status, outcome, changed, ...(field ? { field } : {}) });
+    const audit = (status: number, outcome: string, field?: string) => deps.audit(callerOf(res).actor, action(req), target, { status, outcome, changed, ...(field ? { field } : {}) });
     try {
       const body = run();
       audit(200, 'applied');

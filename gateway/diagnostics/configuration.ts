@@ -48,6 +48,7 @@ export function registrationCheck(config: GatewayConfig, conf: GlobalConf, keys:
   const server = conf.securityServers.find((s) => s.id === config.serverId);
   if (!server) return fail(c, `the global configuration (version ${conf.version}) lists no security server ${config.serverId}: register it (camdx gateway register)`);
   const hash = certificateHash(keys.auth.cert.raw);
-  if (!server.authCertHashes.includes(hash)) return fail(c, `the authentication certificate in use (serial ${keys.auth.cert.serialNumber}) is not registered for ${config.serverId} in version ${conf.version}`);
+  if (!server.authCertHashes.includes(hash))
+    return fail(c, `the authentication certificate in use (serial ${keys.auth.cert.serialNumber}) is not registered for ${config.serverId} in version ${conf.version}`);
   return pass(c, `registered at ${server.address}, authentication certificate ${hash.slice(0, 16)}… listed`);
 }

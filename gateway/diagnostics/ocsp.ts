@@ -18,7 +18,12 @@ export function ocspChecks(t: DiagnosticsTarget): PendingCheck[] {
   if (!view) return [];
   const byUrl = new Map<string, ApprovedCa[]>();
   for (const ca of view.anchors) byUrl.set(ca.ocspUrl, [...(byUrl.get(ca.ocspUrl) ?? []), ca]);
-  const own = keys ? ([['auth', keys.auth.cert], ['signing', keys.signing.cert]] as const) : [];
+  const own = keys
+    ? ([
+        ['auth', keys.auth.cert],
+        ['signing', keys.signing.cert],
+      ] as const)
+    : [];
   return [...byUrl].map(([url, cas]) => {
     let probe: Probe = { kind: 'liveness', ca: cas[0]! };
     for (const [name, cert] of own) {
@@ -50,7 +55,8 @@ async function ask(c: Pick<CheckResult, 'name' | 'target'>, probe: Probe, budget
   }
   const latency = since(started);
   try {
-    if (probe.kind === 'liveness') return pass(c, `answers (OCSP status ${readOcspResponse(der).responseStatus} to a probe about ${probe.ca.name}'s own certificate; no certificate of ours to ask about)`, latency);
+    if (probe.kind === 'liveness')
+      return pass(c, `answers (OCSP status ${readOcspResponse(der).responseStatus} to a probe about ${probe.ca.name}'s own certificate; no certificate of ours to ask about)`, latency);
     const facts = verifyOcspResponse(der, probe.cert, probe.ca.certificate);
     if (!facts.nonce?.equals(nonce)) return fail(c, 'the response does not echo our nonce', latency);
     const age = Math.round((clock() - facts.thisUpdate) / 1000);

@@ -139,9 +139,9 @@ export class ConfView {
   /** The right that lets `client` call `method path` on `service`, if any (deny by default). */
   allowingRight(client: string, service: string, method: string, path: string): Right | undefined {
     const groups = this.groupsOf.get(client);
-    return this.rightsByService.get(service)?.find(
-      (r) => (r.subjectType === 'SUBSYSTEM' ? r.subject === client : (groups?.has(r.subject) ?? false)) && matchMethod(r.method as MethodPattern, method) && matchPath(r.path, path),
-    );
+    return this.rightsByService
+      .get(service)
+      ?.find((r) => (r.subjectType === 'SUBSYSTEM' ? r.subject === client : (groups?.has(r.subject) ?? false)) && matchMethod(r.method as MethodPattern, method) && matchPath(r.path, path));
   }
 
   /** Whether `client` may call anything on `service`. */

@@ -106,7 +106,11 @@ export class Timestamper {
     if (!this.oldest || Math.abs(now - this.oldest.readAt) >= 1000) this.oldest = { value: this.messageLog.unstampedStats().oldest, readAt: now };
     const oldest = this.oldest.value;
     if (oldest !== null && now - oldest > this.options.acceptableFailureSeconds * 1000) {
-      throw new XRoadError(side, 'TimestampingFailed', `message log records have waited more than ${this.options.acceptableFailureSeconds} s for a timestamp; exchanges resume once an approved TSA answers`);
+      throw new XRoadError(
+        side,
+        'TimestampingFailed',
+        `message log records have waited more than ${this.options.acceptableFailureSeconds} s for a timestamp; exchanges resume once an approved TSA answers`,
+      );
     }
   }
 

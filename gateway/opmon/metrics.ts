@@ -28,14 +28,38 @@ export class GatewayMetrics {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ server: labels.server });
     // prom-client's default set includes gauges named *_total, which promtool rejects; these are the ones that matter.
-    new Gauge({ name: 'camdx_gateway_process_resident_memory_bytes', help: 'Resident set size of the gateway process.', registers, collect() { this.set(process.memoryUsage.rss()); } });
-    new Gauge({ name: 'camdx_gateway_process_heap_used_bytes', help: 'V8 heap in use.', registers, collect() { this.set(process.memoryUsage().heapUsed); } });
-    new Gauge({ name: 'camdx_gateway_process_uptime_seconds', help: 'Seconds since the gateway process started.', registers, collect() { this.set(process.uptime()); } });
+    new Gauge({
+      name: 'camdx_gateway_process_resident_memory_bytes',
+      help: 'Resident set size of the gateway process.',
+      registers,
+      collect() {
+        this.set(process.memoryUsage.rss());
+      },
+    });
+    new Gauge({
+      name: 'camdx_gateway_process_heap_used_bytes',
+      help: 'V8 heap in use.',
+      registers,
+      collect() {
+        this.set(process.memoryUsage().heapUsed);
+      },
+    });
+    new Gauge({
+      name: 'camdx_gateway_process_uptime_seconds',
+      help: 'Seconds since the gateway process started.',
+      registers,
+      collect() {
+        this.set(process.uptime());
+      },
+    });
     // A bare gateway's admin port says 0 (gateway/bare/admin.ts); one that runs this registry is set up.
     new Gauge({ name: 'camdx_gateway_initialised', help: 'Whether the security server is set up and carries traffic (0 while its set-up is under way).', registers }).set(1);
     this.requests = new Counter({
       name: 'camdx_gateway_requests_total',
-      help: 'Exchanges handled and requests refused, by side (Client = consumer gateway, Producer = provider gateway), client, service, HTTP status and X-Road fault type ("" on success). client and service are registered ids, "unregistered" (looked up, not found), "unresolved" (refused before they were looked up) or, on the provider, "unverified".',
+      help:
+        'Exchanges handled and requests refused, by side (Client = consumer gateway, Producer = provider gateway), client, service, HTTP status and X-Road ' +
+        'fault type ("" on success). client and service are registered ids, "unregistered" (looked up, not found), "unresolved" (refused before they were ' +
+        'looked up) or, on the provider, "unverified".',
       labelNames: ['side', 'client', 'service', 'status', 'fault'],
       registers,
     });
@@ -65,8 +89,19 @@ export class GatewayMetrics {
     this.logQueue = new Gauge({ name: 'camdx_gateway_messagelog_queue_depth', help: 'Records waiting to be written to the message log.', registers });
     this.unstamped = new Gauge({ name: 'camdx_gateway_timestamp_unstamped_signatures', help: 'Signature documents in the message log waiting for a timestamp.', registers });
     this.unstampedAge = new Gauge({ name: 'camdx_gateway_timestamp_oldest_unstamped_age_seconds', help: 'Age of the oldest signature document waiting for a timestamp (0 if none).', registers });
-    this.stampBatchSize = new Histogram({ name: 'camdx_gateway_timestamp_batch_size', help: 'Signature documents covered by one timestamp token.', buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000, 10000], registers });
-    this.tsaSeconds = new Histogram({ name: 'camdx_gateway_tsa_request_seconds', help: 'Time for an approved TSA to answer.', labelNames: ['tsa'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers });
+    this.stampBatchSize = new Histogram({
+      name: 'camdx_gateway_timestamp_batch_size',
+      help: 'Signature documents covered by one timestamp token.',
+      buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000, 10000],
+      registers,
+    });
+    this.tsaSeconds = new Histogram({
+      name: 'camdx_gateway_tsa_request_seconds',
+      help: 'Time for an approved TSA to answer.',
+      labelNames: ['tsa'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
     this.tsaFailures = new Counter({ name: 'camdx_gateway_tsa_failures_total', help: 'Timestamp requests that failed, by TSA.', labelNames: ['tsa'], registers });
   }
 }

@@ -26,7 +26,12 @@ export async function fetchDocument(url: string, opts: FetchDocumentOptions = {}
   let body: Buffer;
   try {
     // No Accept-Encoding: the answer's bytes are the document's, so the size limit counts what is stored.
-    ({ body } = await getText(target.href, { timeoutMs, maxBodyBytes: maxBytes, headers: { accept: 'application/yaml, application/json;q=0.9, */*;q=0.5' }, checkHead: (res) => refusalOf(res, maxBytes) }));
+    ({ body } = await getText(target.href, {
+      timeoutMs,
+      maxBodyBytes: maxBytes,
+      headers: { accept: 'application/yaml, application/json;q=0.9, */*;q=0.5' },
+      checkHead: (res) => refusalOf(res, maxBytes),
+    }));
   } catch (err) {
     if (err instanceof OpenApiImportError) throw err;
     const e = err as Error;

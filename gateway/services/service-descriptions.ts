@@ -147,7 +147,12 @@ function ownService(ctx: GatewayContext, serviceId: string): string {
   }
   const clients = ctx.globalConf.current?.securityServers.find((s) => s.id === ctx.config.serverId)?.clients ?? [];
   if (!clients.includes(subsystem)) {
-    throw new ServiceDescriptionError(409, 'conflict', 'serviceId', `${subsystem} is not a registered client of ${ctx.config.serverId} in the global configuration; register it first (camdx gateway register --client ${subsystem})`);
+    throw new ServiceDescriptionError(
+      409,
+      'conflict',
+      'serviceId',
+      `${subsystem} is not a registered client of ${ctx.config.serverId} in the global configuration; register it first (camdx gateway register --client ${subsystem})`,
+    );
   }
   return serviceId;
 }

@@ -42,8 +42,18 @@ function keyOf(ctx: KeyWorkflowContext, cert: X509Certificate): PendingKey {
   const inUse = (['auth', 'signing'] as const).find((role) => ctx.keys[role] && keyIdOf(ctx.keys[role].cert.publicKey) === id);
   if (inUse) throw new KeyWorkflowError(409, 'key-in-use', `the certificate is for the ${inUse} key in use (${id}); it is already in its keystore`, 'certificate');
   const saved = readSavedAuth(ctx.config.stateDir);
-  if (saved && keyIdOf(saved.cert.publicKey) === id) throw new KeyWorkflowError(409, 'key-saved', `the certificate is for the saved authentication key (${id}); it waits for central's configuration to list it (register it: POST /token-certificates/{hash}/register)`, 'certificate');
-  throw bad('no-matching-key', `the certificate matches no key of this gateway: it certifies key ${id}, and the keys waiting for a certificate are ${pending.length ? pending.map((k) => `${k.id} (${k.role})`).join(', ') : 'none'}`);
+  if (saved && keyIdOf(saved.cert.publicKey) === id)
+    throw new KeyWorkflowError(
+      409,
+      'key-saved',
+      `the certificate is for the saved authentication key (${id}); it waits for central's configuration to list it (register it: POST /token-certificates/{hash}/register)`,
+      'certificate',
+    );
+  throw bad(
+    'no-matching-key',
+    `the certificate matches no key of this gateway: it certifies key ${id}, and the keys waiting for a certificate are ` +
+      `${pending.length ? pending.map((k) => `${k.id} (${k.role})`).join(', ') : 'none'}`,
+  );
 }
 
 /** Its key usage fits the pending key's role, and it names this gateway's owner (and for auth, this server). */
@@ -57,7 +67,12 @@ function checkRoleAndName(ctx: KeyWorkflowContext, cert: X509Certificate, role: 
   const { ownerId, serverId } = ctx.config;
   const named = facts.subject.serialNumber;
   const own = role === 'auth' ? serverId : ownerId;
-  if (named !== own) throw bad('wrong-member', `the certificate names another ${role === 'auth' ? 'server' : 'member'}: it is issued to ${named ?? 'no one (no serialNumber)'}, and this gateway's ${role === 'auth' ? 'server is' : 'owner is'} ${own}`);
+  if (named !== own)
+    throw bad(
+      'wrong-member',
+      `the certificate names another ${role === 'auth' ? 'server' : 'member'}: it is issued to ${named ?? 'no one (no serialNumber)'}, and this gateway's ` +
+        `${role === 'auth' ? 'server is' : 'owner is'} ${own}`,
+    );
   // gateway init's own check, on the certificate the gateway would then hold.
   try {
     checkRoleCertificate(role, cert, ctx.config);
@@ -121,7 +136,10 @@ const queues = new Map<string, Promise<unknown>>();
 export function importCertificate(ctx: KeyWorkflowContext, pem: string, reloadKeys: () => Promise<ReloadedCertificate[]>): Promise<ImportedCertificate> {
   const dir = ctx.config.stateDir;
   const next = (queues.get(dir) ?? Promise.resolve()).then(() => importNow(ctx, pem, reloadKeys));
-  queues.set(dir, next.catch(() => undefined));
+  queues.set(
+    dir,
+    next.catch(() => undefined),
+  );
   return next;
 }
 
@@ -166,7 +184,11 @@ export function promoteSavedAuth(ctx: KeyWorkflowContext, reloadKeys: () => Prom
   const next = (queues.get(dir) ?? Promise.resolve()).then(async () => {
     const saved = readSavedAuth(dir);
     if (!saved || !listedFor(ctx.globalConf.current, ctx.config.serverId, saved.cert)) return false;
-    const swap = swapKeystore(ctx.config.keystores.auth, saved.key, saved.chain.map((c) => c.toString()));
+    const swap = swapKeystore(
+      ctx.config.keystores.auth,
+      saved.key,
+      saved.chain.map((c) => c.toString()),
+    );
     try {
       const reloaded = (await reloadKeys()).find((c) => c.name === 'auth');
       if (reloaded?.serial !== saved.cert.serialNumber) throw new Error(`the gateway uses serial ${reloaded?.serial ?? 'none'}, not ${saved.cert.serialNumber}`);
@@ -178,6 +200,9 @@ export function promoteSavedAuth(ctx: KeyWorkflowContext, reloadKeys: () => Prom
     discardSavedAuth(dir);
     return true;
   });
-  queues.set(dir, next.catch(() => undefined));
+  queues.set(
+    dir,
+    next.catch(() => undefined),
+  );
   return next;
 }

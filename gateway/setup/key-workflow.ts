@@ -40,7 +40,8 @@ export function ownAddress(config: GatewayConfig, conf: GlobalConf | undefined):
  * and for `auth` this server and its address. Nothing in a request can change it.
  */
 export function ownIdentity(config: GatewayConfig, conf: GlobalConf | undefined, role: KeyRole): Identity {
-  if (!conf) throw new KeyWorkflowError(409, 'no-globalconf', 'the gateway has no global configuration yet, and the member name in the subject comes from it; wait for the first download from central');
+  if (!conf)
+    throw new KeyWorkflowError(409, 'no-globalconf', 'the gateway has no global configuration yet, and the member name in the subject comes from it; wait for the first download from central');
   const member = conf.members.find((m) => m.id === config.ownerId);
   if (!member) throw new KeyWorkflowError(409, 'owner-unknown', `the global configuration lists no member ${config.ownerId}: central's operator adds the owner before its certificates are requested`);
   const owner = { instance: config.owner.instance, memberClass: config.owner.memberClass, memberCode: config.owner.memberCode, memberName: member.name };
@@ -58,7 +59,11 @@ export function pendingKeyById(ctx: KeyWorkflowContext, id: string): PendingKey 
   if (found) return found;
   const inUse = (['auth', 'signing'] as const).find((role) => ctx.keys[role] && keyIdOf(ctx.keys[role].cert.publicKey) === id.toUpperCase());
   if (inUse) throw new KeyWorkflowError(409, 'key-in-use', `key ${id} is the ${inUse} key in use; a new certificate needs a new key (POST /keys {"role": "${inUse}"})`);
-  throw new KeyWorkflowError(404, 'unknown-key', `no key ${id} waits for a certificate here${pending.length ? ` (pending: ${pending.map((k) => `${k.id} for ${k.role}`).join(', ')})` : ' (none is pending: POST /keys makes one)'}`);
+  throw new KeyWorkflowError(
+    404,
+    'unknown-key',
+    `no key ${id} waits for a certificate here${pending.length ? ` (pending: ${pending.map((k) => `${k.id} for ${k.role}`).join(', ')})` : ' (none is pending: POST /keys makes one)'}`,
+  );
 }
 
 /** What a CSR request may say: nothing, or this gateway's own owner and server (X-Road's `member_id`), which are then checked. */
@@ -120,9 +125,15 @@ export async function registerAuthCert(ctx: KeyWorkflowContext, hash: string): P
     throw new KeyWorkflowError(409, 'not-auth', `certificate ${hash} is the signing certificate: central registers a server's authentication certificate only`);
   }
   if (!auth || certificateHash(auth.cert.raw) !== wanted) {
-    throw new KeyWorkflowError(404, 'unknown-certificate', `certificate ${hash} is neither the authentication certificate in use${auth ? ` (${certificateHash(auth.cert.raw)})` : ' (none is imported yet)'} nor a saved one; import it first (POST /token-certificates)`);
+    throw new KeyWorkflowError(
+      404,
+      'unknown-certificate',
+      `certificate ${hash} is neither the authentication certificate in use${auth ? ` (${certificateHash(auth.cert.raw)})` : ' (none is imported yet)'} nor ` +
+        `a saved one; import it first (POST /token-certificates)`,
+    );
   }
-  if (!signing) throw new KeyWorkflowError(409, 'no-signing-certificate', "registerAuthCert is signed with the owner's signing key too: import the signing certificate first (POST /token-certificates)");
+  if (!signing)
+    throw new KeyWorkflowError(409, 'no-signing-certificate', "registerAuthCert is signed with the owner's signing key too: import the signing certificate first (POST /token-certificates)");
   const address = ownAddress(config, ctx.globalConf.current);
   const { anchor } = parseAnchor(readFileSync(config.anchor, 'utf8'));
   let results;

@@ -59,7 +59,12 @@ export async function ocspResponses(centralUrl: string, certificates: readonly X
     certificates.map(async (cert) => {
       const ca = cas.map((c) => ({ ...c, x509: new X509Certificate(c.certificate) })).find((c) => cert.checkIssued(c.x509) && cert.verify(c.x509.publicKey));
       if (!ca) throw new Error(`no CA central approves issued ${cert.subject.replace(/\n/g, ', ')}`);
-      const answer = await fetch(ca.ocspUrl, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: new Uint8Array(buildOcspRequest(cert, ca.x509)), signal: AbortSignal.timeout(10_000) });
+      const answer = await fetch(ca.ocspUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/ocsp-request' },
+        body: new Uint8Array(buildOcspRequest(cert, ca.x509)),
+        signal: AbortSignal.timeout(10_000),
+      });
       if (!answer.ok) throw new Error(`the OCSP responder ${ca.ocspUrl} answered HTTP ${answer.status}`);
       return Buffer.from(await answer.arrayBuffer());
     }),

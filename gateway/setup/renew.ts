@@ -147,7 +147,10 @@ async function switchKeystore(o: RenewalInput, config: GatewayConfig, issued: { 
   if (reloaded === 'not running') {
     o.say(`gateway: none answers at ${admin}; the gateway uses the new keystore (and fetches its OCSP status) when it starts`);
   } else {
-    o.say(`gateway: ${config.serverId} at ${admin} switched to serial ${reloaded.serial} without a restart: new ${role === 'auth' ? 'TLS connections' : 'signatures'} use it, exchanges under way finish on the old key`);
+    o.say(
+      `gateway: ${config.serverId} at ${admin} switched to serial ${reloaded.serial} without a restart: new ` +
+        `${role === 'auth' ? 'TLS connections' : 'signatures'} use it, exchanges under way finish on the old key`,
+    );
     o.say(`OCSP: the gateway holds a ${reloaded.ocsp?.status} response for serial ${reloaded.serial} (produced ${reloaded.ocsp?.thisUpdate})`);
   }
   o.say(`renewed: the ${role} certificate of ${config.serverId} is serial ${issued.cert.serialNumber} (was ${oldSerial}); the .old files are removed`);

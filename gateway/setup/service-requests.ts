@@ -50,7 +50,10 @@ export async function submitServiceRequest(
   const service = parseServiceId(o.change.service);
   const signingKeys = sameMember(service, server) ? [o.owner] : [o.owner, o.member];
   if (!signingKeys.every((k): k is SigningKey => k !== undefined)) throw new Error(`${o.change.service} is another member's service: its member's signing key must sign too`);
-  const ocsp = await ocspResponses(centralUrl, signingKeys.map((k) => k.cert));
+  const ocsp = await ocspResponses(
+    centralUrl,
+    signingKeys.map((k) => k.cert),
+  );
   const signers: RequestSigner[] = signingKeys.map((k, i) => ({ role: i === 0 ? 'owner' : 'client', key: k.key, certificatePem: k.cert.toString(), ocsp: ocsp[i]! }));
   const body =
     o.change.type === 'serviceRemove'
@@ -58,7 +61,11 @@ export async function submitServiceRequest(
       : { type: o.change.type, instance: server.instance, server: o.serverId, service: o.change.service, endpoints: [...o.change.endpoints], openApi: o.change.openApi ?? null };
   const answer = await postManagementRequest(centralUrl, signManagementRequest(body, signers));
   if (answer.status !== 201 && answer.status !== 202) {
-    throw new ServiceRequestRefused(answer.status, answer.body.error ?? 'error', `central refused ${o.change.type} for ${o.change.service} (${answer.body.error ?? answer.status}): ${answer.body.message}`);
+    throw new ServiceRequestRefused(
+      answer.status,
+      answer.body.error ?? 'error',
+      `central refused ${o.change.type} for ${o.change.service} (${answer.body.error ?? answer.status}): ${answer.body.message}`,
+    );
   }
   return { id: answer.body.id!, status: answer.body.status === 'approved' ? 'approved' : 'pending' };
 }
@@ -80,13 +87,20 @@ type OwnerRequestBody = Parameters<typeof signManagementRequest>[0];
  * Sends a request about the owner's own server, clients or services, signed by the owner alone
  * (with a fresh OCSP response); `what` names it in central's refusal.
  */
-export async function submitOwnerRequest(centralUrl: string, o: { readonly serverId: string; readonly owner: SigningKey }, type: OwnerRequestBody['type'], fields: Record<string, string>, what: string): Promise<ServiceRequestOutcome> {
+export async function submitOwnerRequest(
+  centralUrl: string,
+  o: { readonly serverId: string; readonly owner: SigningKey },
+  type: OwnerRequestBody['type'],
+  fields: Record<string, string>,
+  what: string,
+): Promise<ServiceRequestOutcome> {
   const server = parseSecurityServerId(o.serverId);
   const [ocsp] = await ocspResponses(centralUrl, [o.owner.cert]);
   const signer: RequestSigner = { role: 'owner', key: o.owner.key, certificatePem: o.owner.cert.toString(), ocsp: ocsp! };
   const body = { ...fields, type, instance: server.instance, server: o.serverId } as unknown as OwnerRequestBody;
   const answer = await postManagementRequest(centralUrl, signManagementRequest(body, [signer]));
-  if (answer.status !== 201 && answer.status !== 202) throw new ServiceRequestRefused(answer.status, answer.body.error ?? 'error', `central refused ${type} for ${what} (${answer.body.error ?? answer.status}): ${answer.body.message}`);
+  if (answer.status !== 201 && answer.status !== 202)
+    throw new ServiceRequestRefused(answer.status, answer.body.error ?? 'error', `central refused ${type} for ${what} (${answer.body.error ?? answer.status}): ${answer.body.message}`);
   return { id: answer.body.id!, status: answer.body.status === 'approved' ? 'approved' : 'pending' };
 }
 
@@ -108,17 +122,24 @@ export function submitLocalGroupRequest(centralUrl: string, o: { readonly server
 }
 
 /** Takes this server out of service (a reduction: central applies it at once) with a message for callers, or back in. */
-export function submitMaintenanceRequest(centralUrl: string, o: { readonly serverId: string; readonly owner: SigningKey; readonly enable: boolean; readonly message?: string }): Promise<ServiceRequestOutcome> {
+export function submitMaintenanceRequest(
+  centralUrl: string,
+  o: { readonly serverId: string; readonly owner: SigningKey; readonly enable: boolean; readonly message?: string },
+): Promise<ServiceRequestOutcome> {
   return o.enable ? submitOwnerRequest(centralUrl, o, 'maintenanceModeEnable', { message: o.message ?? '' }, o.serverId) : submitOwnerRequest(centralUrl, o, 'maintenanceModeDisable', {}, o.serverId);
 }
 
 /** clientDisable (a reduction: central applies it at once) or clientEnable for one of the owner's clients of this server. */
-export function submitClientStateRequest(centralUrl: string, o: { readonly serverId: string; readonly owner: SigningKey; readonly client: string; readonly disable: boolean }): Promise<ServiceRequestOutcome> {
+export function submitClientStateRequest(
+  centralUrl: string,
+  o: { readonly serverId: string; readonly owner: SigningKey; readonly client: string; readonly disable: boolean },
+): Promise<ServiceRequestOutcome> {
   return submitOwnerRequest(centralUrl, o, o.disable ? 'clientDisable' : 'clientEnable', { client: o.client }, o.client);
 }
 
 /** The owner's changes to its server in central's registry: its address, a registered authentication certificate, a client. */
-export type ServerChange = { readonly type: 'addressChange'; readonly address: string } | { readonly type: 'authCertDeletion'; readonly authCertHash: string } | { readonly type: 'clientDeletion'; readonly client: string };
+export type ServerChange =
+  { readonly type: 'addressChange'; readonly address: string } | { readonly type: 'authCertDeletion'; readonly authCertHash: string } | { readonly type: 'clientDeletion'; readonly client: string };
 
 export function submitServerChange(centralUrl: string, o: { readonly serverId: string; readonly owner: SigningKey; readonly change: ServerChange }): Promise<ServiceRequestOutcome> {
   const { type, ...fields } = o.change;

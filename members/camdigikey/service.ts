@@ -155,7 +155,16 @@ export class CamdigikeyService {
   }
 
   /** A token of this account, of one of `kinds`, still usable; the CdkErrors say why not. */
-  private live(account: ServiceAccount, text: unknown, kinds: readonly TokenKind[], errors: { invalid: 'ACCESS_TOKEN_INVALID' | 'AUTH_TOKEN_INVALID' | 'ACCOUNT_TOKEN_INVALID'; expired: 'ACCESS_TOKEN_EXPIRED' | 'AUTH_TOKEN_EXPIRED' | 'ACCOUNT_TOKEN_EXPIRED'; used: 'ACCESS_TOKEN_DISABLED' | 'AUTH_TOKEN_USED' }): TokenRecord {
+  private live(
+    account: ServiceAccount,
+    text: unknown,
+    kinds: readonly TokenKind[],
+    errors: {
+      invalid: 'ACCESS_TOKEN_INVALID' | 'AUTH_TOKEN_INVALID' | 'ACCOUNT_TOKEN_INVALID';
+      expired: 'ACCESS_TOKEN_EXPIRED' | 'AUTH_TOKEN_EXPIRED' | 'ACCOUNT_TOKEN_EXPIRED';
+      used: 'ACCESS_TOKEN_DISABLED' | 'AUTH_TOKEN_USED';
+    },
+  ): TokenRecord {
     let token: string;
     try {
       token = cleanToken(text);
@@ -206,7 +215,14 @@ export class CamdigikeyService {
 
   private status(account: ServiceAccount, inner: Inner) {
     const record = this.live(account, inner.accessToken, ['USER', 'ORGANIZATION'], { invalid: 'ACCESS_TOKEN_INVALID', expired: 'ACCESS_TOKEN_EXPIRED', used: 'ACCESS_TOKEN_DISABLED' });
-    const times = { iss: ISSUER, type: record.kind === 'USER' ? 'USER' : 'ORGANIZATION', nbf: Math.floor(record.createdAt / 1000), exp: Math.floor(record.expiresAt / 1000), iat: Math.floor(record.createdAt / 1000), jti: record.jti };
+    const times = {
+      iss: ISSUER,
+      type: record.kind === 'USER' ? 'USER' : 'ORGANIZATION',
+      nbf: Math.floor(record.createdAt / 1000),
+      exp: Math.floor(record.expiresAt / 1000),
+      iat: Math.floor(record.createdAt / 1000),
+      jti: record.jti,
+    };
     if (record.kind === 'ORGANIZATION') return { status: true, accessToken: String(inner.accessToken), domain: account.domain, ...times };
     const p = this.person(record.idNumber);
     return {

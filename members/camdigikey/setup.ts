@@ -125,7 +125,14 @@ export async function createServiceAccount(
     const truststorePassword = password();
     const keystore = join(dir, 'keystore.p12');
     const truststore = join(dir, 'truststore.p12');
-    writeSecretFile(keystore, createKeystore({ privateKey: key.privateKey, certificates: [...chain, issuingCa, root].flatMap((p) => certificatesFromPem(p)).filter((c, i, all) => all.findIndex((d) => d.equals(c)) === i), password: keystorePassword }));
+    writeSecretFile(
+      keystore,
+      createKeystore({
+        privateKey: key.privateKey,
+        certificates: [...chain, issuingCa, root].flatMap((p) => certificatesFromPem(p)).filter((c, i, all) => all.findIndex((d) => d.equals(c)) === i),
+        password: keystorePassword,
+      }),
+    );
     writeSecretFile(truststore, createKeystore({ certificates: [...certificatesFromPem(root), ...certificatesFromPem(issuingCa)], password: truststorePassword }));
     store.addAccount({
       clientId: o.clientId,
@@ -148,7 +155,12 @@ export async function createServiceAccount(
       CAMDIGIKEY_CLIENT_TRUST_STORE_FILE_PASSWORD: truststorePassword,
     };
     const envFile = join(dir, 'camdigikey.env');
-    writeSecretFile(envFile, `${Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+    writeSecretFile(
+      envFile,
+      `${Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n')}\n`,
+    );
     return { env, envFile };
   } finally {
     store.close();

@@ -72,7 +72,8 @@ export class CamdigikeyStore {
       account: db.prepare('SELECT * FROM accounts WHERE client_id = ?'),
       accounts: db.prepare('SELECT client_id, domain, callback_url, fallback_url, app_id, created_at FROM accounts ORDER BY client_id'),
       insertToken: db.prepare(
-        'INSERT INTO tokens (jti, kind, client_id, id_number, status, created_at, expires_at, login_state, callback_vars, success_return_url) VALUES (@jti, @kind, @clientId, @idNumber, @status, @createdAt, @expiresAt, @loginState, @callbackVars, @successReturnUrl)',
+        'INSERT INTO tokens (jti, kind, client_id, id_number, status, created_at, expires_at, login_state, callback_vars, success_return_url) VALUES (@jti, ' +
+          '@kind, @clientId, @idNumber, @status, @createdAt, @expiresAt, @loginState, @callbackVars, @successReturnUrl)',
       ),
       token: db.prepare('SELECT * FROM tokens WHERE jti = ?'),
       setStatus: db.prepare('UPDATE tokens SET status = ? WHERE jti = ? AND status = ?'),
@@ -99,7 +100,13 @@ export class CamdigikeyStore {
   }
 
   accounts(): Array<{ clientId: string; domain: string; callbackUrl: string; fallbackUrl: string; appId: string | null }> {
-    return (this.stmt.accounts.all() as Array<Record<string, string | null>>).map((r) => ({ clientId: r.client_id!, domain: r.domain!, callbackUrl: r.callback_url!, fallbackUrl: r.fallback_url!, appId: r.app_id }));
+    return (this.stmt.accounts.all() as Array<Record<string, string | null>>).map((r) => ({
+      clientId: r.client_id!,
+      domain: r.domain!,
+      callbackUrl: r.callback_url!,
+      fallbackUrl: r.fallback_url!,
+      appId: r.app_id,
+    }));
   }
 
   addToken(t: Omit<TokenRecord, 'status' | 'authToken' | 'loginState' | 'callbackVars' | 'successReturnUrl'> & Partial<Pick<TokenRecord, 'loginState' | 'callbackVars' | 'successReturnUrl'>>): void {

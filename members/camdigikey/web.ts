@@ -70,8 +70,10 @@ export function webRouter(service: CamdigikeyService, people: PopulationStore): 
       page(
         'CamDigiKey (simulated)',
         `<h1>CamDigiKey (simulated)</h1>
-<p>Techo Startup Center's digital identity, simulated: a relying party asks the API for a login token and sends its user to the login page here (<code>/login?loginToken=…</code>), which shows a QR code for the CamDigiKey app; the simulated app (<code>/app</code>) lets a test user approve.</p>
-<p>The v3 API (<code>${escape(API_PREFIX)}…</code>): relying parties call it over HTTPS with their CamDigiKey client certificate; over plain HTTP it answers only CamDigiKey's own CamDX security server, for members calling the service <code>CAMDX/GOV/TSC/CAMDIGIKEY/camdigikey</code> through CamDX.</p>
+<p>Techo Startup Center's digital identity, simulated: a relying party asks the API for a login token and sends its user to the login page here (<code>/login?loginToken=…</code>), ` +
+          `which shows a QR code for the CamDigiKey app; the simulated app (<code>/app</code>) lets a test user approve.</p>
+<p>The v3 API (<code>${escape(API_PREFIX)}…</code>): relying parties call it over HTTPS with their CamDigiKey client certificate; ` +
+          `over plain HTTP it answers only CamDigiKey's own CamDX security server, for members calling the service <code>CAMDX/GOV/TSC/CAMDIGIKEY/camdigikey</code> through CamDX.</p>
 <p>Try a whole login from a relying party's side: the Demo Bank site that <code>npm start</code> prints ("Log in with CamDigiKey").</p>
 <ul><li><a href="/health">Health</a> — JSON</li></ul>`,
       ),
@@ -125,7 +127,8 @@ export function webRouter(service: CamdigikeyService, people: PopulationStore): 
       page(
         'CamDigiKey app (simulated)',
         `<h1>CamDigiKey app</h1>
-<p class="notice" id="simulation-only"><strong>Simulation only.</strong> This page stands in for the CamDigiKey phone app: anyone who opens it can approve this login as any test user. A real approval happens on the user's own phone.</p>
+<p class="notice" id="simulation-only"><strong>Simulation only.</strong> This page stands in for the CamDigiKey phone app: anyone who opens it can approve this login as any test user. ` +
+          `A real approval happens on the user's own phone.</p>
 <p><strong>${escape(login.account.domain)}</strong> asks you to log in.</p>
 <form method="post" action="/app/approve">
 <input type="hidden" name="loginToken" value="${escape(token)}">
@@ -145,7 +148,15 @@ export function webRouter(service: CamdigikeyService, people: PopulationStore): 
       if (!token) throw new CdkError('LOGIN_TOKEN_INVALID');
       const result = service.answerLogin(token, approve, body.personalCode === undefined ? undefined : String(body.personalCode));
       if (wantsJson) return void res.json(result);
-      res.type('html').send(page('CamDigiKey app (simulated)', `<h1>${approve ? 'Approved' : 'Rejected'}</h1><p>You can return to the website.</p>${result.appCallback ? `<p class="muted">App callback: <code>${escape(result.appCallback)}</code></p>` : ''}`));
+      res
+        .type('html')
+        .send(
+          page(
+            'CamDigiKey app (simulated)',
+            `<h1>${approve ? 'Approved' : 'Rejected'}</h1><p>You can return to the website.</p>` +
+              `${result.appCallback ? `<p class="muted">App callback: <code>${escape(result.appCallback)}</code></p>` : ''}`,
+          ),
+        );
     } catch (err) {
       if (!(err instanceof CdkError)) throw err;
       if (wantsJson) return void res.status(400).json({ error: err.code, message: err.message });

@@ -39,8 +39,10 @@ function kycLandingPage(sampleId: string | undefined): LandingPage {
   return {
     title: 'MOI Open KYC (simulated)',
     about: [
-      "The Ministry of Interior's Open KYC API, the provider system behind the CamDX service `CAMDX/GOV/MOI/KYC/kyc`: members call it through their own security server and MOI's (`/r1/CAMDX/GOV/MOI/KYC/kyc/api/2.0/kyc/…` on their consumer port), as the access rights allow.",
-      `Endpoints (POST, JSON): ${KYC_POSTS.map((e) => `\`${API_PREFIX}/${e}\``).join(', ')}. Answers are \`{error, message, data}\`. The people are a synthetic civil registry (\`npx camdx moi people\` lists ID numbers); the sample images below come from the simulator itself.`,
+      "The Ministry of Interior's Open KYC API, the provider system behind the CamDX service `CAMDX/GOV/MOI/KYC/kyc`: members call it through their own " +
+        "security server and MOI's (`/r1/CAMDX/GOV/MOI/KYC/kyc/api/2.0/kyc/…` on their consumer port), as the access rights allow.",
+      `Endpoints (POST, JSON): ${KYC_POSTS.map((e) => `\`${API_PREFIX}/${e}\``).join(', ')}. Answers are \`{error, message, data}\`. The people are a ` +
+        `synthetic civil registry (\`npx camdx moi people\` lists ID numbers); the sample images below come from the simulator itself.`,
     ],
     links: [...samples, { href: '/health', text: 'Health', note: 'JSON' }],
   };
@@ -84,7 +86,10 @@ export function createKycApp(kyc: KycService, log: Logger): express.Express {
     }
   };
   const id = (req: Request) => String(req.params.idNumber);
-  app.get('/sim/registry-photo/:idNumber', image('image/png', (req) => kyc.registryPhoto(id(req))));
+  app.get(
+    '/sim/registry-photo/:idNumber',
+    image('image/png', (req) => kyc.registryPhoto(id(req))),
+  );
   app.get('/sim/sample-card/:idNumber', (req, res) => {
     const jpeg = req.query.format === 'jpeg';
     const quality = req.query.quality === undefined ? 90 : Number(req.query.quality);

@@ -45,7 +45,17 @@ async function ocrVariant(engine: OcrEngine, people: Person[], make: (p: Person)
       times.push(performance.now() - started);
       if (r.mrz.join('') === mrzFor(p).join('') && parse([...r.mrz]).valid) mrzValid++;
       const f = r.fields;
-      const right = [f.idNumber === p.idNumber, f.firstNameKh === p.firstNameKh, f.lastNameKh === p.lastNameKh, f.firstNameEn === p.firstNameEn, f.lastNameEn === p.lastNameEn, f.gender === p.gender, f.dob === p.dob, f.issuedDate === p.idIssuedDate, f.expiredDate === p.idExpiryDate];
+      const right = [
+        f.idNumber === p.idNumber,
+        f.firstNameKh === p.firstNameKh,
+        f.lastNameKh === p.lastNameKh,
+        f.firstNameEn === p.firstNameEn,
+        f.lastNameEn === p.lastNameEn,
+        f.gender === p.gender,
+        f.dob === p.dob,
+        f.issuedDate === p.idIssuedDate,
+        f.expiredDate === p.idExpiryDate,
+      ];
       if (right.every(Boolean)) allFieldsRight++;
     } catch {
       times.push(performance.now() - started);

@@ -28,12 +28,16 @@ export interface FacePose {
 
 export const DEFAULT_FACE_SIZE = 256;
 
-
+// The palettes: rows of colours laid out by hand (prettier-ignore; prettier would put one a line).
+// prettier-ignore
 const SKIN: readonly (readonly [number, number, number])[] = [
   [255, 224, 196], [241, 194, 160], [224, 172, 135], [198, 144, 106], [176, 122, 86], [150, 100, 68], [120, 80, 55], [232, 190, 150], [210, 160, 120],
 ];
+// prettier-ignore
 const HAIR: readonly (readonly [number, number, number])[] = [[20, 16, 14], [38, 28, 22], [62, 42, 30], [92, 64, 44], [130, 96, 62], [150, 150, 150], [200, 200, 196], [80, 30, 20]];
+// prettier-ignore
 const IRIS: readonly (readonly [number, number, number])[] = [[50, 30, 20], [78, 52, 34], [30, 22, 18], [96, 70, 40], [60, 80, 60]];
+// prettier-ignore
 const CLOTHES: readonly (readonly [number, number, number])[] = [
   [255, 255, 255], [30, 40, 90], [20, 20, 20], [120, 20, 30], [40, 90, 60], [200, 200, 210], [90, 60, 120], [180, 120, 40], [60, 110, 170], [230, 150, 160],
 ];

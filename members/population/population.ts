@@ -37,7 +37,6 @@ export interface Person {
 
 export const DEFAULT_POPULATION = { seed: 'camdx-sim-population-v1', size: 5000 } as const;
 
-
 const seedOf = (text: string) => createHash('sha256').update(text).digest().readUInt32BE(0);
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const isoDate = (d: Date) => d.toISOString().slice(0, 10);

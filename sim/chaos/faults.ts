@@ -51,7 +51,12 @@ export async function killAndRestart(net: ChaosNetwork, load: LoadDriver, key: G
   const readyAt = Date.now();
   kills.push({ gateway: key, from, to: readyAt });
   // Counted from ready: how long the process takes to start (bundle or TypeScript sources, a busy machine) is not the gateway's recovery.
-  const recoveryMs = await recoveryAfter(load, readyAt, ROUTES.filter((r) => r.consumer === key || r.provider === key), RECOVERY_BOUNDS_MS.gateway);
+  const recoveryMs = await recoveryAfter(
+    load,
+    readyAt,
+    ROUTES.filter((r) => r.consumer === key || r.provider === key),
+    RECOVERY_BOUNDS_MS.gateway,
+  );
   return { name: `kill -9 gateway ${key}, restart (ready in ${((readyAt - restartAt) / 1000).toFixed(1)} s)`, boundMs: RECOVERY_BOUNDS_MS.gateway, recoveryMs };
 }
 

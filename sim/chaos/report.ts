@@ -31,7 +31,12 @@ const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export function countBy<T>(items: readonly T[], key: (item: T) => string): string {
   const counts = new Map<string, number>();
   for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, v]) => `${k}: ${n(v)}`).join('; ') || 'none';
+  return (
+    [...counts]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([k, v]) => `${k}: ${n(v)}`)
+      .join('; ') || 'none'
+  );
 }
 
 const outcome = (a: Attempt) => (a.hang ? 'hang' : a.status === null ? `no answer (${a.error})` : a.type ? `${a.status} ${a.type}` : String(a.status));
@@ -68,12 +73,27 @@ export function renderReport(r: ChaosSummary): string {
     ['load: by status and X-Road type', countBy(r.attempts, outcome)],
     ['fuzz: requests', `${n(r.fuzz.length)} (${n(mistakes.length)} client mistakes)`],
     ['fuzz: client mistakes by answer', countBy(mistakes, (f) => rawOutcome(f.answer))],
-    ['fuzz: others by answer', countBy(r.fuzz.filter((f) => !f.clientMistake), (f) => rawOutcome(f.answer))],
+    [
+      'fuzz: others by answer',
+      countBy(
+        r.fuzz.filter((f) => !f.clientMistake),
+        (f) => rawOutcome(f.answer),
+      ),
+    ],
     ['fuzz: client mistakes as 5xx Server.*', n(mistakes.filter((f) => blamesServer(f.answer)).length)],
-    ['fuzz: client mistakes served (2xx)', countBy(mistakes.filter((f) => f.answer.status !== null && f.answer.status < 300), (f) => f.mutation)],
+    [
+      'fuzz: client mistakes served (2xx)',
+      countBy(
+        mistakes.filter((f) => f.answer.status !== null && f.answer.status < 300),
+        (f) => f.mutation,
+      ),
+    ],
     ['truncated bodies', `${n(r.truncated.length)}: ${countBy(r.truncated, rawOutcome)}`],
     ['slow headers', `${n(r.slowHeaders.length)} connections, ${n(r.slowHeaders.filter((c) => c.cut).length)} cut, the last after ${s(Math.max(0, ...r.slowHeaders.map((c) => c.ms)))}`],
-    ['hostile TLS at a peer port', `${n(r.hostileTls.length)} connections, ${n(r.hostileTls.filter((h) => h.cut.cut).length)} closed by the gateway, ${n(r.hostileTls.filter((h) => h.cut.served).length)} served`],
+    [
+      'hostile TLS at a peer port',
+      `${n(r.hostileTls.length)} connections, ${n(r.hostileTls.filter((h) => h.cut.cut).length)} closed by the gateway, ${n(r.hostileTls.filter((h) => h.cut.served).length)} served`,
+    ],
     ['crashes', r.crashes.length ? r.crashes.map((c) => `${c.part} (${c.signal ?? c.code})`).join(', ') : '0'],
     ['hangs (> 10 s)', n(r.attempts.filter((a) => a.hang).length + r.fuzz.filter((f) => f.answer.hang).length + r.truncated.filter((t) => t.hang).length)],
     ['records: consumer / provider', `${n(r.records.consumer)} / ${n(r.records.provider)}`],
@@ -86,9 +106,5 @@ export function renderReport(r: ChaosSummary): string {
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   const failed = failures(r);
-  return [
-    ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
-    '',
-    failed.length ? `chaos: FAILED\n${failed.map((f) => `  - ${f}`).join('\n')}` : 'chaos: passed',
-  ].join('\n');
+  return [...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`), '', failed.length ? `chaos: FAILED\n${failed.map((f) => `  - ${f}`).join('\n')}` : 'chaos: passed'].join('\n');
 }

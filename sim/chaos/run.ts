@@ -23,8 +23,28 @@ export interface ChaosPlan {
   readonly settleMs: number;
 }
 
-export const SHORT_PLAN: ChaosPlan = { connections: 8, killsPerGateway: 1, gatewayDownMs: 1000, outageMs: { tsa: 4000, ocsp: 4000, central: 4000 }, fuzzCases: 500, truncated: 20, slowConnections: 200, hostileRounds: 2, settleMs: 2000 };
-export const FULL_PLAN: ChaosPlan = { connections: 16, killsPerGateway: 2, gatewayDownMs: 3000, outageMs: { tsa: 40_000, ocsp: 40_000, central: 50_000 }, fuzzCases: 2500, truncated: 100, slowConnections: 200, hostileRounds: 10, settleMs: 5000 };
+export const SHORT_PLAN: ChaosPlan = {
+  connections: 8,
+  killsPerGateway: 1,
+  gatewayDownMs: 1000,
+  outageMs: { tsa: 4000, ocsp: 4000, central: 4000 },
+  fuzzCases: 500,
+  truncated: 20,
+  slowConnections: 200,
+  hostileRounds: 2,
+  settleMs: 2000,
+};
+export const FULL_PLAN: ChaosPlan = {
+  connections: 16,
+  killsPerGateway: 2,
+  gatewayDownMs: 3000,
+  outageMs: { tsa: 40_000, ocsp: 40_000, central: 50_000 },
+  fuzzCases: 2500,
+  truncated: 100,
+  slowConnections: 200,
+  hostileRounds: 10,
+  settleMs: 5000,
+};
 
 /** A slow or hostile connection must be cut by then: the gateways' headersTimeoutMs (10 s), its check interval, and slack for a loaded machine. */
 const CUT_BOUND_MS = 20_000;
@@ -50,19 +70,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function inParallel<T, R>(items: readonly T[], width: number, each: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await each(items[i]!);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await each(items[i]!);
+      }
+    }),
+  );
   return out;
 }
 
 /** Bodies that stop early: a Content-Length never reached, a chunked body without its last chunk. */
 function truncatedRequests(count: number, idPrefix: string): Buffer[] {
   return Array.from({ length: count }, (_, i) => {
-    const head = `POST /r1/CAMDX/GOV/MOI/KYC/kyc/api/2.0/kyc/info HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Road-Client: CAMDX/COM/DEMOBANK/ONBOARDING\r\nX-Road-Id: ${idPrefix}-${i}\r\nContent-Type: application/json\r\n`;
+    const head =
+      `POST /r1/CAMDX/GOV/MOI/KYC/kyc/api/2.0/kyc/info HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Road-Client: CAMDX/COM/DEMOBANK/ONBOARDING\r\nX-Road-Id: ` +
+      `${idPrefix}-${i}\r\nContent-Type: application/json\r\n`;
     return Buffer.from(i % 2 ? `${head}Content-Length: 5000\r\n\r\n{"idNumber":"0100` : `${head}Transfer-Encoding: chunked\r\n\r\n10\r\n{"idNumber":"010`);
   });
 }
@@ -134,7 +158,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosRun> {
 
     const corpus = fuzzCorpus(o.seed, plan.fuzzCases, ids.fuzz);
     progress(`fuzz: ${corpus.length} requests (seed ${o.seed})`);
-    const fuzz = await inParallel(corpus, 8, async (c: FuzzCase) => ({ mutation: `${c.category}: ${c.mutation}`, clientMistake: c.clientMistake, answer: await sendRaw(port(c.consumer), c.bytes, { incomplete: c.incomplete }) }));
+    const fuzz = await inParallel(corpus, 8, async (c: FuzzCase) => ({
+      mutation: `${c.category}: ${c.mutation}`,
+      clientMistake: c.clientMistake,
+      answer: await sendRaw(port(c.consumer), c.bytes, { incomplete: c.incomplete }),
+    }));
 
     await sleep(plan.settleMs);
     await load.stop();

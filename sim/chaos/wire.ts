@@ -98,7 +98,11 @@ export function slowHeaders(port: number, boundMs: number): Promise<Cut> {
 function selfSignedClient(): { key: string; cert: string } | undefined {
   const dir = mkdtempSync(join(tmpdir(), 'camdx-chaos-tls-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=intruder', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=intruder', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')],
+      { stdio: 'ignore' },
+    );
     return { key: readFileSync(join(dir, 'k.pem'), 'utf8'), cert: readFileSync(join(dir, 'c.pem'), 'utf8') };
   } catch {
     return undefined;

@@ -151,7 +151,8 @@ function documentSection(service) {
     el('p', { class: 'downloads' }, el('a', { href: service.downloads.yaml, download: '' }, 'download YAML'), el('a', { href: service.downloads.json, download: '' }, 'download JSON')),
     description(info.description),
   );
-  for (const server of Array.isArray(doc.servers) ? doc.servers : []) if (isObject(server)) section.append(el('p', {}, 'Server: ', el('code', {}, text(server.url)), ' ', el('span', { class: 'muted' }, text(server.description))));
+  for (const server of Array.isArray(doc.servers) ? doc.servers : [])
+    if (isObject(server)) section.append(el('p', {}, 'Server: ', el('code', {}, text(server.url)), ' ', el('span', { class: 'muted' }, text(server.description))));
   section.append(el('h4', {}, 'Operations'));
   for (const [path, rawItem] of Object.entries(isObject(doc.paths) ? doc.paths : {})) {
     const item = deref(doc, rawItem);
@@ -159,7 +160,8 @@ function documentSection(service) {
   }
   const schemas = isObject(doc.components) && isObject(doc.components.schemas) ? doc.components.schemas : {};
   if (Object.keys(schemas).length) section.append(el('h4', {}, 'Schemas'));
-  for (const [name, schema] of Object.entries(schemas)) section.append(el('details', { class: 'schema-def', 'data-schema': name }, el('summary', {}, el('code', {}, name)), schemaBlock(doc, schema, 0)));
+  for (const [name, schema] of Object.entries(schemas))
+    section.append(el('details', { class: 'schema-def', 'data-schema': name }, el('summary', {}, el('code', {}, name)), schemaBlock(doc, schema, 0)));
   return section;
 }
 
@@ -167,8 +169,25 @@ function endpointsTable(service) {
   const rows = service.endpoints.map((e) => {
     // Under a wildcard endpoint each operation is named by the part of its path the wildcard stands for.
     const prefix = e.path.replace(/\*.*$/, '');
-    const ops = e.operations.length === 1 && e.operations[0].path === e.path ? [el('span', { class: 'op-summary' }, e.operations[0].summary || '')] : e.operations.map((op) => el('div', { 'data-operation': `${op.method} ${op.path}` }, el('code', { title: op.path }, op.path.startsWith(prefix) && prefix.length > 1 ? `…/${op.path.slice(prefix.length)}` : op.path), ' ', el('span', { class: 'op-summary' }, op.summary || '')));
-    return el('tr', { 'data-endpoint': `${e.method} ${e.path}` }, el('td', {}, methodBadge(e.method)), el('td', {}, el('code', {}, e.path)), el('td', {}, ...(ops.length ? ops : [el('span', { class: 'empty' }, 'not in the document')])));
+    const ops =
+      e.operations.length === 1 && e.operations[0].path === e.path
+        ? [el('span', { class: 'op-summary' }, e.operations[0].summary || '')]
+        : e.operations.map((op) =>
+            el(
+              'div',
+              { 'data-operation': `${op.method} ${op.path}` },
+              el('code', { title: op.path }, op.path.startsWith(prefix) && prefix.length > 1 ? `…/${op.path.slice(prefix.length)}` : op.path),
+              ' ',
+              el('span', { class: 'op-summary' }, op.summary || ''),
+            ),
+          );
+    return el(
+      'tr',
+      { 'data-endpoint': `${e.method} ${e.path}` },
+      el('td', {}, methodBadge(e.method)),
+      el('td', {}, el('code', {}, e.path)),
+      el('td', {}, ...(ops.length ? ops : [el('span', { class: 'empty' }, 'not in the document')])),
+    );
   });
   return el('table', { class: 'endpoints' }, el('thead', {}, el('tr', {}, el('th', {}, 'method'), el('th', {}, 'path'), el('th', {}, 'summary'))), el('tbody', {}, ...rows));
 }
@@ -182,7 +201,12 @@ function accessTable(service) {
     el(
       'tr',
       { 'data-subject': a.subject },
-      el('th', {}, el('code', {}, a.subject), a.subjectType !== 'SUBSYSTEM' ? el('small', { class: 'muted' }, ` ${a.subjectType === 'GLOBALGROUP' ? 'global' : 'local'} group: ${a.members.join(', ') || 'no members'}`) : null),
+      el(
+        'th',
+        {},
+        el('code', {}, a.subject),
+        a.subjectType !== 'SUBSYSTEM' ? el('small', { class: 'muted' }, ` ${a.subjectType === 'GLOBALGROUP' ? 'global' : 'local'} group: ${a.members.join(', ') || 'no members'}`) : null,
+      ),
       ...a.endpoints.map((c, i) => el('td', { class: c, 'data-endpoint': `${service.endpoints[i].method} ${service.endpoints[i].path}` }, COVERAGE[c])),
       el('td', {}, el('code', {}, a.rules.map((r) => `${r.method} ${r.path}`).join(', '))),
     ),
@@ -207,9 +231,9 @@ function serviceSection(service) {
 
 function render(data) {
   document.getElementById('instance').textContent = data.instance;
-  document.getElementById('service-list').replaceChildren(
-    ...data.services.map((s) => el('li', {}, el('a', { href: `#service-${s.id}` }, s.id), el('small', {}, s.provider.memberName || s.provider.member))),
-  );
+  document
+    .getElementById('service-list')
+    .replaceChildren(...data.services.map((s) => el('li', {}, el('a', { href: `#service-${s.id}` }, s.id), el('small', {}, s.provider.memberName || s.provider.member))));
   const main = document.getElementById('services');
   main.replaceChildren(...data.services.map(serviceSection));
   if (!data.services.length) main.append(el('p', { class: 'empty' }, 'no services are registered yet'));

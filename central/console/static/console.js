@@ -16,11 +16,24 @@ function showLogin(message) {
   nav.replaceChildren();
   who.replaceChildren();
   window.onhashchange = null;
-  main.replaceChildren(el('section', { 'data-page': 'sign-in' },
-    message ? el('p', { class: 'note', role: 'status', id: 'sign-in-message', text: message }) : '',
-    form('Sign in', [{ name: 'name', label: 'User name' }, { name: 'password', label: 'Password', type: 'password' }], 'Sign in', async (v) => {
-      start(await api('POST', '/session', v));
-    })));
+  main.replaceChildren(
+    el(
+      'section',
+      { 'data-page': 'sign-in' },
+      message ? el('p', { class: 'note', role: 'status', id: 'sign-in-message', text: message }) : '',
+      form(
+        'Sign in',
+        [
+          { name: 'name', label: 'User name' },
+          { name: 'password', label: 'Password', type: 'password' },
+        ],
+        'Sign in',
+        async (v) => {
+          start(await api('POST', '/session', v));
+        },
+      ),
+    ),
+  );
 }
 
 function pageName() {
@@ -53,8 +66,11 @@ function start(session) {
     showLogin('Signed out.');
   });
   who.replaceChildren(el('span', { id: 'user', text: `${session.name} (${session.role})` }), signOut);
-  nav.replaceChildren(...Object.entries(PAGES).filter(([, p]) => !p.adminOnly || session.role === 'administrator')
-    .map(([key, p]) => el('a', { href: `#${key}`, 'data-page': key, text: p.nav ?? p.title })));
+  nav.replaceChildren(
+    ...Object.entries(PAGES)
+      .filter(([, p]) => !p.adminOnly || session.role === 'administrator')
+      .map(([key, p]) => el('a', { href: `#${key}`, 'data-page': key, text: p.nav ?? p.title })),
+  );
   nav.hidden = false;
   window.onhashchange = () => show(session);
   return show(session);

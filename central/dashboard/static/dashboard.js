@@ -87,7 +87,12 @@ function renderRights(data) {
 
 /** A line chart as inline SVG: one path per series, with data attributes describing it. */
 function renderChart(container, name, times, series, labelOf) {
-  const W = 760, H = 220, L = 48, R = 12, T = 12, B = 26;
+  const W = 760,
+    H = 220,
+    L = 48,
+    R = 12,
+    T = 12,
+    B = 26;
   const max = Math.max(0, ...series.flatMap((s) => s.values));
   const top = max > 0 ? niceCeil(max) : 1;
   const x = (i) => L + (times.length > 1 ? (i * (W - L - R)) / (times.length - 1) : 0);
@@ -106,7 +111,15 @@ function renderChart(container, name, times, series, labelOf) {
     const colour = COLOURS[i % COLOURS.length];
     const d = s.values.map((v, j) => `${j ? 'L' : 'M'}${x(j).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
     const label = labelOf(s);
-    const path = svg('path', { class: 'series', d, stroke: colour, 'data-series': label, 'data-points': s.values.length, 'data-max': Math.max(...s.values), 'data-last': s.values[s.values.length - 1] ?? 0 });
+    const path = svg('path', {
+      class: 'series',
+      d,
+      stroke: colour,
+      'data-series': label,
+      'data-points': s.values.length,
+      'data-max': Math.max(...s.values),
+      'data-last': s.values[s.values.length - 1] ?? 0,
+    });
     path.append(svg('title', {}, label));
     chart.append(path);
     const swatch = svg('svg', { width: 14, height: 4 });

@@ -3,9 +3,13 @@
 const base = document.documentElement.dataset.api ?? '/api';
 let csrfToken = '';
 let onSessionEnded = () => {};
-export function setCsrf(token) { csrfToken = token ?? ''; }
+export function setCsrf(token) {
+  csrfToken = token ?? '';
+}
 /** Called with the API's message when a call other than the sign-in itself answers 401 (the session ended). */
-export function onUnauthorized(fn) { onSessionEnded = fn; }
+export function onUnauthorized(fn) {
+  onSessionEnded = fn;
+}
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -24,7 +28,11 @@ export async function api(method, path, body) {
   const res = await fetch(`${base}${path}`, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   let data;
-  try { data = text ? JSON.parse(text) : undefined; } catch { data = { message: `HTTP ${res.status}: the answer is not JSON` }; }
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = { message: `HTTP ${res.status}: the answer is not JSON` };
+  }
   if (!res.ok) {
     const err = new ApiError(res.status, data);
     if (res.status === 401 && path !== '/session') onSessionEnded(err.message);

@@ -14,9 +14,29 @@ export function el(tag, attrs = {}, ...children) {
 }
 
 export function table(headings, rows, empty = 'none yet') {
-  const body = rows.length ? rows.map((cells) => el('tr', {}, cells.map((c) => el('td', {}, c))))
+  const body = rows.length
+    ? rows.map((cells) =>
+        el(
+          'tr',
+          {},
+          cells.map((c) => el('td', {}, c)),
+        ),
+      )
     : [el('tr', {}, el('td', { colspan: headings.length, class: 'note', text: empty }))];
-  return el('table', {}, el('thead', {}, el('tr', {}, headings.map((h) => el('th', { text: h })))), el('tbody', {}, body));
+  return el(
+    'table',
+    {},
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        headings.map((h) => el('th', { text: h })),
+      ),
+    ),
+    el('tbody', {}, body),
+  );
 }
 
 /** A button whose action's refusal is shown right after it (Approve, Remove…), so a failed click is never silent. */
@@ -54,9 +74,14 @@ export function form(title, fields, submitLabel, action) {
   const general = el('p', { class: 'error', role: 'alert' });
   const rows = fields.map((f) => {
     const input = f.options
-      ? el('select', { name: f.name }, f.options.map((o) => el('option', { value: o, text: o, selected: o === f.value })))
-      : f.multiline ? el('textarea', { name: f.name, rows: 4, cols: 48, placeholder: f.placeholder ?? '', text: f.value ?? '' })
-      : el('input', { name: f.name, type: f.type ?? 'text', placeholder: f.placeholder ?? '', value: f.value ?? '', autocomplete: f.type === 'password' ? 'current-password' : 'off' });
+      ? el(
+          'select',
+          { name: f.name },
+          f.options.map((o) => el('option', { value: o, text: o, selected: o === f.value })),
+        )
+      : f.multiline
+        ? el('textarea', { name: f.name, rows: 4, cols: 48, placeholder: f.placeholder ?? '', text: f.value ?? '' })
+        : el('input', { name: f.name, type: f.type ?? 'text', placeholder: f.placeholder ?? '', value: f.value ?? '', autocomplete: f.type === 'password' ? 'current-password' : 'off' });
     inputs[f.name] = input;
     errors[f.name] = el('span', { class: 'error field-error', 'data-field': f.name, role: 'alert' });
     return el('label', {}, el('span', { text: f.label }), input, errors[f.name]);

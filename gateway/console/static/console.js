@@ -20,14 +20,27 @@ function showLogin(message) {
   who.replaceChildren();
   server.textContent = '';
   window.onhashchange = null;
-  main.replaceChildren(el('section', { 'data-page': 'sign-in' },
-    message ? el('p', { class: 'note', role: 'status', id: 'sign-in-message', text: message }) : '',
-    form('Sign in', [{ name: 'token', label: 'Admin token', type: 'password' }], 'Sign in', async (v) => {
-      start(await api('POST', '/session', { token: v.token.trim() }));
-    }),
-    el('p', { class: 'note where' }, 'The admin token is in the file ', el('code', { text: 'admin-token' }),
-      " in the gateway's state directory (the directory holding ", el('code', { text: 'gateway.yaml' }), '), readable by its owner only: ',
-      el('code', { text: 'cat <state dir>/admin-token' }), '. The console trades it for a session; the page never keeps it.')));
+  main.replaceChildren(
+    el(
+      'section',
+      { 'data-page': 'sign-in' },
+      message ? el('p', { class: 'note', role: 'status', id: 'sign-in-message', text: message }) : '',
+      form('Sign in', [{ name: 'token', label: 'Admin token', type: 'password' }], 'Sign in', async (v) => {
+        start(await api('POST', '/session', { token: v.token.trim() }));
+      }),
+      el(
+        'p',
+        { class: 'note where' },
+        'The admin token is in the file ',
+        el('code', { text: 'admin-token' }),
+        " in the gateway's state directory (the directory holding ",
+        el('code', { text: 'gateway.yaml' }),
+        '), readable by its owner only: ',
+        el('code', { text: 'cat <state dir>/admin-token' }),
+        '. The console trades it for a session; the page never keeps it.',
+      ),
+    ),
+  );
 }
 
 function pageName() {

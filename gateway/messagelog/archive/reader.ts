@@ -141,7 +141,10 @@ export class ArchiveFiles {
       zip = await openZip(source);
       for await (const entry of zip.eachEntry()) {
         const readable = entry.canDecodeFileData() ? null : `${entry.fileName} is encrypted or compressed with method ${entry.compressionMethod}`;
-        entries.set(entry.fileName, readable ?? { offset: entry.relativeOffsetOfLocalHeader, compressedSize: entry.compressedSize, size: entry.uncompressedSize, deflated: entry.compressionMethod === 8 });
+        entries.set(
+          entry.fileName,
+          readable ?? { offset: entry.relativeOffsetOfLocalHeader, compressedSize: entry.compressedSize, size: entry.uncompressedSize, deflated: entry.compressionMethod === 8 },
+        );
       }
     } catch (err) {
       zip?.close();

@@ -223,7 +223,10 @@ class RecordChecker {
     try {
       const status = verifyOcspResponse(Buffer.from(ocspDer!), signer, issuer);
       must(status.status === 'good', `${which} signer certificate was ${status.status} at signing time`);
-      must(status.thisUpdate <= signedAt + SKEW_MS && signedAt - status.thisUpdate <= this.archive.manifest.ocspFreshnessSeconds * 1000, `${which} OCSP response was not fresh when the message was signed`);
+      must(
+        status.thisUpdate <= signedAt + SKEW_MS && signedAt - status.thisUpdate <= this.archive.manifest.ocspFreshnessSeconds * 1000,
+        `${which} OCSP response was not fresh when the message was signed`,
+      );
     } catch (err) {
       if (err instanceof OcspError) throw new Check(`${which} OCSP: ${err.message}`);
       throw err;

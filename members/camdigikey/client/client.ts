@@ -106,7 +106,12 @@ export class CamDigiKeyClient {
   }
 
   getLoginToken(opts: { callbackVars?: unknown; successReturnUrl?: string } = {}) {
-    return this.call('login-token', { ...this.identity(true), requestedDate: Date.now(), callbackVars: opts.callbackVars ?? null, ...(opts.successReturnUrl ? { successReturnUrl: opts.successReturnUrl } : {}) });
+    return this.call('login-token', {
+      ...this.identity(true),
+      requestedDate: Date.now(),
+      callbackVars: opts.callbackVars ?? null,
+      ...(opts.successReturnUrl ? { successReturnUrl: opts.successReturnUrl } : {}),
+    });
   }
 
   async getUserAccessToken(authToken: unknown) {

@@ -6,10 +6,7 @@ import { td1Lines } from '../mrz/td1.js';
 import { BACK, CARD, FRONT, SHEET, SHEET_SIZE, printedDate, type FrontField } from './layout.js';
 
 /** What a card shows: a registry person, or anyone shaped like one (cards of non-residents, forgeries). */
-export type CardHolder = Pick<
-  Person,
-  'idNumber' | 'lastNameKh' | 'firstNameKh' | 'lastNameEn' | 'firstNameEn' | 'gender' | 'dob' | 'idIssuedDate' | 'idExpiryDate' | 'address' | 'faceSeed'
->;
+export type CardHolder = Pick<Person, 'idNumber' | 'lastNameKh' | 'firstNameKh' | 'lastNameEn' | 'firstNameEn' | 'gender' | 'dob' | 'idIssuedDate' | 'idExpiryDate' | 'address' | 'faceSeed'>;
 
 export interface CardOptions {
   /** Print these MRZ lines instead of the correct ones (to make a forged or damaged card). */

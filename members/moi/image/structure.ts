@@ -48,4 +48,3 @@ export function pngEnd(bytes: Buffer, at: number): number | undefined {
 }
 
 export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-

@@ -170,9 +170,7 @@ export function poseOf(reference: PoseReference, frame: Drawable, previous?: Pos
   const hx = head.x - reference.head.x;
   const hy = head.y - reference.head.y;
   const rect: Rect = [Math.round(INNER.x0 * SIZE), Math.round(INNER.y0 * SIZE), Math.round(INNER.x1 * SIZE), Math.round(INNER.y1 * SIZE)];
-  const face = previous
-    ? bestShift(reference.detail, highPass(t), rect, previous.faceDx, previous.faceDy, 3)
-    : bestShift(reference.detail, highPass(t), rect, Math.round(hx), Math.round(hy), 12);
+  const face = previous ? bestShift(reference.detail, highPass(t), rect, previous.faceDx, previous.faceDy, 3) : bestShift(reference.detail, highPass(t), rect, Math.round(hx), Math.round(hy), 12);
   // Features moving to the image's right of the head mean a turn to the subject's left (negative yaw).
   return { yaw: -(face.dx - hx) / FULL_TURN_PX, pitch: (face.dy - hy) / FULL_TURN_PX, fit: face.r, faceDx: face.dx, faceDy: face.dy };
 }

@@ -36,7 +36,11 @@ export function checkDigit(field: string): string {
 
 const pad = (s: string, n: number) => (s.length >= n ? s.slice(0, n) : s + '<'.repeat(n - s.length));
 /** Latin name → MRZ name: letters only, spaces and hyphens become fillers. */
-const mrzName = (s: string) => s.toUpperCase().replace(/[\s-]+/g, '<').replace(/[^A-Z<]/g, '');
+const mrzName = (s: string) =>
+  s
+    .toUpperCase()
+    .replace(/[\s-]+/g, '<')
+    .replace(/[^A-Z<]/g, '');
 const yymmdd = (iso: string) => iso.slice(2, 4) + iso.slice(5, 7) + iso.slice(8, 10);
 
 export function td1Lines(d: Td1Data): [string, string, string] {

@@ -112,7 +112,12 @@ export async function readPrintedFields(engine: OcrEngine, front: Canvas): Promi
       }
       const cx = (s.x0 + s.x1) / 2 - GAP;
       const cell = inkPatch(gray, Math.round(cx - cellW / 2), spec.baseline - spec.box.y - baseline, cellW, cellH, levels.paper, levels.ink);
-      const [best, second] = rank(cell, cellW, cellH, [...allowed].map((c) => glyphs.get(c)!));
+      const [best, second] = rank(
+        cell,
+        cellW,
+        cellH,
+        [...allowed].map((c) => glyphs.get(c)!),
+      );
       text += best && best.score >= MIN_SCORE && (!second || best.score - second.score >= MIN_LEAD) ? best.char : '?';
     });
     const value = normalise(field, text);

@@ -110,7 +110,12 @@ export async function readMrz(engine: OcrEngine, back: Canvas): Promise<MrzReadi
         continue;
       }
       const cell = inkPatch(gray, Math.round(centre - CELL.width / 2), run.end - CELL.baseline, CELL.width, CELL.height, paper, ink);
-      const ranked = rank(cell, CELL.width, CELL.height, [...allowed].map((ch) => glyphs.get(ch)!));
+      const ranked = rank(
+        cell,
+        CELL.width,
+        CELL.height,
+        [...allowed].map((ch) => glyphs.get(ch)!),
+      );
       const [best, second] = ranked;
       if (best && best.score >= MIN_SCORE && (!second || best.score - second.score >= MIN_LEAD)) {
         if (best.char !== char) corrected++;
