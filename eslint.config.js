@@ -20,6 +20,9 @@ export default defineConfig(
       // tsc's own convention (noUnusedParameters): a leading underscore marks a parameter kept for
       // its position (express's error handlers need four), and a rest sibling drops a property.
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      // A `let` that callbacks declared before its one assignment read (a server or a timer that
+      // may not exist yet when they run) stays a `let`: a `const` there would be read before it is.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
   {

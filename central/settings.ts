@@ -92,7 +92,7 @@ export function readCentralSettings(path: string): CentralSettings {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`cannot read ${path}: ${(err as Error).message}`);
+    throw new Error(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
   return checkCentralSettings(raw, path);
 }

@@ -80,7 +80,7 @@ export function readKeystore(p12: Uint8Array, password: string): Keystore {
   try {
     parsed = forge.pkcs12.pkcs12FromAsn1(asn1.fromDer(Buffer.from(p12).toString('binary')), true, password);
   } catch (err) {
-    throw new Error(`cannot open the PKCS#12 keystore: ${(err as Error).message.split('\n')[0]}`);
+    throw new Error(`cannot open the PKCS#12 keystore: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
   let privateKey: KeyObject | undefined;
   const certificates: X509Certificate[] = [];

@@ -37,7 +37,7 @@ export function claimPort(port: number): boolean {
       held.add(file);
       return true;
     } catch {
-      let owner = 0;
+      let owner: number;
       try {
         owner = Number(readFileSync(file, 'utf8'));
       } catch {

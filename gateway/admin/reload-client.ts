@@ -29,7 +29,7 @@ export async function reloadGatewayKeys(config: GatewayConfig, role: KeyRole, se
   } catch (err) {
     const code = (err as { cause?: { code?: string } }).cause?.code;
     if (code === 'ECONNREFUSED') return 'not running';
-    throw new Error(`the gateway's console API ${url} did not answer (${code ?? (err as Error).message})`);
+    throw new Error(`the gateway's console API ${url} did not answer (${code ?? (err as Error).message})`, { cause: err });
   }
   const body = (await res.json().catch(() => ({}))) as { certificates?: ReloadedCertificate[]; message?: string; error?: string };
   if (res.status === 401) throw new Error(`the gateway at ${url} refused the admin token in ${config.stateDir}`);

@@ -26,7 +26,7 @@ export function readAdminToken(stateDir: string): string {
   try {
     token = readFileSync(file, 'utf8').trim();
   } catch (err) {
-    throw new Error(`cannot read the gateway's admin token ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`cannot read the gateway's admin token ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
   if (token.length < 22) throw new Error(`${file} holds no usable token (under 22 characters); delete it and start the gateway to have a new one written`);
   return token;

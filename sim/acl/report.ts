@@ -29,6 +29,7 @@ function label(c: AclCase): string {
 }
 
 /** Matrix text and gateway messages end up on a terminal: no control characters. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const oneLine = (s: string) => s.replace(/[\u0000-\u001f\u007f]+/g, ' ');
 
 /**
