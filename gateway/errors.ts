@@ -1,27 +1,39 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../common/log.js';
-import { IdentifierError } from '../protocol/identifiers.js';
-import { XRoadError, type ErrorCode, type ErrorSide } from '../protocol/errors.js';
-import { PathError } from '../protocol/paths.js';
-import { MessageFormatError } from './message/format.js';
-import { VerificationError } from './message/verifier.js';
-import { SourceClosed } from './transport/carry.js';
-import { SpoolQuotaExceeded } from './transport/spool.js';
+import { CamdxError, ErrorCode, XRoadError, type ErrorSide, type LocalCode } from '../protocol/errors.js';
 
-/** Any failure as an X-Road error of `side`; unknown errors become InternalError without details. */
+/**
+ * What a local code means to the other party of a failed exchange, where it has a meaning: the
+ * X-Road code, whose fault (`caller`: always the client's; `callerOnConsumer`: the client's
+ * when the consumer side caught it) and, where the local message speaks of our internals, the
+ * message the other party reads instead. A code not listed here reaching a handler is our
+ * bug: InternalError, without details.
+ */
+const AS_XROAD: Partial<Record<LocalCode, { code: ErrorCode; caller?: true; callerOnConsumer?: true; message?: string }>> = {
+  MessageFormat: { code: 'InvalidRequest' },
+  SpoolQuota: { code: 'MaxRequestSizeExceeded' },
+  // The other gateway's connection ended mid-message: nothing of ours failed.
+  SourceClosed: { code: 'NetworkError', message: "the other security server's connection closed before the message ended" },
+  PathRule: { code: 'InvalidRequest', callerOnConsumer: true },
+  Identifier: { code: 'InvalidClientIdentifier', caller: true },
+};
+
+const isXRoadCode = (code: string): code is ErrorCode => code in ErrorCode;
+
+/**
+ * Any failure as an X-Road error, adding `side` — the handler's own — to what a lower layer
+ * threw without one. Decided by the error's code, never by its message.
+ */
 export function asXRoadError(err: unknown, side: ErrorSide): XRoadError {
   if (err instanceof XRoadError) return err;
-  if (err instanceof VerificationError) return new XRoadError(side, err.code, err.message);
-  if (err instanceof MessageFormatError) return new XRoadError(side, 'InvalidRequest', err.message);
-  if (err instanceof SpoolQuotaExceeded) return new XRoadError(side, 'MaxRequestSizeExceeded', err.message);
-  // The other gateway's connection ended mid-message: nothing of ours failed.
-  if (err instanceof SourceClosed) return new XRoadError(side, 'NetworkError', "the other security server's connection closed before the message ended");
-  if (err instanceof PathError) return new XRoadError(side === 'Server.ClientProxy' ? 'Client' : side, 'InvalidRequest', err.message);
-  if (err instanceof IdentifierError) return new XRoadError('Client', 'InvalidClientIdentifier', err.message);
-  return new XRoadError(side, 'InternalError', 'the security server failed to process the message');
+  if (!(err instanceof CamdxError)) return new XRoadError(side, 'InternalError', 'the security server failed to process the message');
+  const field = err.field === undefined ? {} : { field: err.field };
+  if (isXRoadCode(err.code)) return new XRoadError(side, err.code, err.message, field);
+  const meaning = AS_XROAD[err.code as LocalCode];
+  if (!meaning) return new XRoadError(side, 'InternalError', 'the security server failed to process the message');
+  const blamed = meaning.caller || (meaning.callerOnConsumer && side === 'Server.ClientProxy') ? 'Client' : side;
+  return new XRoadError(blamed, meaning.code, meaning.message ?? err.message, field);
 }
-
-export const fail = (side: ErrorSide, code: ErrorCode, message: string) => new XRoadError(side, code, message);
 
 /** The X-Road error response: JSON `{type, message, detail}` and the `X-Road-Error` header. */
 export function sendXRoadError(res: ServerResponse, err: XRoadError, detail: string, extraHeaders: Record<string, string> = {}): void {

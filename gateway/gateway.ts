@@ -33,6 +33,7 @@ import { createProviderServer } from './provider/server.js';
 import { chainPem, MIN_TLS, peerChainPems, refuseUnapprovedPeers } from './transport/tls.js';
 import { SpoolDirectory } from './transport/spool.js';
 import { promoteSavedAuth } from './setup/certificate-import.js';
+import { subsystemOfId } from '../protocol/identifiers.js';
 
 export interface RunningGateway {
   readonly ports: { consumer: number; consumerTls?: number; peer: number; admin: number; console?: number };
@@ -50,7 +51,7 @@ function serviceMismatches(config: GatewayConfig, conf: GlobalConf): string[] {
     if (!conf.services.some((s) => s.id === id)) warnings.push(`services.${id} is configured here but central has no such service`);
   }
   for (const s of conf.services) {
-    const provider = s.id.split('/').slice(0, 4).join('/');
+    const provider = subsystemOfId(s.id);
     if (hosted.has(provider) && !config.services[s.id]) warnings.push(`central lists ${s.id} for ${provider}, a client of this server, but no base URL is configured`);
   }
   return warnings;

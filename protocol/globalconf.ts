@@ -2,6 +2,7 @@ import { X509Certificate, type KeyObject } from 'node:crypto';
 import { CompactSign, compactVerify } from 'jose';
 import { z } from 'zod';
 import { certificateThumbprint, type ConfigurationAnchor } from './anchor.js';
+import { CamdxError } from './errors.js';
 import { HTTP_METHODS } from './paths.js';
 
 /**
@@ -82,20 +83,17 @@ export function oversizeReason(bytes: number): string {
   return `the configuration is ${bytes} bytes, more than the ${MAX_GLOBALCONF_BYTES / 1024 / 1024} MiB limit`;
 }
 
-export class GlobalConfError extends Error {
+export class GlobalConfError extends CamdxError<'GlobalConf'> {
   constructor(
     readonly kind: ConfRejection,
     message: string,
   ) {
-    super(message);
-    this.name = 'GlobalConfError';
+    super('GlobalConf', message);
   }
 }
 
 export async function signGlobalConf(conf: GlobalConf, key: KeyObject, cert: X509Certificate): Promise<string> {
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(conf)))
-    .setProtectedHeader({ alg: 'ES256', typ: JWS_TYPE, 'x5t#S256': certificateThumbprint(cert) })
-    .sign(key);
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(conf))).setProtectedHeader({ alg: 'ES256', typ: JWS_TYPE, 'x5t#S256': certificateThumbprint(cert) }).sign(key);
 }
 
 const B64URL = /^[A-Za-z0-9_-]*$/;

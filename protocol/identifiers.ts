@@ -1,3 +1,5 @@
+import { CamdxError } from './errors.js';
+
 /**
  * X-Road identifiers (instance / member class / member code / subsystem / service or server
  * code). Every part is checked against X-Road's character rule and rejected, never trimmed
@@ -28,14 +30,15 @@ export interface SecurityServerId extends MemberId {
 }
 
 /** Thrown for a malformed identifier; `field` names what was being parsed, `rule` what failed. */
-export class IdentifierError extends Error {
+export class IdentifierError extends CamdxError<'Identifier'> {
+  declare readonly field: string;
+
   constructor(
-    readonly field: string,
+    field: string,
     readonly rule: string,
     message: string,
   ) {
-    super(message);
-    this.name = 'IdentifierError';
+    super('Identifier', message, { field });
   }
 }
 
@@ -60,11 +63,7 @@ export function checkPart(value: unknown, field: string): string {
     throw new IdentifierError(field, 'length', `${field} is longer than ${MAX_PART_LENGTH} characters`);
   }
   if (!PART.test(value)) {
-    throw new IdentifierError(
-      field,
-      'characters',
-      `${field} contains ${describeBadCharacter(value)}; allowed are A-Z a-z 0-9 and ' ( ) + , - . = ?`,
-    );
+    throw new IdentifierError(field, 'characters', `${field} contains ${describeBadCharacter(value)}; allowed are A-Z a-z 0-9 and ' ( ) + , - . = ?`);
   }
   return value;
 }
@@ -146,4 +145,18 @@ export function formatSecurityServerId(id: SecurityServerId): string {
 
 export function sameMember(a: MemberId, b: MemberId): boolean {
   return a.instance === b.instance && a.memberClass === b.memberClass && a.memberCode === b.memberCode;
+}
+
+/**
+ * The member (`INSTANCE/CLASS/CODE`) of an identifier already in text form and checked: a
+ * subsystem's, a service's or a local group's. Used where ids travel as text (manifests, the
+ * global configuration), so that "the first three parts" is said in one place.
+ */
+export function memberOfId(id: string): string {
+  return id.split('/', 3).join('/');
+}
+
+/** The subsystem (`INSTANCE/CLASS/CODE/SUBSYSTEM`) of a service's or a local group's id in text form. */
+export function subsystemOfId(id: string): string {
+  return id.split('/', 4).join('/');
 }

@@ -147,8 +147,7 @@ export type AccessRightRequest = Extract<ManagementRequest, { type: 'accessRight
 export type LocalGroupRequest = Extract<ManagementRequest, { type: 'localGroupAdd' | 'localGroupRemove' | 'localGroupMemberAdd' | 'localGroupMemberRemove' }>;
 export const isLocalGroupRequest = (request: ManagementRequest): request is LocalGroupRequest => request.type.startsWith('localGroup');
 export const isAccessRightRequest = (request: ManagementRequest): request is AccessRightRequest => request.type === 'accessRightAdd' || request.type === 'accessRightRemove';
-export const isServiceRequest = (request: ManagementRequest): request is ServiceRequest =>
-  request.type === 'serviceAdd' || request.type === 'serviceUpdate' || request.type === 'serviceRemove';
+export const isServiceRequest = (request: ManagementRequest): request is ServiceRequest => request.type === 'serviceAdd' || request.type === 'serviceUpdate' || request.type === 'serviceRemove';
 
 export type SignatureRole = 'owner' | 'auth' | 'client';
 export const SignatureSchema = z.strictObject({
@@ -159,10 +158,17 @@ export const SignatureSchema = z.strictObject({
   algorithm: z.string(),
   value: z.string(),
   /** OCSP response (DER, base64) for the signer's certificate (for `auth`, the authCertificate). */
-  ocsp: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/).max(16_384).optional(),
+  ocsp: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/)
+    .max(16_384)
+    .optional(),
 });
 export const EnvelopeSchema = z.strictObject({
-  request: z.string().max(MAX_REQUEST_CHARS).regex(/^[A-Za-z0-9_-]+$/),
+  request: z
+    .string()
+    .max(MAX_REQUEST_CHARS)
+    .regex(/^[A-Za-z0-9_-]+$/),
   signatures: z.array(SignatureSchema).min(1).max(3),
 });
 export type ManagementEnvelope = z.infer<typeof EnvelopeSchema>;

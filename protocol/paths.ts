@@ -5,6 +5,8 @@
  * anything that could make two spellings of a path match differently is refused.
  */
 
+import { CamdxError } from './errors.js';
+
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 export type MethodPattern = HttpMethod | '*';
@@ -13,13 +15,13 @@ export type MethodPattern = HttpMethod | '*';
 const LITERAL_SEGMENT = /^[A-Za-z0-9\-._~!$&'()+,;=:@]+$/;
 const PARAM_SEGMENT = /^\{[A-Za-z_][A-Za-z0-9_.-]*\}$/;
 
-export class PathError extends Error {
+/** A path, pattern or query that breaks the rules above; `rule` says which. */
+export class PathError extends CamdxError<'PathRule'> {
   constructor(
     readonly rule: string,
     message: string,
   ) {
-    super(message);
-    this.name = 'PathError';
+    super('PathRule', message);
   }
 }
 
@@ -35,7 +37,7 @@ export function checkPathPattern(pattern: string): string {
   segments.forEach((segment, i) => {
     if (segment === '' && i === segments.length - 1) return; // a trailing slash is allowed
     if (segment === '*' || segment === '**' || PARAM_SEGMENT.test(segment)) return;
-    if (segment === '' ) throw new PathError('empty-segment', `path pattern '${pattern}' has an empty segment ('//')`);
+    if (segment === '') throw new PathError('empty-segment', `path pattern '${pattern}' has an empty segment ('//')`);
     if (segment === '.' || segment === '..') throw new PathError('dot-segment', `path pattern '${pattern}' has a '${segment}' segment`);
     if (segment.includes('*')) throw new PathError('wildcard', `in '${pattern}', '*' and '**' must be whole segments`);
     if (!LITERAL_SEGMENT.test(segment)) throw new PathError('characters', `path pattern '${pattern}' has a segment with characters outside RFC 3986 pchar: '${segment}'`);
@@ -88,7 +90,8 @@ function checkEscape(raw: string, at: number): void {
   if (byte === 0x25 && /^[0-9A-Fa-f]{2}$/.test(raw.slice(at + 3, at + 5))) throw new PathError('double-encoded', "the path contains an escaped escape ('%25' before two hex digits)");
   if (byte < 0x20 || byte === 0x7f) throw new PathError('control', 'the path contains control characters');
   if (hex !== hex.toUpperCase()) throw new PathError('escape-case', 'percent-escapes must use upper-case hex digits (%C3, not %c3)');
-  if (UNRESERVED.test(String.fromCharCode(byte))) throw new PathError('escaped-unreserved', `the path escapes an unreserved character (%${hex} is '${String.fromCharCode(byte)}'); send the character itself`);
+  if (UNRESERVED.test(String.fromCharCode(byte)))
+    throw new PathError('escaped-unreserved', `the path escapes an unreserved character (%${hex} is '${String.fromCharCode(byte)}'); send the character itself`);
 }
 
 /**

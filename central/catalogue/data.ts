@@ -3,6 +3,7 @@ import { matchMethod, matchPath, type MethodPattern } from '../../protocol/paths
 import type { ConfPublisher } from '../globalconf/publisher.js';
 import type { ServiceRecord } from '../registry/services.js';
 import type { Registry } from '../registry/registry.js';
+import { memberOfId } from '../../protocol/identifiers.js';
 
 /**
  * What `/catalogue/data` returns: each service with its provider, its endpoints (with the
@@ -105,7 +106,7 @@ function catalogueService(s: ServiceRecord, published: Published): CatalogueServ
     if (!bySubject.has(r.subject)) bySubject.set(r.subject, { subjectType: r.subjectType, rules: [] });
     bySubject.get(r.subject)!.rules.push({ method: r.method, path: r.path });
   }
-  const member = s.provider.split('/').slice(0, 3).join('/');
+  const member = memberOfId(s.provider);
   const path = `/catalogue/services/${s.id}`;
   return {
     id: s.id,

@@ -5,7 +5,15 @@ import { bytesOf } from '../der.js';
 import { DIGESTS, OID } from '../oids.js';
 import { verifyData } from '../signature.js';
 
-export class OcspError extends Error {}
+/** An OCSP response refused; `stale` when it is only too old (or past its nextUpdate): no fresh response, rather than a bad one. */
+export class OcspError extends Error {
+  constructor(
+    message: string,
+    readonly stale = false,
+  ) {
+    super(message);
+  }
+}
 
 export interface OcspFacts {
   readonly status: 'good' | 'revoked' | 'unknown';
@@ -87,6 +95,6 @@ const SKEW_MS = 60_000;
 export function checkFresh(facts: OcspFacts, freshnessSeconds: number, now = Date.now()): void {
   if (facts.status !== 'good') throw new OcspError(`the certificate's OCSP status is ${facts.status}`);
   if (facts.thisUpdate > now + SKEW_MS) throw new OcspError('the OCSP response is dated in the future');
-  if (now - facts.thisUpdate > freshnessSeconds * 1000) throw new OcspError(`the OCSP response is older than ${freshnessSeconds} s`);
-  if (facts.nextUpdate !== null && facts.nextUpdate < now) throw new OcspError('the OCSP response is past its nextUpdate');
+  if (now - facts.thisUpdate > freshnessSeconds * 1000) throw new OcspError(`the OCSP response is older than ${freshnessSeconds} s`, true);
+  if (facts.nextUpdate !== null && facts.nextUpdate < now) throw new OcspError('the OCSP response is past its nextUpdate', true);
 }

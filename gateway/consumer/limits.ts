@@ -25,7 +25,8 @@ export function checkCarriable(method: string, path: string, query: string, endT
   if (endToEnd.length > HEAD_LIMITS.headers) throw refuse('InvalidHttpHeader', `${endToEnd.length} headers would travel to the provider; security servers carry at most ${HEAD_LIMITS.headers}`);
   for (const [name, value] of endToEnd) {
     if (name.length > HEAD_LIMITS.nameChars) throw refuse('InvalidHttpHeader', `a header name is ${name.length} characters; security servers carry at most ${HEAD_LIMITS.nameChars}`);
-    if (value.length > HEAD_LIMITS.valueChars) throw refuse('InvalidHttpHeader', `header ${name.slice(0, 64)} has a value of ${value.length} characters; security servers carry at most ${HEAD_LIMITS.valueChars} per value`);
+    if (value.length > HEAD_LIMITS.valueChars)
+      throw refuse('InvalidHttpHeader', `header ${name.slice(0, 64)} has a value of ${value.length} characters; security servers carry at most ${HEAD_LIMITS.valueChars} per value`);
   }
 }
 
@@ -38,7 +39,10 @@ export function checkPeerHeadSize(headers: Readonly<Record<string, string>>, max
   let bytes = FRAMING_ALLOWANCE;
   for (const [name, value] of Object.entries(headers)) bytes += name.length + value.length + 4;
   if (bytes > maxHeaderBytes) {
-    throw refuse('InvalidHttpHeader', `the request headers are too large to carry: encoded for the provider's security server they come to ${bytes} bytes, over ${maxHeaderBytes} (limits.maxHeaderBytes); send about a third less`);
+    throw refuse(
+      'InvalidHttpHeader',
+      `the request headers are too large to carry: encoded for the provider's security server they come to ${bytes} bytes, over ${maxHeaderBytes} (limits.maxHeaderBytes); send about a third less`,
+    );
   }
 }
 

@@ -43,7 +43,9 @@ export function metaservice(res: ServerResponse, view: ConfView, name: Metaservi
         .filter((s) => view.mayCall(client, s.id))
         .map((s) => ({
           ...serviceEntry(s.id),
-          endpoint_list: s.endpoints.filter((e) => view.allowingRight(client, s.id, e.method === '*' ? 'GET' : e.method, e.path.replace(/\{[^}]+\}/g, 'x').replace(/\*\*?/g, 'x'))).map((e) => ({ method: e.method, path: e.path })),
+          endpoint_list: s.endpoints
+            .filter((e) => view.allowingRight(client, s.id, e.method === '*' ? 'GET' : e.method, e.path.replace(/\{[^}]+\}/g, 'x').replace(/\*\*?/g, 'x')))
+            .map((e) => ({ method: e.method, path: e.path })),
         })),
     });
   }

@@ -14,7 +14,7 @@ import {
   type SubsystemId,
 } from '../../protocol/identifiers.js';
 import { checkQuery, normaliseRequestPath, PathError } from '../../protocol/paths.js';
-import { HeaderError, headersFromIs } from '../message/format.js';
+import { HeaderError, endToEndHeaders } from '../message/format.js';
 
 /** Metaservices answered by the consumer gateway itself (X-Road reserves these names). */
 export const METASERVICES = ['listMethods', 'allowedMethods', 'getOpenAPI'] as const;
@@ -31,7 +31,7 @@ export interface ClientHeaders {
   readonly clientId: string;
   readonly messageId: string;
   readonly securityServer?: string;
-  /** The headers that travel on to the provider's system (headersFromIs). */
+  /** The headers that travel on to the provider's system (endToEndHeaders). */
   readonly endToEnd: ReadonlyArray<[string, string]>;
 }
 
@@ -115,7 +115,7 @@ export function parseClientHeaders(req: IncomingMessage): ClientHeaders {
   }
   let endToEnd: Array<[string, string]>;
   try {
-    endToEnd = headersFromIs(req.rawHeaders);
+    endToEnd = endToEndHeaders(req.rawHeaders);
   } catch (err) {
     if (err instanceof HeaderError) throw clientError('InvalidHttpHeader', err.message);
     throw err;

@@ -41,7 +41,9 @@ class BoundedPool extends PinnedAgent {
       queue!.splice(at, 1);
       if (queue!.length === 0) delete (this.requests as Record<string, unknown>)[name];
       const { serverId, size, acquireTimeoutMs } = this.pool;
-      const err = Object.assign(new Error(`all ${size} pooled connections to security server ${serverId} stayed busy for ${acquireTimeoutMs} ms (limits.poolAcquireTimeoutMs)`), { code: 'CAMDX_POOL_TIMEOUT' });
+      const err = Object.assign(new Error(`all ${size} pooled connections to security server ${serverId} stayed busy for ${acquireTimeoutMs} ms (limits.poolAcquireTimeoutMs)`), {
+        code: 'CAMDX_POOL_TIMEOUT',
+      });
       (req as unknown as RequestInternals).onSocket(null, err);
       return;
     }

@@ -5,6 +5,7 @@ import type { ConfView } from '../globalconf/view.js';
 import type { GatewayKeys } from '../keys.js';
 import { approvedCaPems, certificateHash, chainPem, checkPeerAuthCert, MIN_TLS } from '../transport/tls.js';
 import { fail, pass, since, type Budget, type CheckResult, type DiagnosticsTarget, type PendingCheck } from './check.js';
+import { subsystemOfId } from '../../protocol/identifiers.js';
 
 type Server = GlobalConf['securityServers'][number];
 
@@ -17,7 +18,7 @@ export function callablePeers(view: ConfView, serverId: string): Server[] {
   const clients = view.server(serverId)?.clients ?? [];
   const providers = new Set<string>();
   for (const service of view.conf.services) {
-    if (clients.some((client) => view.mayCall(client, service.id))) providers.add(service.id.split('/').slice(0, 4).join('/'));
+    if (clients.some((client) => view.mayCall(client, service.id))) providers.add(subsystemOfId(service.id));
   }
   const peers = new Map<string, Server>();
   for (const provider of providers) for (const s of view.serversHosting(provider)) if (s.id !== serverId) peers.set(s.id, s);
@@ -86,7 +87,7 @@ function handshake(c: Pick<CheckResult, 'name' | 'target'>, server: Server, keys
         return done(fail(c, `presents certificate ${hash.slice(0, 16)}… (serial ${cert.serialNumber}), which does not match its pin in the global configuration (${pinned})`, latency));
       }
       const problem = checkPeerAuthCert(cert, view, stapled, clock(), server.id);
-      if (problem) return done(fail(c, `the pinned certificate is not acceptable: ${problem}`, latency));
+      if (problem) return done(fail(c, `the pinned certificate is not acceptable: ${problem.message}`, latency));
       done(pass(c, `${socket.getProtocol() ?? 'TLS'} handshake, pinned certificate ${hash.slice(0, 16)}… matches, stapled OCSP good`, latency));
     });
   });

@@ -1,29 +1,38 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { XRoadError, type ErrorSide } from '../../protocol/errors.js';
+import { CamdxError, XRoadError, type ErrorSide } from '../../protocol/errors.js';
+import { manifestLeaf, SaltedDigest, saltedDigest } from '../../protocol/message-hashes.js';
 import { checkQuery, normaliseRequestPath, PathError } from '../../protocol/paths.js';
-import { leafHash } from './merkle.js';
 
 /**
  * The message format between security servers. A message travels as one HTTP/1.1 exchange
- * over mutually authenticated TLS:
+ * over mutually authenticated TLS (POST /camdx/v1/message; the response is the answer):
  *
- *   headers   X-CamDX-Head        the request line and end-to-end headers (or status and
+ *   headers   Content-Type        application/octet-stream
+ *             Trailer             the three trailer names below
+ *             X-CamDX-Head        the request line and end-to-end headers (or status and
  *                                 headers), base64url JSON — what the other side replays
+ *             X-CamDX-Salt        16 random bytes (base64), announced before the body so the
+ *                                 receiver digests the body as it streams; signed in the manifest
  *             X-CamDX-Ocsp-Sign   OCSP response for the signing certificate (DER, base64)
  *             X-CamDX-Ocsp-Auth   OCSP response for the sender's TLS certificate (requests)
+ *             X-CamDX-Client      unsigned routing hints (requests): the client, the service
+ *             X-CamDX-Service     and the message id, for the receiver's log and errors
+ *             X-CamDX-Id          before the signature arrives; checked against the manifest
  *   body      the payload, streamed unchanged
- *   trailers  X-CamDX-Manifest    ids, parties, a random salt, salted SHA-512 digests of the
- *                                 head and of the body, and (responses) the request's hash
+ *   trailers  X-CamDX-Manifest    ids, parties, the salt, salted SHA-512 digests of the head
+ *                                 and of the body, and (responses) the request's hash
  *             X-CamDX-Hash-Chain  the manifest's path to the batch's Merkle root
- *             X-CamDX-Signature   the signature document over that root (xmldsig.ts)
+ *             X-CamDX-Signature   the signature document over that root (xmldsig.ts), base64
  *
  * The digests are known only when the body has passed, so they travel as trailers; the sender
  * never holds the body, and the receiver keeps it (spooled) until everything has verified.
+ * An error answer carries none of these: it is an X-Road error body with `X-Road-Error`.
+ * codec.ts writes and reads all of it.
  */
-
 export const H = {
   head: 'x-camdx-head',
+  salt: 'x-camdx-salt',
   ocspSign: 'x-camdx-ocsp-sign',
   ocspAuth: 'x-camdx-ocsp-auth',
   manifest: 'x-camdx-manifest',
@@ -59,7 +68,11 @@ export const isFilteredHeader = (lowerName: string): boolean =>
   FRAMING.has(lowerName) || ORIGIN_HOST.has(lowerName) || SET_BY_GATEWAYS.has(lowerName) || lowerName.startsWith('proxy-') || lowerName.startsWith('x-camdx-');
 
 /** A header rule broken; the caller names the X-Road error, which depends on who sent it. */
-export class HeaderError extends Error {}
+export class HeaderError extends CamdxError<'HeaderRule'> {
+  constructor(message: string, field?: string) {
+    super('HeaderRule', message, field === undefined ? {} : { field });
+  }
+}
 
 function checkSingle(pairs: ReadonlyArray<readonly [string, string]>): void {
   const seen = new Set<string>();
@@ -82,7 +95,7 @@ const pairsOf = (raw: readonly string[]): Array<[string, string]> => {
  * case kept): filtered headers and those `Connection` lists are dropped; a repeated
  * single header is a HeaderError.
  */
-export function headersFromIs(raw: readonly string[]): Array<[string, string]> {
+export function endToEndHeaders(raw: readonly string[]): Array<[string, string]> {
   const pairs = pairsOf(raw);
   checkSingle(pairs);
   const listed = new Set<string>();
@@ -90,7 +103,7 @@ export function headersFromIs(raw: readonly string[]): Array<[string, string]> {
   return pairs.filter(([name]) => !isFilteredHeader(name.toLowerCase()) && !listed.has(name.toLowerCase()));
 }
 
-/** A peer's head must hold only what `headersFromIs` lets through, each single header once. */
+/** A peer's head must hold only what `endToEndHeaders` lets through, each single header once. */
 export function checkPeerHeaders(headers: ReadonlyArray<readonly [string, string]>): void {
   for (const [name, value] of headers) {
     if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(value)) throw new HeaderError('a header name or value has characters HTTP does not allow');
@@ -127,53 +140,68 @@ export const HEAD_LIMITS = {
 } as const;
 
 const HeaderList = z.array(z.tuple([z.string().min(1).max(HEAD_LIMITS.nameChars), z.string().max(HEAD_LIMITS.valueChars)])).max(HEAD_LIMITS.headers);
-const RequestHeadSchema = z.strictObject({ method: z.string().regex(HEAD_LIMITS.method), path: z.string().max(HEAD_LIMITS.pathChars), query: z.string().max(HEAD_LIMITS.queryChars), headers: HeaderList });
+const RequestHeadSchema = z.strictObject({
+  method: z.string().regex(HEAD_LIMITS.method),
+  path: z.string().max(HEAD_LIMITS.pathChars),
+  query: z.string().max(HEAD_LIMITS.queryChars),
+  headers: HeaderList,
+});
 const ResponseHeadSchema = z.strictObject({ status: z.number().int(), headers: HeaderList });
 
 export const encodeHead = (head: RequestHead | ResponseHead): string => Buffer.from(JSON.stringify(head)).toString('base64url');
 
-export class MessageFormatError extends Error {}
+/** A part of a peer's message missing or malformed; `field` names the header or trailer. */
+export class MessageFormatError extends CamdxError<'MessageFormat'> {
+  constructor(message: string, field?: string) {
+    super('MessageFormat', message, field === undefined ? {} : { field });
+  }
+}
 
-function decodeJson(text: string | undefined, what: string): unknown {
-  if (!text || !/^[A-Za-z0-9_-]+$/.test(text)) throw new MessageFormatError(`${what} is missing or not base64url`);
+function decodeJson(text: string | undefined, what: string, field: string): unknown {
+  if (!text || !/^[A-Za-z0-9_-]+$/.test(text)) throw new MessageFormatError(`${what} is missing or not base64url`, field);
   try {
     return JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
   } catch {
-    throw new MessageFormatError(`${what} is not JSON`);
+    throw new MessageFormatError(`${what} is not JSON`, field);
   }
 }
 
 /**
- * A peer's request head. Malformed JSON is a MessageFormatError; a well-formed head that breaks
- * the header or path rules is `InvalidMessage` of `side` — a gateway never makes one, so the
- * peer is modified or broken, whatever its signature says.
+ * A message head that breaks the header or path rules although it is well-formed JSON: a
+ * gateway never makes one, so the peer is modified or broken, whatever its signature says.
+ * X-Road's invalid_message; the side is the one of whoever caught it, unless `side` is given.
  */
-export function decodeRequestHead(text: string | undefined, side: ErrorSide): { head: RequestHead; bytes: Buffer } {
-  const parsed = RequestHeadSchema.safeParse(decodeJson(text, 'the request head'));
-  if (!parsed.success) throw new MessageFormatError('the request head is malformed');
+function invalidMessage(what: string, reason: string, side: ErrorSide | undefined): CamdxError {
+  const message = `the ${what} from the other security server is refused: ${reason}`;
+  return side ? new XRoadError(side, 'InvalidMessage', message, { field: H.head }) : new CamdxError('InvalidMessage', message, { field: H.head });
+}
+
+/** A peer's request head. Malformed JSON is a MessageFormatError; a well-formed head that breaks the rules is `InvalidMessage`. */
+export function decodeRequestHead(text: string | undefined, side?: ErrorSide): { head: RequestHead; bytes: Buffer } {
+  const parsed = RequestHeadSchema.safeParse(decodeJson(text, 'the request head', H.head));
+  if (!parsed.success) throw new MessageFormatError('the request head is malformed', H.head);
   const head = parsed.data;
   try {
     checkPeerHeaders(head.headers);
     normaliseRequestPath(head.path);
     checkQuery(head.query);
   } catch (err) {
-    if (err instanceof HeaderError || err instanceof PathError) throw new XRoadError(side, 'InvalidMessage', `the request from the other security server is refused: ${err.message}`);
+    if (err instanceof HeaderError || err instanceof PathError) throw invalidMessage('request', err.message, side);
     throw err;
   }
   return { head, bytes: Buffer.from(text!, 'base64url') };
 }
 
 /** A peer's response head: the header rules, and a final status 200–599. */
-export function decodeResponseHead(text: string | undefined, side: ErrorSide): { head: ResponseHead; bytes: Buffer } {
-  const parsed = ResponseHeadSchema.safeParse(decodeJson(text, 'the response head'));
-  if (!parsed.success) throw new MessageFormatError('the response head is malformed');
+export function decodeResponseHead(text: string | undefined, side?: ErrorSide): { head: ResponseHead; bytes: Buffer } {
+  const parsed = ResponseHeadSchema.safeParse(decodeJson(text, 'the response head', H.head));
+  if (!parsed.success) throw new MessageFormatError('the response head is malformed', H.head);
   const head = parsed.data;
-  const refuse = (reason: string) => new XRoadError(side, 'InvalidMessage', `the response from the other security server is refused: ${reason}`);
-  if (head.status < 200 || head.status > 599) throw refuse(`status ${head.status} is not a final HTTP status (200-599)`);
+  if (head.status < 200 || head.status > 599) throw invalidMessage('response', `status ${head.status} is not a final HTTP status (200-599)`, side);
   try {
     checkPeerHeaders(head.headers);
   } catch (err) {
-    if (err instanceof HeaderError) throw refuse(err.message);
+    if (err instanceof HeaderError) throw invalidMessage('response', err.message, side);
     throw err;
   }
   return { head, bytes: Buffer.from(text!, 'base64url') };
@@ -216,8 +244,8 @@ const ManifestSchema = z.strictObject({
 });
 
 export function decodeManifest(text: string | undefined): { manifest: Manifest; bytes: Buffer } {
-  const parsed = ManifestSchema.safeParse(decodeJson(text, 'the manifest'));
-  if (!parsed.success) throw new MessageFormatError('the manifest is malformed');
+  const parsed = ManifestSchema.safeParse(decodeJson(text, 'the manifest', H.manifest));
+  if (!parsed.success) throw new MessageFormatError('the manifest is malformed', H.manifest);
   return { manifest: parsed.data as Manifest, bytes: Buffer.from(text!, 'base64url') };
 }
 
@@ -238,32 +266,4 @@ export const newSalt = (): Buffer => {
   return Buffer.from(saltPool.subarray(saltOffset - 16, saltOffset));
 };
 
-/** SHA-512 over salt ‖ data, fed incrementally (the body streams through it). */
-export class SaltedDigest {
-  private readonly hash = createHash('sha512');
-  private count = 0;
-
-  constructor(salt: Buffer) {
-    this.hash.update(salt);
-  }
-
-  update(chunk: Buffer): void {
-    this.hash.update(chunk);
-    this.count += chunk.length;
-  }
-
-  get bytes(): number {
-    return this.count;
-  }
-
-  digest(): string {
-    return this.hash.digest('base64');
-  }
-}
-
-export function saltedDigest(salt: Buffer, data: Buffer): string {
-  return createHash('sha512').update(salt).update(data).digest('base64');
-}
-
-/** The Merkle leaf of a message: what a batch signature (and later a timestamp) covers. */
-export const manifestLeaf = (manifestBytes: Buffer): Buffer => leafHash(manifestBytes);
+export { manifestLeaf, SaltedDigest, saltedDigest };

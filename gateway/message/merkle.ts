@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { leafHash } from '../../protocol/message-hashes.js';
 
 /**
  * Merkle trees over message digests, so one signature (or one timestamp) covers a batch and
@@ -21,7 +22,7 @@ const sha512 = (...parts: Uint8Array[]) => {
   return h.digest();
 };
 
-export const leafHash = (data: Uint8Array): Hash => sha512(Buffer.of(0x00), data);
+export { leafHash };
 export const nodeHash = (left: Hash, right: Hash): Hash => sha512(Buffer.of(0x01), left, right);
 
 export interface Tree {

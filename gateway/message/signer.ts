@@ -41,7 +41,7 @@ export class MessageSigner {
   constructor(
     key: KeyObject,
     readonly certificate: X509Certificate,
-    private readonly options: { batching: boolean; maxBatch?: number; maxTurns?: number; onBatch?: (size: number, ms: number) => void } = { batching: true },
+    private readonly options: { batching: boolean; maxBatch?: number; maxTurns?: number; onBatch?: (size: number, ms: number) => void; clock?: () => number } = { batching: true },
   ) {
     this.xml = new XmlBatchSigner(key, certificate);
   }
@@ -75,17 +75,22 @@ export class MessageSigner {
     const max = this.options.maxBatch ?? 1024;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.options.batching ? max : 1);
-      const started = performance.now();
       try {
-        const tree = buildTree(batch.map((w) => w.leaf));
-        const signature = this.xml.sign({ root: tree.root, count: batch.length, signedAt: new Date() });
-        const signatureHash = createHash('sha256').update(signature).digest('hex');
-        const signMs = performance.now() - started;
-        this.options.onBatch?.(batch.length, signMs);
-        batch.forEach((w, i) => w.resolve({ signature, signatureHash, chain: encodeProof(tree.proofs[i]!), batchSize: batch.length, signMs }));
+        this.signNow(batch.map((w) => w.leaf)).forEach((signed, i) => batch[i]!.resolve(signed));
       } catch (err) {
         for (const w of batch) w.reject(err as Error);
       }
     }
+  }
+
+  /** Signs `leaves` as one batch, now: one signature over their Merkle root, each its own chain. */
+  signNow(leaves: readonly Buffer[]): SignedLeaf[] {
+    const started = performance.now();
+    const tree = buildTree(leaves);
+    const signature = this.xml.sign({ root: tree.root, count: leaves.length, signedAt: new Date(this.options.clock?.() ?? Date.now()) });
+    const signatureHash = createHash('sha256').update(signature).digest('hex');
+    const signMs = performance.now() - started;
+    this.options.onBatch?.(leaves.length, signMs);
+    return leaves.map((_, i) => ({ signature, signatureHash, chain: encodeProof(tree.proofs[i]!), batchSize: leaves.length, signMs }));
   }
 }

@@ -1,11 +1,12 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import { certificateFacts, isSigningCertificate } from '../../certs/inspect.js';
-import type { ErrorCode } from '../../protocol/errors.js';
+import { CamdxError, type ErrorCode } from '../../protocol/errors.js';
 import type { ConfView } from '../globalconf/view.js';
 import { checkFresh, OcspError, verifyOcspResponse } from '../../certs/ocsp/verify.js';
 import { decodeManifest, manifestLeaf, MessageFormatError, saltedDigest, type Manifest } from './format.js';
 import { decodeProof, rootFromProof } from './merkle.js';
 import { claimedSigner, SignatureDocumentError, verifySignatureDocument, type BatchStatement } from './xmldsig.js';
+import { memberOfId } from '../../protocol/identifiers.js';
 
 /** What arrived, as bytes and strings, before anything about it is believed. */
 export interface ReceivedMessage {
@@ -44,15 +45,8 @@ export interface VerifiedMessage {
   readonly statement: BatchStatement;
 }
 
-export class VerificationError extends Error {
-  constructor(
-    readonly code: Extract<ErrorCode, 'InvalidSignatureValue' | 'CertValidation' | 'InvalidRequest' | 'InconsistentResponse'>,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'VerificationError';
-  }
-}
+/** A received message that does not verify: an X-Road code without a side (the handler that caught it adds its own). */
+export class VerificationError extends CamdxError<Extract<ErrorCode, 'InvalidSignatureValue' | 'CertValidation' | 'InvalidRequest' | 'InconsistentResponse'>> {}
 
 const SIGNATURE_CACHE_LIMIT = 8192;
 
@@ -108,7 +102,7 @@ export class MessageVerifier {
     if (!ca) throw new VerificationError('CertValidation', 'the signing certificate is not issued by an approved CA, or is not valid now');
     const facts = certificateFacts(signer);
     if (!isSigningCertificate(facts)) throw new VerificationError('CertValidation', 'the message is signed with a certificate that is not a signing certificate');
-    const signerMember = expect.signerMember ?? manifest.client.split('/').slice(0, 3).join('/');
+    const signerMember = expect.signerMember ?? memberOfId(manifest.client);
     if (facts.subject.serialNumber !== signerMember) {
       throw new VerificationError('CertValidation', `the signing certificate belongs to ${facts.subject.serialNumber ?? 'no member'}, not ${signerMember}`);
     }

@@ -3,6 +3,7 @@ import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import type { SignatureAlgorithm } from 'xml-crypto';
 import { describeKey } from '../../certs/keys.js';
+import { CamdxError } from '../../protocol/errors.js';
 
 /**
  * The signature document: a small XML document naming the Merkle root of a batch of message
@@ -98,19 +99,25 @@ export class XmlBatchSigner {
       `<cdx:Count>${statement.count}</cdx:Count>` +
       `<cdx:SigningTime>${statement.signedAt.toISOString()}</cdx:SigningTime>` +
       `</cdx:SignedBatch>`;
-    const sig = withAlgorithms(
-      new SignedXml({ privateKey: this.key, signatureAlgorithm: this.algorithm, canonicalizationAlgorithm: EXC_C14N, getKeyInfoContent: () => this.keyInfo }),
-    );
+    const sig = withAlgorithms(new SignedXml({ privateKey: this.key, signatureAlgorithm: this.algorithm, canonicalizationAlgorithm: EXC_C14N, getKeyInfoContent: () => this.keyInfo }));
     sig.addReference({ xpath: '/*', transforms: [ENVELOPED, EXC_C14N], digestAlgorithm: SHA512, isEmptyUri: true });
     sig.computeSignature(xml, { prefix: 'ds', location: { reference: '/*', action: 'append' } });
     return sig.getSignedXml();
   }
 }
 
-export class SignatureDocumentError extends Error {}
+/** A signature document this format does not make, or whose signature does not verify. */
+export class SignatureDocumentError extends CamdxError<'SignatureDocument'> {
+  constructor(message: string) {
+    super('SignatureDocument', message);
+  }
+}
 
 const SIGNED_CONTENT = new RegExp(
-  `^<cdx:SignedBatch xmlns:cdx="${SIGNATURE_NS.replace(/[.:]/g, '\\$&')}"><cdx:Root Algorithm="${SHA512.replace(/[./:#]/g, '\\$&')}">([A-Za-z0-9+/]{86}==)</cdx:Root><cdx:Count>([1-9][0-9]{0,6})</cdx:Count><cdx:SigningTime>(\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z)</cdx:SigningTime></cdx:SignedBatch>$`,
+  `^<cdx:SignedBatch xmlns:cdx="${SIGNATURE_NS.replace(/[.:]/g, '\\$&')}">` +
+    `<cdx:Root Algorithm="${SHA512.replace(/[./:#]/g, '\\$&')}">([A-Za-z0-9+/]{86}==)</cdx:Root>` +
+    `<cdx:Count>([1-9][0-9]{0,6})</cdx:Count>` +
+    `<cdx:SigningTime>(\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z)</cdx:SigningTime></cdx:SignedBatch>$`,
 );
 
 const parsedSigners = new Map<string, X509Certificate>();

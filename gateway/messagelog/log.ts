@@ -132,9 +132,7 @@ export class MessageLog {
            @reqManifest, @reqChain, @reqSignature, @reqSigner, @reqOcsp, @reqLeaf,
            @resManifest, @resChain, @resSignature, @resSigner, @resOcsp, @resLeaf)`,
       ),
-      recentLeaves: db.prepare(
-        "SELECT request_leaf AS leaf, request_manifest AS manifest FROM records WHERE side = 'Producer' AND request_leaf IS NOT NULL AND request_in_ts >= ? ORDER BY id",
-      ),
+      recentLeaves: db.prepare("SELECT request_leaf AS leaf, request_manifest AS manifest FROM records WHERE side = 'Producer' AND request_leaf IS NOT NULL AND request_in_ts >= ? ORDER BY id"),
       query: db.prepare(
         `SELECT id, message_id, request_id, side, client, service, endpoint, peer_server, request_in_ts, request_out_ts, response_in_ts, response_out_ts,
                 request_size, response_size, status, succeeded, fault_code, fault_string
@@ -221,7 +219,6 @@ export class MessageLog {
       return stamped;
     })();
   }
-
 
   /** Runs `insert` unless this hash is already stored: a batch's records share one signature document, certificate and OCSP response. */
   private once(kind: string, hash: string, insert: () => void): void {

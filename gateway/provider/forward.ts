@@ -1,15 +1,17 @@
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
+import { CamdxError } from '../../protocol/errors.js';
 import type { ServiceTls } from '../config.js';
 import type { RequestHead } from '../message/format.js';
 
-export class ServiceUnreachable extends Error {
+/** The provider's information system was not reached, or did not answer within its timeout (`timedOut`). */
+export class ServiceUnreachable extends CamdxError<'ServiceUnreachable'> {
   constructor(
     message: string,
     readonly timedOut: boolean,
   ) {
-    super(message);
+    super('ServiceUnreachable', message);
   }
 }
 
@@ -118,7 +120,9 @@ function attempt(
       if (!Buffer.isBuffer(body)) body.destroy();
       if (err instanceof ServiceUnreachable) return reject(err);
       const stale = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
-      const message = REFUSED_CERTIFICATE.test(err.code ?? '') ? `the service's TLS certificate is refused: ${err.message} (${err.code}); its tls setting (a caFile, or verify: false) says how it is checked` : `the service is unreachable: ${err.message}`;
+      const message = REFUSED_CERTIFICATE.test(err.code ?? '')
+        ? `the service's TLS certificate is refused: ${err.message} (${err.code}); its tls setting (a caFile, or verify: false) says how it is checked`
+        : `the service is unreachable: ${err.message}`;
       reject(stale ? new StaleConnection(message, false) : new ServiceUnreachable(message, false));
     });
     if (Buffer.isBuffer(body)) req.end(body);

@@ -1,6 +1,6 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { buildOcspRequest } from '../../certs/ocsp/client.js';
-import { parseMemberId, parseSecurityServerId } from '../../protocol/identifiers.js';
+import { memberOfId, parseMemberId, parseSecurityServerId } from '../../protocol/identifiers.js';
 import { signManagementRequest } from '../../protocol/management.js';
 
 export interface RegistrationKeys {
@@ -90,7 +90,7 @@ export async function registerServer(
   }
   for (const client of o.clients) {
     if (o.skip?.clients?.includes(client)) continue;
-    const member = parseMemberId(client.split('/').slice(0, 3).join('/'));
+    const member = parseMemberId(memberOfId(client));
     if (member.memberClass !== server.memberClass || member.memberCode !== server.memberCode) throw new Error(`${client} is not a subsystem of ${o.serverId}'s owner`);
     const envelope = signManagementRequest({ type: 'registerClient', instance: server.instance, server: o.serverId, client }, [owner]);
     results.push({ request: `client ${client}`, outcome: await submit(centralUrl, envelope) });

@@ -1,17 +1,17 @@
-import type { OutgoingMessage } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
-import { H, SaltedDigest } from '../message/format.js';
+import { CamdxError } from '../../protocol/errors.js';
+import { SaltedDigest } from '../../protocol/message-hashes.js';
 
-export class BodyTooLarge extends Error {
+export class BodyTooLarge extends CamdxError<'BodyTooLarge'> {
   constructor(readonly limit: number) {
-    super(`the body is larger than ${limit} bytes`);
+    super('BodyTooLarge', `the body is larger than ${limit} bytes`);
   }
 }
 
 /** The source's connection closed before its body ended: the sender left (or was cut off). */
-export class SourceClosed extends Error {
+export class SourceClosed extends CamdxError<'SourceClosed'> {
   constructor() {
-    super('the connection closed before the body ended');
+    super('SourceClosed', 'the connection closed before the body ended');
   }
 }
 
@@ -81,14 +81,4 @@ export function carry(source: Readable, sink: Writable, o: { salt: Buffer; limit
     // has passed, and waiting for it would hold the pooled connection for ever.
     if (source.destroyed && !source.readableEnded) settle(new SourceClosed());
   });
-}
-
-/**
- * Ends a message whose body was carried with `end: false`: the signature goes as trailers, and
- * whatever a cork still holds (a small body, the head) leaves with it in one write.
- */
-export function endWithSignature(out: OutgoingMessage, manifest: string, signed: { readonly chain: string; readonly signature: string }): void {
-  out.addTrailers({ [H.manifest]: manifest, [H.chain]: signed.chain, [H.signature]: Buffer.from(signed.signature).toString('base64') });
-  out.end();
-  while (out.writableCorked) out.uncork();
 }

@@ -35,7 +35,12 @@ function refusal(err: Error & { code?: string }, side: 'consumer' | 'peer', limi
       ? new XRoadError(who, 'Timeout', `the request did not arrive in full within ${limits.requestTimeoutMs} ms (limits.requestTimeoutMs)`)
       : new XRoadError(who, 'Timeout', `the request headers did not arrive within ${limits.headersTimeoutMs} ms (limits.headersTimeoutMs)`);
   }
-  if (err.code === 'HPE_HEADER_OVERFLOW') return new XRoadError(side === 'consumer' ? 'Client' : who, side === 'consumer' ? 'InvalidHttpHeader' : 'InvalidRequest', `the request headers are larger than this security server accepts (limits.maxHeaderBytes, ${limits.maxHeaderBytes} bytes)`);
+  if (err.code === 'HPE_HEADER_OVERFLOW')
+    return new XRoadError(
+      side === 'consumer' ? 'Client' : who,
+      side === 'consumer' ? 'InvalidHttpHeader' : 'InvalidRequest',
+      `the request headers are larger than this security server accepts (limits.maxHeaderBytes, ${limits.maxHeaderBytes} bytes)`,
+    );
   // The client half-closed (FIN) before its body ended: it can send no more.
   if (err.code === 'HPE_INVALID_EOF_STATE') return new XRoadError(who, 'InvalidRequest', 'the connection was closed before the request body ended');
   // Node's parser refuses a second, differing Content-Length before any handler sees it.
@@ -80,7 +85,14 @@ export function answerRefusals(server: EventEmitter, side: 'consumer' | 'peer', 
 /** An X-Road error as a whole HTTP response that closes its connection. */
 function refusalResponse(error: XRoadError, detail: string): string {
   const body = JSON.stringify(error.toBody(detail));
-  return `HTTP/1.1 ${error.httpStatus} ${STATUS_CODES[error.httpStatus]}\r\nContent-Type: application/json; charset=utf-8\r\nX-Road-Error: ${error.type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  const head = [
+    `HTTP/1.1 ${error.httpStatus} ${STATUS_CODES[error.httpStatus]}`,
+    'Content-Type: application/json; charset=utf-8',
+    `X-Road-Error: ${error.type}`,
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+  ];
+  return `${head.join('\r\n')}\r\n\r\n${body}`;
 }
 
 /** How long a refused upload's connection stays half-closed, unread, before it is destroyed. */

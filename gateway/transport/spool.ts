@@ -4,12 +4,14 @@ import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
+import { CamdxError } from '../../protocol/errors.js';
 
 /** A body that would take the bytes held by all spools past `limits.spoolQuotaBytes`. */
-export class SpoolQuotaExceeded extends Error {
+export class SpoolQuotaExceeded extends CamdxError<'SpoolQuota'> {
   constructor(readonly quota: number) {
-    super(`this security server is holding ${quota} bytes of message bodies awaiting verification, its limit (limits.spoolQuotaBytes); retry when fewer are in flight`);
-    this.name = 'SpoolQuotaExceeded';
+    super('SpoolQuota', `this security server is holding ${quota} bytes of message bodies awaiting verification, its limit (limits.spoolQuotaBytes); retry when fewer are in flight`, {
+      field: 'limits.spoolQuotaBytes',
+    });
   }
 }
 

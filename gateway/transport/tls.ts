@@ -1,4 +1,5 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
+import { certificateHash } from '../../protocol/message-hashes.js';
 import https from 'node:https';
 import tls, { type PeerCertificate } from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -6,9 +7,9 @@ import type { Logger } from '../../common/log.js';
 import { certificateFacts, isAuthenticationCertificate } from '../../certs/inspect.js';
 import type { ConfView } from '../globalconf/view.js';
 import type { KeyAndChain } from '../keys.js';
-import { checkFresh, verifyOcspResponse } from '../../certs/ocsp/verify.js';
+import { checkFresh, OcspError, verifyOcspResponse } from '../../certs/ocsp/verify.js';
 
-export const certificateHash = (der: Uint8Array): string => createHash('sha256').update(der).digest('hex');
+export { certificateHash };
 
 /**
  * Trust anchors for TLS between gateways: the approved CAs themselves, never their roots. The
@@ -68,25 +69,50 @@ const CHAIN_ERRORS = new Set([
 export const MIN_TLS = 'TLSv1.2' as const;
 
 /**
+ * What is wrong with a peer's authentication certificate: the certificate itself (not fit for
+ * authentication, no approved CA, not registered, another server's), or its OCSP status —
+ * missing, stale (no fresh response, as after an OCSP outage), or refused (revoked, unknown,
+ * badly signed). Each side names the X-Road error from it.
+ */
+export type PeerCertFault = 'certificate' | 'ocsp-missing' | 'ocsp-stale' | 'ocsp-refused';
+
+export interface PeerCertProblem {
+  readonly fault: PeerCertFault;
+  readonly message: string;
+}
+
+const problem = (fault: PeerCertFault, message: string): PeerCertProblem => ({ fault, message });
+
+/**
  * Why a peer's authentication certificate is not acceptable, or undefined if it is: it must be
  * fit for authentication, chain to an approved CA, be registered for `expectedServer` (or some
  * server), and have a fresh good OCSP status.
  */
-export function checkPeerAuthCert(cert: X509Certificate, view: ConfView, ocspDer: Buffer | null | undefined, now: number, expectedServer?: string): string | undefined {
-  if (!isAuthenticationCertificate(certificateFacts(cert))) return 'the certificate is not an authentication certificate';
+export function checkPeerAuthCert(cert: X509Certificate, view: ConfView, ocspDer: Buffer | null | undefined, now: number, expectedServer?: string): PeerCertProblem | undefined {
+  if (!isAuthenticationCertificate(certificateFacts(cert))) return problem('certificate', 'the certificate is not an authentication certificate');
   const ca = view.issuerOf(cert, now);
-  if (!ca) return 'the certificate is not issued by an approved CA, or is not valid now';
+  if (!ca) return problem('certificate', 'the certificate is not issued by an approved CA, or is not valid now');
   const server = view.serverOfAuthCert(certificateHash(cert.raw));
-  if (!server) return 'the certificate is not registered for any security server';
-  if (expectedServer && server !== expectedServer) return `the certificate is registered for ${server}, not ${expectedServer}`;
-  if (!ocspDer) return 'no OCSP response for the certificate';
+  if (!server) return problem('certificate', 'the certificate is not registered for any security server');
+  if (expectedServer && server !== expectedServer) return problem('certificate', `the certificate is registered for ${server}, not ${expectedServer}`);
+  if (!ocspDer) return problem('ocsp-missing', 'no OCSP response for the certificate');
   try {
     checkFresh(verifyOcspResponse(ocspDer, cert, ca.certificate), view.conf.ocspFreshnessSeconds, now);
   } catch (err) {
-    return `OCSP: ${(err as Error).message}`;
+    const stale = err instanceof OcspError && err.stale;
+    return problem(stale ? 'ocsp-stale' : 'ocsp-refused', `OCSP: ${(err as Error).message}`);
   }
   return undefined;
 }
+
+/** A provider's gateway refused at the handshake: its error carries what was wrong, for the consumer to name the X-Road error. */
+export interface RefusedPeerError extends Error {
+  readonly code: 'CAMDX_PEER_REJECTED';
+  readonly fault: PeerCertFault;
+}
+
+const refusedPeer = (serverId: string, fault: PeerCertFault, message: string): RefusedPeerError =>
+  Object.assign(new Error(`provider security server ${serverId}: ${message}`), { code: 'CAMDX_PEER_REJECTED' as const, fault });
 
 /**
  * Keep-alive pool of TLS 1.2+ connections to one provider security server, presenting our
@@ -126,8 +152,8 @@ export class PinnedAgent extends https.Agent {
       ...({ requestOCSP: true } as tls.ConnectionOptions),
       // Runs after the handshake has delivered the stapled OCSP response, before any data is sent.
       checkServerIdentity: (_host: string, peer: PeerCertificate) => {
-        const problem = checkPeerAuthCert(new X509Certificate(peer.raw), this.view, stapled, this.clock(), this.serverId);
-        return problem ? Object.assign(new Error(`provider security server ${this.serverId}: ${problem}`), { code: 'CAMDX_PEER_REJECTED' }) : undefined;
+        const found = checkPeerAuthCert(new X509Certificate(peer.raw), this.view, stapled, this.clock(), this.serverId);
+        return found ? refusedPeer(this.serverId, found.fault, found.message) : undefined;
       },
     });
     socket.once('OCSPResponse', (der: Buffer) => {
@@ -135,7 +161,10 @@ export class PinnedAgent extends https.Agent {
     });
     // OpenSSL's own refusal (no chain to an approved CA, say) is as much a refused peer as a failed pin.
     socket.prependOnceListener('error', (err: Error & { code?: string }) => {
-      if (err.code && CHAIN_ERRORS.has(err.code)) Object.assign(err, { message: `provider security server ${this.serverId}: its certificate fails verification against the approved CAs: ${err.message}`, code: 'CAMDX_PEER_REJECTED' });
+      if (err.code && CHAIN_ERRORS.has(err.code)) {
+        const refused = refusedPeer(this.serverId, 'certificate', `its certificate fails verification against the approved CAs: ${err.message}`);
+        Object.assign(err, { message: refused.message, code: refused.code, fault: refused.fault });
+      }
     });
     // Messages end in small trailer writes; Nagle's algorithm would hold them for a delayed ACK.
     socket.setNoDelay(true);

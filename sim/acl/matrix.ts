@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseMemberId, parseServiceId, parseSubsystemId } from '../../protocol/identifiers.js';
+import { memberOfId, parseMemberId, parseServiceId, parseSubsystemId } from '../../protocol/identifiers.js';
 import { HTTP_METHODS, type HttpMethod } from '../../protocol/paths.js';
 import { MEMBERS } from '../topology.js';
 
@@ -170,7 +170,7 @@ export function checkMatrix(raw: unknown, options: MatrixOptions = {}): AclMatri
 }
 
 /** The member a client subsystem belongs to: its gateway sends the client's calls. */
-const memberOf = (client: string) => client.split('/').slice(0, 3).join('/');
+const memberOf = memberOfId;
 
 /**
  * The one issue worth reporting. An unknown key goes first: `expected: deny` is a typo of

@@ -1,14 +1,11 @@
 import https from 'node:https';
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { decodeManifest, encodeHead, encodeManifest, H, manifestLeaf, MESSAGE_PATH, newSalt, saltedDigest, TRAILERS, type Manifest, type RequestHead } from '../../gateway/message/format.js';
-import { XmlBatchSigner } from '../../gateway/message/xmldsig.js';
+import { encodeMessageNow, manifestOf, sealWith, startMessage, type WireMessage } from '../../gateway/message/codec.js';
+import { decodeManifest, H, MESSAGE_PATH, newSalt, TRAILERS, type RequestHead } from '../../gateway/message/format.js';
+import { MessageSigner } from '../../gateway/message/signer.js';
 
 /** The parts of one message on the wire between gateways. */
-export interface WireMessage {
-  headers: Record<string, string>;
-  body: Buffer;
-  trailers: Record<string, string>;
-}
+export type { WireMessage };
 
 export interface WireResponse extends WireMessage {
   status: number;
@@ -49,8 +46,14 @@ export function sendToPeer(url: string, tls: TlsIdentity, msg: WireMessage): Pro
   });
 }
 
+/** Signs one leaf at once with whatever key and certificate the caller chooses. */
+const signAlone = (key: KeyObject, cert: X509Certificate) => {
+  const signer = new MessageSigner(key, cert, { batching: false });
+  return (leaf: Buffer) => signer.signNow([leaf])[0]!;
+};
+
 /**
- * Builds a request message as a consumer gateway would, signed with whatever key and
+ * Builds a request message with the gateways' own codec, signed with whatever key and
  * certificate the caller chooses — the tool of a forger.
  */
 export function craftRequest(o: {
@@ -65,37 +68,18 @@ export function craftRequest(o: {
   id?: string;
   signedAt?: Date;
 }): WireMessage {
-  const salt = newSalt();
-  const headText = encodeHead(o.head);
-  const manifest: Manifest = {
-    v: 1,
+  const id = o.id ?? `forged-${Date.now()}`;
+  const start = { head: o.head, salt: newSalt(), ocspSign: o.signOcsp, ocspAuth: o.authOcsp, routing: { client: o.client, service: o.service, id } };
+  const fields = {
     type: 'request',
-    id: o.id ?? `forged-${Date.now()}`,
+    id,
     requestId: `forged-request-${Math.random().toString(16).slice(2)}`,
     client: o.client,
     service: o.service,
-    signedAt: (o.signedAt ?? new Date()).toISOString(),
-    salt: salt.toString('base64'),
-    headDigest: saltedDigest(salt, Buffer.from(headText, 'base64url')),
-    bodyDigest: saltedDigest(salt, o.body),
-    bodyBytes: o.body.length,
-  };
-  const encoded = encodeManifest(manifest);
-  const xml = new XmlBatchSigner(o.signKey, o.signCert).sign({ root: manifestLeaf(encoded.bytes), count: 1, signedAt: new Date() });
-  return {
-    headers: {
-      'content-type': 'application/octet-stream',
-      [H.head]: headText,
-      'x-camdx-salt': salt.toString('base64'),
-      [H.ocspSign]: o.signOcsp.toString('base64'),
-      [H.ocspAuth]: o.authOcsp.toString('base64'),
-      [H.client]: o.client,
-      [H.service]: o.service,
-      [H.id]: manifest.id,
-    },
-    body: o.body,
-    trailers: { [H.manifest]: encoded.text, [H.chain]: '', [H.signature]: Buffer.from(xml).toString('base64') },
-  };
+    signedAt: o.signedAt ?? new Date(),
+  } as const;
+  const { headers, body, trailers } = encodeMessageNow(start, fields, o.body, signAlone(o.signKey, o.signCert));
+  return { headers, body, trailers };
 }
 
 /**
@@ -108,11 +92,10 @@ export function craftRequest(o: {
 export function resignHead(msg: WireMessage, signer: { key: KeyObject; cert: X509Certificate }, edit: (head: { headers: Array<[string, string]> } & Record<string, unknown>) => void): void {
   const head = JSON.parse(Buffer.from(msg.headers[H.head]!, 'base64url').toString('utf8')) as { headers: Array<[string, string]> } & Record<string, unknown>;
   edit(head);
-  const headText = Buffer.from(JSON.stringify(head)).toString('base64url');
-  const salt = Buffer.from(msg.headers['x-camdx-salt']!, 'base64');
   const { manifest } = decodeManifest(msg.trailers[H.manifest]);
-  const encoded = encodeManifest({ ...manifest, headDigest: saltedDigest(salt, Buffer.from(headText, 'base64url')) });
-  const xml = new XmlBatchSigner(signer.key, signer.cert).sign({ root: manifestLeaf(encoded.bytes), count: 1, signedAt: new Date() });
-  msg.headers[H.head] = headText;
-  msg.trailers = { [H.manifest]: encoded.text, [H.chain]: '', [H.signature]: Buffer.from(xml).toString('base64') };
+  const started = startMessage({ head: head as unknown as RequestHead, salt: Buffer.from(msg.headers[H.salt]!, 'base64'), ocspSign: Buffer.alloc(0) });
+  const unsigned = manifestOf(started, { ...manifest, signedAt: new Date(manifest.signedAt) }, { digest: manifest.bodyDigest, bytes: manifest.bodyBytes });
+  const sealed = sealWith(unsigned, signAlone(signer.key, signer.cert)(unsigned.leaf));
+  msg.headers[H.head] = started.headers[H.head]!;
+  msg.trailers = sealed.trailers;
 }

@@ -9,6 +9,7 @@ import { OcspError, verifyOcspResponse } from '../../../certs/ocsp/verify.js';
 import { stampLeaf } from '../timestamper.js';
 import { ArchiveError, ArchiveFileError, ArchiveFiles } from './reader.js';
 import { type ArchiveManifest, type ArchivedPart, type ArchivedRecord } from './layout.js';
+import { memberOfId } from '../../../protocol/identifiers.js';
 
 export interface Failure {
   readonly record: string;
@@ -196,7 +197,7 @@ class RecordChecker {
     must(ca, `${which} signer certificate does not chain to a trusted root, or was not valid at ${m.manifest.signedAt}`);
     const facts = this.memo(this.facts, signer.fingerprint256, () => certificateFacts(signer));
     must(isSigningCertificate(facts), `${which} is signed with a certificate that is not a signing certificate`);
-    const expected = (which === 'request' ? record.client : record.service).split('/').slice(0, 3).join('/');
+    const expected = memberOfId(which === 'request' ? record.client : record.service);
     must(facts.subject.serialNumber === expected, `${which} signer certificate belongs to ${facts.subject.serialNumber}, not ${expected}`);
     try {
       must(this.documentRoot(`${p.signature}:${signer.fingerprint256}`, xml, signer.publicKey).equals(root), `${which} hash chain does not lead to the signed root`);
