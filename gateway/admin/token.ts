@@ -26,7 +26,10 @@ export function readAdminToken(stateDir: string): string {
   try {
     token = readFileSync(file, 'utf8').trim();
   } catch (err) {
-    throw new Error(`cannot read the gateway's admin token ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    // No `cause`: its code is in the message already, and `camdx fault` (cli/fault.ts) reports the
+    // `cause.code` of whatever its try throws, meant for a failed fetch.
+    // eslint-disable-next-line preserve-caught-error -- the cause's code is in the message
+    throw new Error(`cannot read the gateway's admin token ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   if (token.length < 22) throw new Error(`${file} holds no usable token (under 22 characters); delete it and start the gateway to have a new one written`);
   return token;
