@@ -67,7 +67,7 @@ function rogueSigner(): { key: TlsIdentity['key']; cert: X509Certificate } {
 
 const rogue = rogueSigner();
 
-interface OutcomeNetwork {
+export interface OutcomeNetwork {
   readonly central: TestCentral;
   readonly echo: EchoService;
   readonly consumer: RunningGateway;
@@ -87,7 +87,8 @@ async function spec(member: string, name: string, subsystems: string[], services
   return { member, name, serverCode: 'SS1', subsystems, host: '127.0.0.1', ports, services };
 }
 
-async function startOutcomeNetwork(): Promise<OutcomeNetwork> {
+/** The scenarios' network, in-process: central, an echo service, the consumer's and the provider's gateways on one clock. */
+export async function startOutcomeNetwork(): Promise<OutcomeNetwork> {
   // No timestamping round during the run: its metrics and writes are not an exchange's.
   const central = await startTestCentral({ autoApprove: true, timestampingIntervalSeconds: 3600 });
   const echo = await startEcho();
@@ -265,7 +266,7 @@ async function observe(n: OutcomeNetwork, scenario: Scenario): Promise<Outcome> 
 }
 
 /** Until one exchange passes: both gateways have the configuration, their OCSP responses, a connection. */
-async function warmUp(n: OutcomeNetwork): Promise<void> {
+export async function warmUp(n: OutcomeNetwork): Promise<void> {
   const end = Date.now() + 30_000;
   for (;;) {
     const [answer] = await viaConsumer(n, `/r1/${SERVICE}/echo/warm-up`, CLIENT, 'outcome-warm-up');
