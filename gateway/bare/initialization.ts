@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseSecurityServerId } from '../../protocol/identifiers.js';
+import { IdentifierError, parseSecurityServerId } from '../../protocol/identifiers.js';
 import type { GlobalConf } from '../../protocol/globalconf.js';
 import { loadGatewayConfig, type GatewayConfig } from '../config.js';
 import { writeGatewayConfig, type GatewayFileSpec } from '../setup/config-file.js';
@@ -86,7 +86,9 @@ export function writeInitialConfig(dir: string, body: z.infer<typeof Initializat
   try {
     parseSecurityServerId(`${body.ownerId}/${body.serverCode}`, 'server');
   } catch (err) {
-    throw new KeyWorkflowError(400, 'invalid', (err as Error).message, /server code/.test((err as Error).message) ? 'serverCode' : 'ownerId');
+    // The identifier error's field names the part at fault: the server code's, or one of the owner's.
+    const field = err instanceof IdentifierError && err.field === 'server server code' ? 'serverCode' : 'ownerId';
+    throw new KeyWorkflowError(400, 'invalid', (err as Error).message, field);
   }
   if (body.ownerId.split('/')[0] !== instance)
     throw new KeyWorkflowError(400, 'other-instance', `the owner ${body.ownerId} is not of instance ${instance}, which the configuration anchor is for`, 'ownerId');
