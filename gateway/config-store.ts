@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { parseDocument } from 'yaml';
 import { writeFileAtomic } from '../common/files.js';
+import { CamdxError, LocalCode } from '../protocol/errors.js';
 import { ConfigError, parseGatewayConfig, type GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
 
@@ -29,13 +30,15 @@ export interface ReferencedFile {
 }
 
 /** A refused edit: 400 when the edit makes the configuration invalid (naming its field), 409 when no edit can apply now. */
-export class ConfigEditError extends Error {
+export class ConfigEditError extends CamdxError<'Config'> {
+  declare readonly field: string;
+
   constructor(
     readonly status: 400 | 409,
-    readonly field: string,
+    field: string,
     message: string,
   ) {
-    super(message);
+    super(LocalCode.Config, message, { field });
     this.name = 'ConfigEditError';
   }
 }

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { CamdxError, LocalCode } from '../protocol/errors.js';
 import { formatSecurityServerId, IdentifierError, parseMemberId, parseServiceId, parseSubsystemId, type MemberId } from '../protocol/identifiers.js';
 
 /**
@@ -139,12 +140,12 @@ export interface GatewayConfig extends Omit<z.infer<typeof Schema>, 'owner' | 's
   readonly configDir: string;
 }
 
-export class ConfigError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`gateway configuration: ${field}: ${message}`);
+/** A gateway.yaml that cannot be used; `field` names the setting at fault. */
+export class ConfigError extends CamdxError<'Config'> {
+  declare readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(LocalCode.Config, `gateway configuration: ${field}: ${message}`, { field });
     this.name = 'ConfigError';
   }
 }

@@ -5,6 +5,7 @@ import type { X509Certificate } from 'node:crypto';
 import { writeFileAtomic } from '../../common/files.js';
 import type { Logger } from '../../common/log.js';
 import { parseAnchor, type ConfigurationAnchor } from '../../protocol/anchor.js';
+import { CamdxError, LocalCode } from '../../protocol/errors.js';
 import { GlobalConfError, MAX_GLOBALCONF_BYTES, oversizeReason, verifyGlobalConf, type ConfRejection, type GlobalConf } from '../../protocol/globalconf.js';
 
 export interface GlobalConfClientOptions {
@@ -170,9 +171,9 @@ export class GlobalConfClient extends EventEmitter {
   }
 }
 
-class Oversize extends Error {
+class Oversize extends CamdxError<'GlobalConf'> {
   constructor(readonly bytes: number) {
-    super('oversize');
+    super(LocalCode.GlobalConf, 'oversize');
   }
 }
 

@@ -1,3 +1,5 @@
+import { CamdxError, LocalCode } from '../../protocol/errors.js';
+
 /**
  * The one error of importing a service from an OpenAPI document. `field` names the input at fault
  * ('document' for an uploaded or fetched text, 'url' for the address it was fetched from), so an
@@ -5,12 +7,11 @@
  */
 export type ImportField = 'document' | 'url';
 
-export class OpenApiImportError extends Error {
-  constructor(
-    readonly field: ImportField,
-    message: string,
-  ) {
-    super(message);
+export class OpenApiImportError extends CamdxError<'ServiceDescription'> {
+  declare readonly field: ImportField;
+
+  constructor(field: ImportField, message: string) {
+    super(LocalCode.ServiceDescription, message, { field });
     this.name = 'OpenApiImportError';
   }
 }

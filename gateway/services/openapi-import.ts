@@ -8,6 +8,7 @@
  */
 import { validate, type ParserOptions } from '@readme/openapi-parser';
 import { parse as parseYaml } from 'yaml';
+import { CamdxError, LocalCode } from '../../protocol/errors.js';
 import { checkPathPattern, PathError, type HttpMethod } from '../../protocol/paths.js';
 import { OpenApiImportError } from './import-error.js';
 
@@ -67,7 +68,11 @@ export async function importOpenApi(text: string, origin: string): Promise<Impor
 }
 
 /** A refusal inside this module, before `origin` is prefixed. */
-class ImportRefusal extends Error {}
+class ImportRefusal extends CamdxError<'ServiceDescription'> {
+  constructor(message: string) {
+    super(LocalCode.ServiceDescription, message);
+  }
+}
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };

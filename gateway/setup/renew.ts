@@ -6,6 +6,7 @@ import { formatName } from '../../certs/names.js';
 import { getProfile, serverAuthSans, type Identity, type ProfileName } from '../../certs/profiles.js';
 import { buildCsr, submitCsr } from '../../certs/ra-client.js';
 import { parseAnchor } from '../../protocol/anchor.js';
+import { CamdxError, LocalCode } from '../../protocol/errors.js';
 import { loadGatewayConfig, type GatewayConfig } from '../config.js';
 import type { KeyRole, ReloadedCertificate } from '../keyring.js';
 import { checkGatewayCertificates, loadGatewayKeys, type GatewayKeys } from '../keys.js';
@@ -15,12 +16,12 @@ import { swapKeystore } from './keystore-swap.js';
 import { registerServer } from './register.js';
 
 /** The renewal stopped at `step`; the message says why, and what of the earlier steps could not be undone. */
-export class RenewalError extends Error {
+export class RenewalError extends CamdxError<'Keys'> {
   constructor(
     readonly step: string,
     message: string,
   ) {
-    super(message);
+    super(LocalCode.Keys, message);
     this.name = 'RenewalError';
   }
 }

@@ -7,13 +7,22 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { certificatesFromPem } from '../../../certs/pem.js';
+import { CamdxError, LocalCode } from '../../../protocol/errors.js';
 import { ARCHIVE_FORMAT, ARCHIVE_MIME, type ArchiveManifest } from './layout.js';
 
 /** The archive as a whole cannot be checked: not a zip, not ours, or missing what every record needs. */
-export class ArchiveError extends Error {}
+export class ArchiveError extends CamdxError<'Archive'> {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(LocalCode.Archive, message, options);
+  }
+}
 
 /** One file of the archive is missing or unreadable: what needs it fails, the rest is still checked. */
-export class ArchiveFileError extends Error {}
+export class ArchiveFileError extends CamdxError<'Archive'> {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(LocalCode.Archive, message, options);
+  }
+}
 
 /** Bytes read ahead: the central directory is read in records of ~100 bytes, one after the other. */
 const READ_AHEAD = 64 << 10;
