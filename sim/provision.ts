@@ -11,7 +11,7 @@ import type { RawGatewayConfig } from '../gateway/config.js';
 import { writeGatewayConfig } from '../gateway/setup/config-file.js';
 import { readKeystoreFile, writeKeystoreFile } from '../gateway/setup/keystore-files.js';
 import { registerServer } from '../gateway/setup/register.js';
-import { certificateHash } from '../gateway/transport/tls.js';
+import { certificateHash } from '../protocol/message-hashes.js';
 import { parseMemberId, parseSecurityServerId } from '../protocol/identifiers.js';
 
 /** One member with its security server, as the simulation (and tests) set it up. */

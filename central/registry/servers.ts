@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { certificateHash } from '../../protocol/message-hashes.js';
 import { formatSecurityServerId, formatSubsystemId, type SecurityServerId, type SubsystemId } from '../../protocol/identifiers.js';
 import { conflict, inUse, notFound, RegistryError } from './errors.js';
 import { isUniqueViolation, type RegistryCore } from './core.js';
@@ -53,7 +53,8 @@ export function checkMonitoringUrl(text: string): string {
   return text;
 }
 
-export const certificateHash = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
+/** As the gateways name a certificate (protocol/message-hashes.ts). */
+export { certificateHash };
 
 /** Security servers, their authentication certificates and their client subsystems. */
 export class Servers {

@@ -7,7 +7,7 @@ import { importCertificate } from '../setup/certificate-import.js';
 import { rolesInUse, type KeyWorkflowContext } from '../setup/key-context.js';
 import { csrFor, KeyWorkflowError, registerAuthCert, submitToRa } from '../setup/key-workflow.js';
 import { keyIdOf, newPendingKey, readPendingKeys } from '../setup/pending-keys.js';
-import { certificateHash } from '../transport/tls.js';
+import { certificateHash } from '../../protocol/message-hashes.js';
 import { listedFor, readSavedAuth } from '../setup/saved-auth.js';
 
 export interface KeysApiDeps {

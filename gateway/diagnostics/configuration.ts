@@ -4,7 +4,7 @@ import { parseAnchor } from '../../protocol/anchor.js';
 import { verifyGlobalConf, type GlobalConf } from '../../protocol/globalconf.js';
 import type { GatewayConfig } from '../config.js';
 import type { GatewayKeys } from '../keys.js';
-import { certificateHash } from '../transport/tls.js';
+import { certificateHash } from '../../protocol/message-hashes.js';
 import { fail, pass, type CheckResult } from './check.js';
 
 /** The copy of the global configuration a gateway keeps on disk (gateway/globalconf/client.ts). */

@@ -3,7 +3,8 @@ import tls from 'node:tls';
 import type { GlobalConf } from '../../protocol/globalconf.js';
 import type { ConfView } from '../globalconf/view.js';
 import type { GatewayKeys } from '../keys.js';
-import { approvedCaPems, certificateHash, chainPem, checkPeerAuthCert, MIN_TLS } from '../transport/tls.js';
+import { certificateHash } from '../../protocol/message-hashes.js';
+import { approvedCaPems, chainPem, checkPeerAuthCert, MIN_TLS } from '../transport/tls.js';
 import { fail, pass, since, type Budget, type CheckResult, type DiagnosticsTarget, type PendingCheck } from './check.js';
 import { subsystemOfId } from '../../protocol/identifiers.js';
 

@@ -8,7 +8,8 @@ import { NO_ENDPOINT } from '../globalconf/view.js';
 import { readRequestHead, receiveBody, verifiedPartOf, verifyReceived } from '../message/codec.js';
 import { H, MESSAGE_PATH, type Manifest } from '../message/format.js';
 import { BodyTooLarge } from '../transport/carry.js';
-import { certificateHash, checkPeerAuthCert } from '../transport/tls.js';
+import { certificateHash } from '../../protocol/message-hashes.js';
+import { checkPeerAuthCert } from '../transport/tls.js';
 import { PROVIDER_SIDE, type CallingPeer, type ProviderExchange, type VerifiedRequest } from './exchange.js';
 
 /**

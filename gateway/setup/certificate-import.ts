@@ -4,7 +4,7 @@ import { certificatesFromPem } from '../../certs/pem.js';
 import { ConfigError } from '../config.js';
 import type { KeyRole, ReloadedCertificate } from '../keyring.js';
 import { checkRoleCertificate } from '../keys.js';
-import { certificateHash } from '../transport/tls.js';
+import { certificateHash } from '../../protocol/message-hashes.js';
 import type { KeyWorkflowContext } from './key-context.js';
 import { KeyWorkflowError } from './key-workflow.js';
 import { swapKeystore } from './keystore-swap.js';

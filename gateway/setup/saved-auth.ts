@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { GlobalConf } from '../../protocol/globalconf.js';
 import type { KeyAndChain } from '../keys.js';
 import { openKeystore } from '../keys.js';
-import { certificateHash } from '../transport/tls.js';
+import { certificateHash } from '../../protocol/message-hashes.js';
 import type { KeystorePaths } from './keystore-swap.js';
 import { writeKeystoreFile } from './keystore-files.js';
 
