@@ -54,7 +54,8 @@ function targetsFor(view: ConfView, service: ServiceId, pinned: string | undefin
  * The message's head and the OCSP responses it carries, then a connection to the first server
  * of the provider that completes a verified TLS handshake. Nothing is signed yet.
  */
-export async function connectProvider(x: ConsumerExchange, view: ConfView, service: ServiceId, call: { path: string; query: string }, headers: ClientHeaders): Promise<ProviderConnection> {
+export async function connectProvider(x: ConsumerExchange, view: ConfView, call: { service: ServiceId; path: string; query: string }, headers: ClientHeaders): Promise<ProviderConnection> {
+  const { service } = call;
   const { ctx } = x;
   ctx.timestamper.check(CONSUMER_SIDE);
   const freshness = view.conf.ocspFreshnessSeconds;

@@ -70,7 +70,7 @@ async function consume(x: ConsumerExchange): Promise<void> {
   if (call.kind === 'metaservice') return metaservice(x.res, view, call.name, call.provider, headers.clientId, call.query);
   const service = findService(x, view, call);
   try {
-    const connection = await connectProvider(x, view, call.service, call, headers);
+    const connection = await connectProvider(x, view, call, headers);
     const requestLeaf = await sendRequest(x, connection, call.service, headers);
     const verified = await receiveResponse(x, connection, call.service, headers, requestLeaf);
     await record(x, service);

@@ -116,8 +116,3 @@ export function checkAccess(x: ProviderExchange, peer: CallingPeer, request: Ver
     throw new CamdxError('AccessDenied', `${manifest.client} has no access right to ${under} of ${manifest.service}`);
   }
 }
-
-/** The check before any byte goes to the service: the verified request is still wanted. */
-export function checkStillWanted(x: ProviderExchange): void {
-  if (x.departure.gone) throw new Error('the calling security server left');
-}
