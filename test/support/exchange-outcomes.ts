@@ -18,6 +18,7 @@ import { call } from './http.js';
 import { CLIENT, SERVICE } from './network.js';
 import { fetchOcsp } from './ocsp.js';
 import { certNames, increments, metricCounts, normaliseRecord, Tokens } from './outcome-records.js';
+import { routeThroughTamperingRelay } from './outcome-relay.js';
 import { craftRequest, sendToPeer, type TlsIdentity, type WireMessage } from './peer.js';
 
 /**
@@ -76,6 +77,8 @@ export interface OutcomeNetwork {
   readonly peerUrl: string;
   /** As the consumer's gateway: its TLS identity, signing key and their OCSP responses. */
   readonly asConsumer: { tls: TlsIdentity; signKey: TlsIdentity['key']; signCert: X509Certificate; signOcsp: Buffer; authOcsp: Buffer };
+  /** As the provider's gateway on the wire: its TLS identity (its authentication key and chain). */
+  readonly asProvider: { tls: TlsIdentity };
   readonly certNames: (der: Buffer) => string;
   /** The gateways' clock: frozen per scenario, live in between. */
   freeze(at: number | undefined): void;
@@ -127,6 +130,7 @@ export async function startOutcomeNetwork(): Promise<OutcomeNetwork> {
   const camdxCa = central.pki.pki.cas.get('camdx-ca')!.cert;
   const sign = gatewayKeystore(consumer.dir, 'sign');
   const auth = gatewayKeystore(consumer.dir, 'auth');
+  const providerAuth = gatewayKeystore(provider.dir, 'auth');
   return {
     central,
     echo,
@@ -141,6 +145,7 @@ export async function startOutcomeNetwork(): Promise<OutcomeNetwork> {
       signOcsp: await fetchOcsp(central.pki.url, sign.cert, camdxCa),
       authOcsp: await fetchOcsp(central.pki.url, auth.cert, camdxCa),
     },
+    asProvider: { tls: { key: providerAuth.key, chain: [providerAuth.cert, camdxCa] } },
     certNames: certNames({ 'consumer-sign': sign.cert, 'provider-sign': gatewayKeystore(provider.dir, 'sign').cert, rogue: rogue.cert }),
     freeze: (at) => (frozen = at),
     close: async () => {
@@ -190,7 +195,7 @@ async function toProvider(n: OutcomeNetwork, ...messages: WireMessage[]): Promis
   return answers;
 }
 
-/** A success, then a failure at each step: at the consumer (parse … connect), then at the provider. */
+/** A success, then a failure at each step: at the consumer (parse … connect), verification on both sides, then at the provider. */
 const SCENARIOS: Record<string, Scenario> = {
   success: (n) => viaConsumer(n, `/r1/${SERVICE}/echo/x?q=1`, CLIENT, 'outcome-success'),
   parse: (n) => viaConsumer(n, '/r1/CAMDX/GOV', CLIENT, 'outcome-parse', 'GET'),
@@ -198,6 +203,8 @@ const SCENARIOS: Record<string, Scenario> = {
   service: (n) => viaConsumer(n, '/r1/CAMDX/GOV/MOI/KYC/nosuch/x', CLIENT, 'outcome-service'),
   connect: (n) => viaConsumer(n, `/r1/${UNREACHABLE_SERVICE}/x`, CLIENT, 'outcome-connect'),
   verify: (n, at) => toProvider(n, forge(n, at, 'outcome-verify', { signer: rogue })),
+  // The provider answers; a relay holding its TLS identity flips a byte of the body on the way back (see STAGING).
+  verifyResponse: (n) => viaConsumer(n, `/r1/${SERVICE}/echo/x`, CLIENT, 'outcome-verify-response'),
   replay: (n, at) => {
     const msg = forge(n, at, 'outcome-replay');
     return toProvider(n, msg, msg);
@@ -212,6 +219,14 @@ const SCENARIOS: Record<string, Scenario> = {
   },
   providerClient: (n, at) => toProvider(n, forge(n, at, 'outcome-provider-client', { client: UNLISTED })),
   providerService: (n, at) => toProvider(n, forge(n, at, 'outcome-provider-service', { service: 'CAMDX/GOV/MOI/KYC/nosuch' })),
+};
+
+/**
+ * What a scenario needs around it, made before its clock is frozen and its counts are taken and
+ * undone after: the changes of configuration it waits for are not its outcome.
+ */
+const STAGING: Partial<Record<string, (n: OutcomeNetwork) => Promise<() => Promise<void>>>> = {
+  verifyResponse: routeThroughTamperingRelay,
 };
 
 // ---- observing them -----------------------------------------------------------------------------
@@ -283,7 +298,14 @@ export async function runOutcomeScenarios(): Promise<Record<string, Outcome>> {
     await warmUp(n);
     await settled(n);
     const outcomes: Record<string, Outcome> = {};
-    for (const [name, scenario] of Object.entries(SCENARIOS)) outcomes[name] = await observe(n, scenario);
+    for (const [name, scenario] of Object.entries(SCENARIOS)) {
+      const undo = await STAGING[name]?.(n);
+      try {
+        outcomes[name] = await observe(n, scenario);
+      } finally {
+        await undo?.();
+      }
+    }
     return outcomes;
   } finally {
     await n.close();
