@@ -6,7 +6,8 @@ import { WIRE_V1 } from '../support/wire-fixtures.js';
 
 /**
  * Issue 21: the exchange refactor changes no outcome. A success and a failure at each step
- * (parse, client, service, connect, verify, replay, access, service call, and the provider's
+ * (parse, client, service, connect, verify — the provider refusing a request, the consumer a
+ * response altered in flight — replay, access, service call, and the provider's
  * own parse, client and service checks) run through two gateways on a frozen clock, and each
  * must tell the caller the same X-Road type and status, and leave the same message-log records
  * and metric increments on both gateways, as the code of a1678c5 did
