@@ -2,6 +2,7 @@ import type { GatewayConfig } from './config.js';
 import { loadGatewayKeys, type GatewayKeys, type KeyAndChain } from './keys.js';
 import type { MessageSigner } from './message/signer.js';
 import type { OwnOcsp, OwnStatus } from './ocsp/own.js';
+import { CamdxError } from '../protocol/errors.js';
 
 export type KeyRole = 'auth' | 'signing';
 
@@ -15,13 +16,13 @@ export interface ReloadedCertificate {
 }
 
 /** Why a reload changed nothing: the keystores on disk are unusable, or a new certificate has no good OCSP status. */
-export class KeyReloadError extends Error {
+/** A key reload refused; `reason` says by what: a keystore that cannot be used, or no good OCSP status for a new certificate. */
+export class KeyReloadError extends CamdxError<'Keys'> {
   constructor(
-    readonly code: 'keystore' | 'ocsp',
+    readonly reason: 'keystore' | 'ocsp',
     message: string,
   ) {
-    super(message);
-    this.name = 'KeyReloadError';
+    super('Keys', message);
   }
 }
 

@@ -15,7 +15,7 @@ async function sendSigned(send: () => Promise<ServiceRequestOutcome>, goneCode: 
   } catch (err) {
     if (!(err instanceof ServiceRequestRefused)) return { central: 'unreachable', reason: (err as Error).message };
     // Central no longer has it: the next configuration ends the entry.
-    if (err.code !== goneCode) markRefused(err.message);
+    if (err.reason !== goneCode) markRefused(err.message);
     return { central: 'refused', reason: err.message };
   }
   return { central: 'recorded', requestId: outcome.id };

@@ -60,7 +60,7 @@ function initialize(deps: SessionDeps & { readonly setup: BareSetup }, req: Requ
     res.status(201).json({ ...deps.setup.status(), warnings: done.warnings });
   } catch (err) {
     if (!(err instanceof KeyWorkflowError)) throw err;
-    deps.audit(actor, 'POST /api/v1/initialization', 'gateway', { status: err.status, outcome: 'refused', code: err.code });
-    res.status(err.status).json({ error: err.code, ...(err.field ? { field: err.field } : {}), message: err.message });
+    deps.audit(actor, 'POST /api/v1/initialization', 'gateway', { status: err.status, outcome: 'refused', code: err.reason });
+    res.status(err.status).json({ error: err.reason, ...(err.field ? { field: err.field } : {}), message: err.message });
   }
 }

@@ -179,7 +179,7 @@ export function gatewayApiRouter(deps: GatewayApiDeps): Router {
       (certificates) => done(req, res, 200, { server: ctx.config.serverId, certificates }, 'reloaded'),
       (err: Error) =>
         err instanceof KeyReloadError
-          ? done(req, res, err.code === 'ocsp' ? 502 : 409, { error: `${err.code}-refused`, message: err.message }, 'refused')
+          ? done(req, res, err.reason === 'ocsp' ? 502 : 409, { error: `${err.reason}-refused`, message: err.message }, 'refused')
           : done(req, res, 500, { error: 'reload-failed', message: err.message }, 'failed'),
     );
   });

@@ -35,7 +35,7 @@ export function sendToCentral(
     },
     (err: Error) =>
       err instanceof ServiceRequestRefused
-        ? answer(req, res, [400, 403, 404, 409].includes(err.status) ? err.status : 502, { error: `central-${err.code}`, message: err.message }, target, 'refused')
+        ? answer(req, res, [400, 403, 404, 409].includes(err.status) ? err.status : 502, { error: `central-${err.reason}`, message: err.message }, target, 'refused')
         : answer(req, res, 502, { error: 'central-unavailable', message: `the request did not reach central: ${err.message}` }, target, 'failed'),
   );
 }

@@ -10,6 +10,7 @@ import { configPath, ConfigEditError, editGatewayConfig, type ConfigChange, type
 import type { GatewayContext } from '../context.js';
 import { registerServer, type RegistrationOutcome } from '../setup/register.js';
 import { certificateFile, Pem } from './settings-api.js';
+import { CamdxError } from '../../protocol/errors.js';
 
 export interface ClientsApiDeps {
   readonly ctx: GatewayContext;
@@ -36,15 +37,15 @@ export const ClientRegistration = z.object({
 type ClientRegistrationView = z.infer<typeof ClientRegistration>;
 
 /** A refused step: the answer's status, `error` code and, when one is at fault, the request field. */
-class ClientRefusal extends Error {
+class ClientRefusal extends CamdxError<'Config'> {
   constructor(
     readonly status: 400 | 404 | 409 | 502,
-    readonly code: string,
+    /** Stable: the console API's `error`. */
+    readonly reason: string,
     message: string,
-    readonly field?: string,
+    field?: string,
   ) {
-    super(message);
-    this.name = 'ClientRefusal';
+    super('Config', message, field === undefined ? {} : { field });
   }
 }
 
@@ -191,8 +192,8 @@ export function clientsRouter(deps: ClientsApiDeps): Router {
           audit(req, res, target, { status: 500, outcome: 'failed' });
           return void res.status(500).json({ error: 'internal-error', message: 'the change failed; gateway.yaml is as it was or as the audit log says' });
         }
-        audit(req, res, target, { status: err.status, outcome: 'refused', code: err.code, ...(err.field ? { field: err.field } : {}) });
-        res.status(err.status).json({ error: err.code, ...(err.field ? { field: err.field } : {}), message: err.message });
+        audit(req, res, target, { status: err.status, outcome: 'refused', code: err.reason, ...(err.field ? { field: err.field } : {}) });
+        res.status(err.status).json({ error: err.reason, ...(err.field ? { field: err.field } : {}), message: err.message });
       },
     );
   };

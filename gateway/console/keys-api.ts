@@ -118,8 +118,8 @@ export function keysRouter(deps: KeysApiDeps): Router {
         audit(req, res, target, 500, 'failed');
         return void res.status(500).json({ error: 'internal-error', message: `the ${action(req)} step failed: ${(err as Error).message}` });
       }
-      audit(req, res, target, err.status, 'refused', { code: err.code, ...(err.field ? { field: err.field } : {}) });
-      res.status(err.status).json({ error: err.code, ...(err.field ? { field: err.field } : {}), message: err.message });
+      audit(req, res, target, err.status, 'refused', { code: err.reason, ...(err.field ? { field: err.field } : {}) });
+      res.status(err.status).json({ error: err.reason, ...(err.field ? { field: err.field } : {}), message: err.message });
     }
   };
   const parse = <T>(req: Request, res: Response, target: string, schema: z.ZodType<T>): T | undefined => {

@@ -111,7 +111,7 @@ function refusalOf(err: unknown): Refusal | undefined {
   if (err instanceof OpenApiImportError) return { status: 400, body: { error: 'invalid', field: err.field, message: err.message } };
   if (err instanceof ConfigEditError) return { status: err.status, body: { error: err.status === 400 ? 'invalid' : 'conflict', field: err.field, message: err.message } };
   if (err instanceof ServiceDescriptionError) {
-    return { status: err.status, body: { error: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), ...(err.rights ? { rightsOnRemoved: err.rights } : {}) } };
+    return { status: err.status, body: { error: err.reason, message: err.message, ...(err.field ? { field: err.field } : {}), ...(err.rights ? { rightsOnRemoved: err.rights } : {}) } };
   }
   return undefined;
 }

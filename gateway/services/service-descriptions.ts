@@ -22,6 +22,7 @@ import { ServiceRequestRefused, submitServiceRequest, type ServiceChange } from 
 import { applyAllowed, endpointDiff, type DiffEndpoint, type EndpointDiff } from './endpoint-diff.js';
 import { fetchDocument } from './fetch-document.js';
 import { importOpenApi, OpenApiImportError, type ImportedEndpoint } from './openapi-import.js';
+import { CamdxError } from '../../protocol/errors.js';
 
 /** Where the document comes from: exactly one of the two. */
 export interface DocumentSource {
@@ -36,17 +37,17 @@ export interface DocumentSource {
 export type ServiceStatus = 'in progress' | 'published' | 'not published';
 
 /** A refusal of this workflow that is neither the document's (OpenApiImportError) nor gateway.yaml's (ConfigEditError). */
-export class ServiceDescriptionError extends Error {
+export class ServiceDescriptionError extends CamdxError<'ServiceDescription'> {
   constructor(
     readonly status: 400 | 404 | 409 | 502,
-    readonly code: string,
-    readonly field: string | undefined,
+    /** Stable: the console API's `error`. */
+    readonly reason: string,
+    field: string | undefined,
     message: string,
     /** For a refused refresh: the rights that name a removed endpoint. */
     readonly rights?: EndpointDiff['rightsOnRemoved'],
   ) {
-    super(message);
-    this.name = 'ServiceDescriptionError';
+    super('ServiceDescription', message, field === undefined ? {} : { field });
   }
 }
 
@@ -173,7 +174,7 @@ async function submit(ctx: GatewayContext, change: ServiceChange) {
   try {
     return await submitServiceRequest(centralUrl(ctx.config), { serverId: ctx.config.serverId, owner: ctx.keys.signing, change });
   } catch (err) {
-    if (err instanceof ServiceRequestRefused) throw new ServiceDescriptionError(err.status === 409 ? 409 : 502, `central-${err.code}`, undefined, err.message);
+    if (err instanceof ServiceRequestRefused) throw new ServiceDescriptionError(err.status === 409 ? 409 : 502, `central-${err.reason}`, undefined, err.message);
     throw new ServiceDescriptionError(502, 'central-unavailable', undefined, `the request did not reach central: ${(err as Error).message}`);
   }
 }
@@ -271,7 +272,7 @@ export async function removeServiceDescription(ctx: GatewayContext, serviceIdTex
     remember(ctx, serviceId, change, outcome.id);
   } catch (err) {
     // Configured here but never added at central: there is nothing to remove there, only here.
-    const unknownThere = err instanceof ServiceDescriptionError && err.code === 'central-unknown-service';
+    const unknownThere = err instanceof ServiceDescriptionError && err.reason === 'central-unknown-service';
     if (!unknownThere || !ctx.config.services[serviceId]) throw err;
   }
   if (ctx.config.services[serviceId]) editGatewayConfig(ctx, [{ path: ['services', serviceId], value: undefined }]);

@@ -13,20 +13,21 @@ import type { KeyWorkflowContext } from './key-context.js';
 import { keyIdOf, readPendingKeys, ROLE_PROFILE, type PendingKey } from './pending-keys.js';
 import { registerServer, type RegistrationOutcome } from './register.js';
 import { readSavedAuth } from './saved-auth.js';
+import { CamdxError } from '../../protocol/errors.js';
 
 /**
  * A step of the key workflow refused, or failed at another party: `status` and `code` are the
  * console API's answer, `field` the request field at fault, if one is.
  */
-export class KeyWorkflowError extends Error {
+/** A key or certificate step refused: the console's HTTP status, its stable `reason` (the API's `error`) and the field at fault. */
+export class KeyWorkflowError extends CamdxError<'Keys'> {
   constructor(
     readonly status: 400 | 404 | 409 | 500 | 502,
-    readonly code: string,
+    readonly reason: string,
     message: string,
-    readonly field?: string,
+    field?: string,
   ) {
-    super(message);
-    this.name = 'KeyWorkflowError';
+    super('Keys', message, field === undefined ? {} : { field });
   }
 }
 

@@ -4,6 +4,7 @@ import { parseAnchor } from '../../protocol/anchor.js';
 import { parseSecurityServerId, parseServiceId, sameMember } from '../../protocol/identifiers.js';
 import { signManagementRequest, type RequestSigner } from '../../protocol/management.js';
 import { ocspResponses, postManagementRequest } from './register.js';
+import { CamdxError } from '../../protocol/errors.js';
 
 /** Where this gateway sends management requests: central's URL, as its configuration anchor names it. */
 export function centralUrlOf(config: { readonly anchor: string }): string {
@@ -26,14 +27,14 @@ export interface ServiceRequestOutcome {
   readonly status: 'approved' | 'pending';
 }
 
-export class ServiceRequestRefused extends Error {
+export class ServiceRequestRefused extends CamdxError<'CentralRequest'> {
   constructor(
     readonly status: number,
-    readonly code: string,
+    /** Central's refusal code (protocol/management.ts), stable. */
+    readonly reason: string,
     message: string,
   ) {
-    super(message);
-    this.name = 'ServiceRequestRefused';
+    super('CentralRequest', message);
   }
 }
 
