@@ -3,7 +3,7 @@ import autocannon from 'autocannon';
 import { httpRate } from './measure.js';
 import { medianRound, summarise, type Rate, type RoundsSummary } from './rounds.js';
 import { BenchNetwork, type BenchTarget } from './network.js';
-import { rssOf, rssSampler } from './proc.js';
+import { pssOf, pssSampler, rssOf, rssSampler } from './proc.js';
 
 export interface GatewayBenchOptions {
   readonly workDir: string;
@@ -62,9 +62,35 @@ export interface UnloadedLatency {
   readonly addedP99Ms: number;
 }
 
+/** What the gateways add to the reference's latency at some number of connections, smallest body, over rounds. */
+export interface AddedLatency {
+  readonly connections: number;
+  readonly bodyBytes: number;
+  /** Medians over rounds (each round's p50 and p99), and the spread of the added p50 and p99 over rounds. */
+  readonly reference: { p50Ms: number; p99Ms: number };
+  readonly gateways: { p50Ms: number; p99Ms: number };
+  readonly addedP50Ms: { median: number; min: number; max: number };
+  readonly addedP99Ms: { median: number; min: number; max: number };
+}
+
+/** Resident and proportional set sizes of each process, idle (started, a few lone exchanges, settled; before any load) and at their peak under load, in MB. */
+export interface MemoryFigures {
+  readonly idle: { gateways: ProcessMemory; reference: ProcessMemory };
+  readonly peak: { gateways: ProcessMemory; reference: ProcessMemory };
+}
+
+export interface ProcessMemory {
+  readonly rssMb: { consumer: number; provider: number };
+  readonly pssMb: { consumer: number; provider: number };
+}
+
 export interface GatewayBenchResult {
+  /** Connections of the throughput rounds. */
+  readonly connections: number;
   readonly rows: LoadRow[];
   readonly unloaded: UnloadedLatency;
+  readonly latency: AddedLatency[];
+  readonly memory: MemoryFigures;
   readonly large: LargeTransfer[];
 }
 
@@ -94,6 +120,13 @@ async function warmUp(target: BenchTarget, sizes: readonly number[], connections
 interface Series {
   readonly rounds: Rate[];
   readonly peak: Record<string, number>;
+}
+
+/** The highest RSS each process reached over several series. */
+function mergedPeak(series: readonly Series[]): Series {
+  const peak: Record<string, number> = {};
+  for (const s of series) for (const [k, v] of Object.entries(s.peak)) peak[k] = Math.max(peak[k] ?? 0, v);
+  return { rounds: [], peak };
 }
 
 function row(target: TargetName, bodyBytes: number, s: Series, reference?: Series): LoadRow {
@@ -148,6 +181,53 @@ async function largeTransfer(name: TargetName, target: BenchTarget, bytes: numbe
   return { target: name, bytes, mbPerSecond: bytes / MB / (ms / 1000), idleRssMb: mb(idle), peakRssMb: mb(sampler.stop()) };
 }
 
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const spreadOf = (values: readonly number[]) => ({ median: median(values), min: Math.min(...values), max: Math.max(...values) });
+
+/** The added latency from pairs of rounds (reference, gateways) that saw the same machine state. */
+function addedLatency(connections: number, bodyBytes: number, reference: readonly Rate[], gateways: readonly Rate[]): AddedLatency {
+  const p = (rounds: readonly Rate[], k: 'p50Ms' | 'p99Ms') => rounds.map((r) => r[k]!);
+  return {
+    connections,
+    bodyBytes,
+    reference: { p50Ms: median(p(reference, 'p50Ms')), p99Ms: median(p(reference, 'p99Ms')) },
+    gateways: { p50Ms: median(p(gateways, 'p50Ms')), p99Ms: median(p(gateways, 'p99Ms')) },
+    addedP50Ms: spreadOf(gateways.map((g, i) => g.p50Ms! - reference[i]!.p50Ms!)),
+    addedP99Ms: spreadOf(gateways.map((g, i) => g.p99Ms! - reference[i]!.p99Ms!)),
+  };
+}
+
+/** Alternating rounds at a few connection counts, smallest body: latency, not throughput. */
+async function latencyRounds(reference: BenchTarget, ours: BenchTarget, o: GatewayBenchOptions, echoPid: number, connections: readonly number[]): Promise<AddedLatency[]> {
+  const size = o.bodySizes[0]!;
+  const out: AddedLatency[] = [];
+  for (const c of connections) {
+    const ref: Rate[] = [];
+    const gw: Rate[] = [];
+    for (let r = 0; r < o.rounds; r++) {
+      ref.push(await round(reference, Buffer.alloc(size, 0x61), c, o.seconds, echoPid));
+      gw.push(await round(ours, Buffer.alloc(size, 0x61), c, o.seconds, echoPid));
+    }
+    out.push(addedLatency(c, size, ref, gw));
+    o.onProgress?.(`${c} connection${c === 1 ? '' : 's'}, ${size / 1024} KiB: added p50 ${out.at(-1)!.addedP50Ms.median} ms, p99 ${out.at(-1)!.addedP99Ms.median} ms`);
+  }
+  return out;
+}
+
+/** Idle: started, a few lone exchanges through each (so the message path is loaded), then settled — before any load. */
+async function idleMemory(reference: BenchTarget, ours: BenchTarget, bodyBytes: number): Promise<MemoryFigures['idle']> {
+  for (const target of [reference, ours]) {
+    await autocannon({ url: target.url, method: 'POST', body: Buffer.alloc(bodyBytes, 0x61), headers: { ...target.headers, 'content-type': 'application/octet-stream' }, connections: 1, amount: 10 });
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+  return { gateways: memoryOf(ours.pids), reference: memoryOf(reference.pids) };
+}
+
+const memoryOf = (pids: BenchTarget['pids']): ProcessMemory => ({
+  rssMb: mb({ consumer: rssOf(pids.consumer), provider: rssOf(pids.provider) }),
+  pssMb: mb({ consumer: pssOf(pids.consumer), provider: pssOf(pids.provider) }),
+});
+
 /**
  * The reference proxy chain and our gateway pair, both on one network in this run, driven by
  * the same load generator with the same bodies; rounds alternate between them so a slow
@@ -165,20 +245,22 @@ export async function benchGatewayPair(o: GatewayBenchOptions): Promise<GatewayB
   try {
     const reference = await started(network.referenceChain());
     const ours = await started(network.gatewayPair({}, o.profileDir));
+    const idle = await idleMemory(reference, ours, o.bodySizes[0]!);
     // The JIT needs several seconds of traffic before rates settle; this first warm-up is not counted.
     for (const target of [reference, ours]) await warmUp(target, o.bodySizes, o.connections, o.warmUpSeconds);
-    const size = o.bodySizes[0]!;
-    const [refAlone, oursAlone] = [await round(reference, Buffer.alloc(size, 0x61), 1, o.seconds, network.echoPid), await round(ours, Buffer.alloc(size, 0x61), 1, o.seconds, network.echoPid)];
+    const latency = await latencyRounds(reference, ours, o, network.echoPid, [1, 8]);
+    const alone = latency[0]!;
     const unloaded: UnloadedLatency = {
-      bodyBytes: size,
-      reference: { p50Ms: refAlone!.p50Ms!, p99Ms: refAlone!.p99Ms! },
-      gateways: { p50Ms: oursAlone!.p50Ms!, p99Ms: oursAlone!.p99Ms! },
-      addedP50Ms: oursAlone!.p50Ms! - refAlone!.p50Ms!,
-      addedP99Ms: oursAlone!.p99Ms! - refAlone!.p99Ms!,
+      bodyBytes: alone.bodyBytes,
+      reference: alone.reference,
+      gateways: alone.gateways,
+      addedP50Ms: alone.addedP50Ms.median,
+      addedP99Ms: alone.addedP99Ms.median,
     };
-    o.onProgress?.(`one connection, ${size / 1024} KiB: p99 ${unloaded.reference.p99Ms} ms reference, ${unloaded.gateways.p99Ms} ms gateways`);
     const rows: LoadRow[] = [];
     const referenceSeries = new Map<number, Series>();
+    const gatewaySeries = new Map<number, Series>();
+    const [referencePss, gatewaysPss]: Array<Record<string, number>> = [{}, {}];
     for (const size of o.bodySizes) {
       const body = Buffer.alloc(size, 0x61);
       const ref: Series = { rounds: [], peak: {} };
@@ -189,14 +271,26 @@ export async function benchGatewayPair(o: GatewayBenchOptions): Promise<GatewayB
           [ours, gw],
         ] as const) {
           const sampler = rssSampler(target.pids);
+          const pss = pssSampler(target.pids);
           series.rounds.push(await round(target, body, o.connections, o.seconds, network.echoPid));
           o.onProgress?.(`${target === reference ? 'reference' : 'gateways'}, ${size / 1024} KiB, round ${r + 1}: ${Math.round(series.rounds.at(-1)!.perSecond)}/s`);
           for (const [k, v] of Object.entries(sampler.stop())) series.peak[k] = Math.max(series.peak[k] ?? 0, v);
+          const peakPss = target === reference ? referencePss : gatewaysPss;
+          for (const [k, v] of Object.entries(pss.stop())) peakPss[k] = Math.max(peakPss[k] ?? 0, v);
         }
       }
       referenceSeries.set(size, ref);
+      gatewaySeries.set(size, gw);
       rows.push(row('reference', size, ref), row('gateways', size, gw, ref));
     }
+    // Under full load, from the throughput rounds of the smallest body.
+    const smallest = o.bodySizes[0]!;
+    latency.push(addedLatency(o.connections, smallest, referenceSeries.get(smallest)!.rounds, gatewaySeries.get(smallest)!.rounds));
+    const peakOf = (series: Series, pss: Record<string, number>): ProcessMemory => ({ rssMb: mb(series.peak), pssMb: mb(pss) });
+    const memory: MemoryFigures = {
+      idle,
+      peak: { gateways: peakOf(mergedPeak([...gatewaySeries.values()]), gatewaysPss), reference: peakOf(mergedPeak([...referenceSeries.values()]), referencePss) },
+    };
     const large: LargeTransfer[] = [];
     if (o.largeBytes > 0) {
       for (const [name, target] of [
@@ -223,7 +317,7 @@ export async function benchGatewayPair(o: GatewayBenchOptions): Promise<GatewayB
       Object.assign(series.peak, sampler.stop());
       rows.push(row('gateways, batch signing off', size, series, referenceSeries.get(size)));
     }
-    return { rows, unloaded, large };
+    return { connections: o.connections, rows, unloaded, latency, memory, large };
   } finally {
     await Promise.all(targets.map((t) => t.stop()));
     await network.stop();

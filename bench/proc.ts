@@ -9,6 +9,34 @@ export function rssOf(pid: number): number {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
+/**
+ * Proportional set size of a process, in bytes: its private memory plus its share of pages it
+ * shares (the Node binary and libraries mapped by several gateways on one machine), from
+ * /proc/PID/smaps_rollup; 0 where that is missing.
+ */
+export function pssOf(pid: number): number {
+  try {
+    const match = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Samples the peak PSS of some processes until `stop()` (reading smaps_rollup costs more than status: sampled less often). */
+export function pssSampler(pids: Record<string, number>, everyMs = 250) {
+  const peak: Record<string, number> = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pssOf(pid)]));
+  const timer = setInterval(() => {
+    for (const [k, pid] of Object.entries(pids)) peak[k] = Math.max(peak[k]!, pssOf(pid));
+  }, everyMs);
+  return {
+    stop(): Record<string, number> {
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}
+
 /** Samples the peak RSS of some processes until `stop()`. */
 export function rssSampler(pids: Record<string, number>, everyMs = 100) {
   const peak: Record<string, number> = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, rssOf(pid)]));

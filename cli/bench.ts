@@ -100,7 +100,10 @@ export function registerBench(program: Command): void {
           ...(opts.profile ? { profileDir: opts.profile } : {}),
         });
         process.stdout.write(gatewayTable(result));
-        figures.gateway = result;
+        const { verdict, verdictTable } = await import('../bench/verdict.js');
+        const judged = verdict(result);
+        process.stdout.write(verdictTable(judged));
+        figures.gateway = { ...result, verdict: judged };
         if (opts.profile) process.stdout.write(await profileSummary(opts.profile));
       }
       if (!opts.only || opts.only === 'pki') {

@@ -26,9 +26,26 @@ describe('camdx bench (the gateway pair against the reference proxy chain)', () 
     expect(r.stdout).toMatch(/reference: 0\.02 GiB body\s+\d+ MB\/s/);
     expect(r.stdout).toMatch(/gateways: 0\.02 GiB body\s+\d+ MB\/s, RSS idle → peak front \d+ → \d+ MB/);
 
+    // Every figure of issue 22 against its pass line and goal, each said met or not met.
+    expect(r.stdout).toContain('Against the pass lines and goals');
+    for (const figure of [
+      'added latency (gateways − reference), 1 connection, 1 KiB, p50 / p99',
+      'added latency (gateways − reference), 8 connections, 1 KiB',
+      'throughput ratio to the reference, 8 connections, 1 KiB',
+      'throughput ratio to the reference, 8 connections, 64 KiB',
+      'CPU per exchange per gateway, 1 KiB',
+      'peak RSS per gateway under load',
+      'idle RSS per gateway',
+      '0.02 GiB body, MB/s against the reference',
+    ]) {
+      expect(r.stdout, figure).toContain(figure);
+    }
+    const judged = r.stdout.split('Against the pass lines and goals')[1]!;
+    expect(judged.match(/pass [^\n]*: (met|not met)   goal [^\n]*: (met|not met)/g)?.length).toBe(7);
+
     const files = readdirSync(join(state.path, 'bench')).filter((f) => f.endsWith('.json'));
     expect(files).toHaveLength(1);
-    const figures = JSON.parse(readFileSync(join(state.path, 'bench', files[0]!), 'utf8')) as { gateway: { rows: Array<{ target: string; ratio?: { median: number }; cpuMs: { front: number; back: number; total: number } }>; large: Array<{ bytes: number }>; unloaded: { gateways: { p99Ms: number } } } };
+    const figures = JSON.parse(readFileSync(join(state.path, 'bench', files[0]!), 'utf8')) as { gateway: { rows: Array<{ target: string; ratio?: { median: number }; cpuMs: { front: number; back: number; total: number } }>; large: Array<{ bytes: number }>; unloaded: { gateways: { p99Ms: number } }; verdict: Array<{ passMet?: boolean }>; latency: Array<{ connections: number }>; memory: { idle: { gateways: { pssMb: { consumer: number } } } } } };
     expect(figures.gateway.rows.map((x) => x.target)).toEqual(['reference', 'gateways', 'reference', 'gateways', 'gateways, batch signing off', 'gateways, batch signing off']);
     for (const x of figures.gateway.rows.filter((x) => x.target !== 'reference')) expect(x.ratio!.median).toBeGreaterThan(0);
     // Every process did some work in every row, and the gateways more than the bare proxies.
@@ -37,5 +54,9 @@ describe('camdx bench (the gateway pair against the reference proxy chain)', () 
     expect(ours!.cpuMs.front + ours!.cpuMs.back).toBeGreaterThan(ref!.cpuMs.front + ref!.cpuMs.back);
     expect(figures.gateway.unloaded.gateways.p99Ms).toBeGreaterThan(0);
     expect(figures.gateway.large.map((l) => l.bytes)).toEqual([16 * 2 ** 20, 16 * 2 ** 20]);
+    // The JSON carries the same verdict, and memory as RSS and PSS.
+    expect(figures.gateway.verdict.filter((v) => v.passMet !== undefined)).toHaveLength(7);
+    expect(figures.gateway.latency.map((l) => l.connections)).toEqual([1, 8, 8]);
+    expect(figures.gateway.memory.idle.gateways.pssMb.consumer).toBeGreaterThan(0);
   }, 180_000);
 });
