@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { CamdxError, XRoadError, type ErrorSide } from '../../protocol/errors.js';
 import { manifestLeaf, SaltedDigest, saltedDigest } from '../../protocol/message-hashes.js';
+import { HEAD_LIMITS, isManifest, isRequestHead, isResponseHead } from './peer-shapes.js';
 import { checkQuery, normaliseRequestPath, PathError } from '../../protocol/paths.js';
 
 /**
@@ -127,26 +127,7 @@ export interface ResponseHead {
 }
 
 /** What a message head may carry. The consumer checks a client's request against these before signing (consumer/limits.ts). */
-export const HEAD_LIMITS = {
-  /** The methods a head may carry: upper-case letters (so not M-SEARCH, which Node parses). */
-  method: /^[A-Z]{1,16}$/,
-  /** Characters of the path after the service code, and of the query. */
-  pathChars: 8192,
-  queryChars: 8192,
-  /** End-to-end headers, and the size of each name and value. */
-  headers: 256,
-  nameChars: 256,
-  valueChars: 16384,
-} as const;
-
-const HeaderList = z.array(z.tuple([z.string().min(1).max(HEAD_LIMITS.nameChars), z.string().max(HEAD_LIMITS.valueChars)])).max(HEAD_LIMITS.headers);
-const RequestHeadSchema = z.strictObject({
-  method: z.string().regex(HEAD_LIMITS.method),
-  path: z.string().max(HEAD_LIMITS.pathChars),
-  query: z.string().max(HEAD_LIMITS.queryChars),
-  headers: HeaderList,
-});
-const ResponseHeadSchema = z.strictObject({ status: z.number().int(), headers: HeaderList });
+export { HEAD_LIMITS };
 
 export const encodeHead = (head: RequestHead | ResponseHead): string => Buffer.from(JSON.stringify(head)).toString('base64url');
 
@@ -178,9 +159,8 @@ function invalidMessage(what: string, reason: string, side: ErrorSide | undefine
 
 /** A peer's request head. Malformed JSON is a MessageFormatError; a well-formed head that breaks the rules is `InvalidMessage`. */
 export function decodeRequestHead(text: string | undefined, side?: ErrorSide): { head: RequestHead; bytes: Buffer } {
-  const parsed = RequestHeadSchema.safeParse(decodeJson(text, 'the request head', H.head));
-  if (!parsed.success) throw new MessageFormatError('the request head is malformed', H.head);
-  const head = parsed.data;
+  const head = decodeJson(text, 'the request head', H.head);
+  if (!isRequestHead(head)) throw new MessageFormatError('the request head is malformed', H.head);
   try {
     checkPeerHeaders(head.headers);
     normaliseRequestPath(head.path);
@@ -194,9 +174,8 @@ export function decodeRequestHead(text: string | undefined, side?: ErrorSide): {
 
 /** A peer's response head: the header rules, and a final status 200–599. */
 export function decodeResponseHead(text: string | undefined, side?: ErrorSide): { head: ResponseHead; bytes: Buffer } {
-  const parsed = ResponseHeadSchema.safeParse(decodeJson(text, 'the response head', H.head));
-  if (!parsed.success) throw new MessageFormatError('the response head is malformed', H.head);
-  const head = parsed.data;
+  const head = decodeJson(text, 'the response head', H.head);
+  if (!isResponseHead(head)) throw new MessageFormatError('the response head is malformed', H.head);
   if (head.status < 200 || head.status > 599) throw invalidMessage('response', `status ${head.status} is not a final HTTP status (200-599)`, side);
   try {
     checkPeerHeaders(head.headers);
@@ -227,26 +206,10 @@ export interface Manifest {
   readonly requestHash?: string;
 }
 
-const B64_512 = z.string().regex(/^[A-Za-z0-9+/]{86}==$/);
-const ManifestSchema = z.strictObject({
-  v: z.literal(1),
-  type: z.enum(['request', 'response']),
-  id: z.string().min(1).max(256),
-  requestId: z.string().min(1).max(256),
-  client: z.string().max(1024),
-  service: z.string().max(1024),
-  signedAt: z.iso.datetime({ precision: 3 }),
-  salt: z.string().regex(/^[A-Za-z0-9+/]{22}==$/),
-  headDigest: B64_512,
-  bodyDigest: B64_512,
-  bodyBytes: z.number().int().nonnegative(),
-  requestHash: B64_512.optional(),
-});
-
 export function decodeManifest(text: string | undefined): { manifest: Manifest; bytes: Buffer } {
-  const parsed = ManifestSchema.safeParse(decodeJson(text, 'the manifest', H.manifest));
-  if (!parsed.success) throw new MessageFormatError('the manifest is malformed', H.manifest);
-  return { manifest: parsed.data as Manifest, bytes: Buffer.from(text!, 'base64url') };
+  const manifest = decodeJson(text, 'the manifest', H.manifest);
+  if (!isManifest(manifest)) throw new MessageFormatError('the manifest is malformed', H.manifest);
+  return { manifest, bytes: Buffer.from(text!, 'base64url') };
 }
 
 export function encodeManifest(manifest: Manifest): { text: string; bytes: Buffer } {

@@ -5,7 +5,8 @@ import type { ConfView } from '../globalconf/view.js';
 import { checkFresh, OcspError, verifyOcspResponse } from '../../certs/ocsp/verify.js';
 import { decodeManifest, manifestLeaf, MessageFormatError, saltedDigest, type Manifest } from './format.js';
 import { decodeProof, rootFromProof } from './merkle.js';
-import { claimedSigner, SignatureDocumentError, verifySignatureDocument, type BatchStatement } from './xmldsig.js';
+import { verifyProfileDocument } from './signature-profile.js';
+import { claimedSigner, SignatureDocumentError, type BatchStatement } from './xmldsig.js';
 import { memberOfId } from '../../protocol/identifiers.js';
 
 /** What arrived, as bytes and strings, before anything about it is believed. */
@@ -151,7 +152,7 @@ export class MessageVerifier {
     }
     let statement: BatchStatement;
     try {
-      statement = verifySignatureDocument(xml, signer.publicKey);
+      statement = verifyProfileDocument(xml, signer);
     } catch (err) {
       if (err instanceof SignatureDocumentError) throw new VerificationError('InvalidSignatureValue', err.message);
       throw err;
