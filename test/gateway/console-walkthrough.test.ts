@@ -278,6 +278,8 @@ describe('a new member through the two consoles', requireTool('chromium'), () =>
     await acme.locator('button.maintenance-off').click();
     await reloadUntil(acme, 'server', async () => (await status.getAttribute('data-maintenance')) === 'false');
     expect(await status.innerText()).toBe('Now: in service');
+    // The caller's gateway learns it at its next poll; until then it answers MaintenanceMode itself.
+    expect(await until(() => mocCalls('GET', '/orders/7'), 'Server.ServerProxy.AccessDenied'), "MOC's gateway sees the server in service again").toBe('Server.ServerProxy.AccessDenied');
 
     await open(acme, 'clients');
     const shop = acme.locator('.clients tbody tr', { has: acme.locator('code', { hasText: new RegExp(`^${SHOP}$`) }) });
