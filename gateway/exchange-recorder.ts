@@ -31,9 +31,11 @@ export class ExchangeRecorder {
   private peerServer: string | null = null;
   private requestOutTs: number | null = null;
   private responseInTs: number | null = null;
-  private sizes = { request: 0, response: 0 };
+  private requestSize = 0;
+  private responseSize = 0;
   private status = 0;
-  private parts: { request: SignedPart | null; response: SignedPart | null } = { request: null, response: null };
+  private request: SignedPart | null = null;
+  private response: SignedPart | null = null;
   private fault: XRoadError | undefined;
   private recorded = false;
 
@@ -88,21 +90,21 @@ export class ExchangeRecorder {
   }
 
   requestBody(bytes: number): void {
-    this.sizes = { ...this.sizes, request: bytes };
+    this.requestSize = bytes;
     this.sink.metrics.bytes.inc({ side: this.side, direction: 'request' }, bytes);
   }
 
   responseBody(bytes: number): void {
-    this.sizes = { ...this.sizes, response: bytes };
+    this.responseSize = bytes;
     this.sink.metrics.bytes.inc({ side: this.side, direction: 'response' }, bytes);
   }
 
   signedRequest(part: SignedPart): void {
-    this.parts = { ...this.parts, request: part };
+    this.request = part;
   }
 
   signedResponse(part: SignedPart): void {
-    this.parts = { ...this.parts, response: part };
+    this.response = part;
   }
 
   /** The HTTP status of the service's answer, or of the error answered instead. */
@@ -137,7 +139,7 @@ export class ExchangeRecorder {
 
   /** The signed parts so far. */
   get signed(): { readonly request: SignedPart | null; readonly response: SignedPart | null } {
-    return this.parts;
+    return { request: this.request, response: this.response };
   }
 
   /** Whether the other party's server is known (the provider counts only exchanges with an authenticated peer). */
@@ -160,14 +162,14 @@ export class ExchangeRecorder {
       requestOutTs: this.requestOutTs,
       responseInTs: this.responseInTs,
       responseOutTs: this.sink.clock(),
-      requestSize: this.sizes.request,
-      responseSize: this.sizes.response,
+      requestSize: this.requestSize,
+      responseSize: this.responseSize,
       status: this.status,
       succeeded: !this.fault,
       faultCode: this.fault?.type ?? null,
       faultString: this.fault?.message ?? null,
-      request: this.parts.request,
-      response: this.parts.response,
+      request: this.request,
+      response: this.response,
     };
   }
 }

@@ -144,11 +144,11 @@ export function checkMatrix(raw: unknown, options: MatrixOptions = {}): AclMatri
     if (!GatewayUrl.safeParse(url).success) throw new MatrixError(`--gateway ${member}`, `'${url}' must be an http:// or https:// URL`);
   }
   const given: Record<string, string> = { ...m.gateways, ...Object.fromEntries(overrides) };
-  const needsDefaults = m.cases.some((c) => !given[memberOf(c.client)]);
+  const needsDefaults = m.cases.some((c) => !given[memberOfId(c.client)]);
   const defaults = needsDefaults ? (options.defaultGateways ?? (() => topologyGateways(options.portOffset)))() : {};
   const gateways: Record<string, string> = { ...defaults, ...given };
   const cases = m.cases.map((c, index): AclCase => {
-    const member = memberOf(c.client);
+    const member = memberOfId(c.client);
     const gateway = gateways[member];
     if (!gateway) throw new MatrixError(`cases.${index}.client`, `no consumer gateway for member ${member}; add it under 'gateways:' or pass --gateway ${member}=URL`);
     const body = c.body !== undefined ? c.body : BODY_METHODS.has(c.method) ? (m.defaults.body ?? {}) : undefined;
@@ -170,7 +170,6 @@ export function checkMatrix(raw: unknown, options: MatrixOptions = {}): AclMatri
 }
 
 /** The member a client subsystem belongs to: its gateway sends the client's calls. */
-const memberOf = memberOfId;
 
 /**
  * The one issue worth reporting. An unknown key goes first: `expected: deny` is a typo of
