@@ -6,6 +6,7 @@ import { silentLogger } from '../common/log.js';
 import { pkiLayout } from '../certs/layout.js';
 import type { RawGatewayConfig } from '../gateway/config.js';
 import { POOL_SIZE } from '../gateway/consumer/pools.js';
+import { GATEWAY_NODE_ARGS } from '../gateway/heap.js';
 import { startCore, type RunningCore } from '../sim/core.js';
 import { provisionGateway, type GatewaySpec } from '../sim/provision.js';
 import { X_ROAD_CENTRAL_TIMINGS } from '../sim/timings.js';
@@ -94,7 +95,7 @@ export class BenchNetwork {
       configs.map((c, i) =>
         spawnCamdx(['gateway', 'run', '--config', c], /ready/, {
           logFile: join(logs, `${i ? 'consumer' : 'provider'}.log`),
-          ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
+          nodeArgs: [...GATEWAY_NODE_ARGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
         }),
       ),
     );

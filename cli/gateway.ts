@@ -84,6 +84,7 @@ export function registerGateway(program: Command): void {
     .action(async (o: RunOptions) => {
       if (o.new) return (await import('./gateway-bare.js')).runBare(program.opts<GlobalOptions>(), o);
       if (!o.config) failCommand('say which gateway: --config FILE, or --new --dir DIR … for a bare gateway to set up', 2);
+      (await import('../gateway/heap.js')).tuneGatewayHeap();
       await runConfigured(program.opts<GlobalOptions>(), o.config);
     });
 

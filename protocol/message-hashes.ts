@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { derHash } from './recurring.js';
 
 /**
  * The hashes both gateways of an exchange compute alike: a difference in any of them is a
@@ -47,5 +48,5 @@ export const manifestLeaf = (manifestBytes: Uint8Array): Buffer => leafHash(mani
 /** How a response names the request it answers (its manifest's `requestHash`, the X-Road-Request-Hash header): the request leaf, base64. */
 export const requestHashOf = (requestLeaf: Buffer): string => requestLeaf.toString('base64');
 
-/** How a certificate is named in the global configuration and logs: SHA-256 of its DER, hex. */
-export const certificateHash = (der: Uint8Array): string => createHash('sha256').update(der).digest('hex');
+/** How a certificate is named in the global configuration and logs: SHA-256 of its DER, hex (once per buffer). */
+export const certificateHash = (der: Uint8Array): string => derHash(der);

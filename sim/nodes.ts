@@ -108,6 +108,7 @@ export async function runNode(role: Role, o: NodeOptions): Promise<RunningNode |
       await waitFor(`provisioning (${config})`, () => existsSync(provisionedMarker(dirname(config))), wait);
       const { loadGatewayConfig } = await import('../gateway/config.js');
       const { startGateway } = await import('../gateway/gateway.js');
+      (await import('../gateway/heap.js')).tuneGatewayHeap();
       const gateway = await startGateway(loadGatewayConfig(config), o.log);
       for (const w of gateway.warnings) o.log.warn({}, w);
       return { ready: `gateway ${member} ready at ${net.gateways[member].consumerUrl}`, stop: gateway.stop };

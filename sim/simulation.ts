@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { spawnCamdx, type ChildService } from '../common/child.js';
+import { GATEWAY_NODE_ARGS } from '../gateway/heap.js';
 import { ensureDir } from '../common/files.js';
 import type { Logger } from '../common/log.js';
 import { pkiLayout } from '../certs/layout.js';
@@ -91,7 +92,8 @@ export async function startSimulation(o: SimulationOptions): Promise<RunningSimu
     phase('network provisioned');
     const global = ['--state-dir', o.stateDir];
     const spawn = async (name: string, args: string[], ready: RegExp) => {
-      const child = await spawnCamdx([...global, ...args], ready, { logFile: join(logs, `${name}.log`), timeoutMs: 60_000 });
+      const nodeArgs = args[0] === 'gateway' ? GATEWAY_NODE_ARGS : [];
+      const child = await spawnCamdx([...global, ...args], ready, { logFile: join(logs, `${name}.log`), timeoutMs: 60_000, nodeArgs });
       children.push(child);
       return child;
     };

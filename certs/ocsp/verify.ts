@@ -1,6 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { derHash } from '../../protocol/recurring.js';
 import { bytesOf } from '../der.js';
 import { DIGESTS, OID } from '../oids.js';
 import { verifyData } from '../signature.js';
@@ -36,7 +37,7 @@ const stripZeros = (hex: string) => hex.replace(/^(00)+(?=.)/, '').toUpperCase()
  * freshness: see `checkFresh`.
  */
 export function verifyOcspResponse(der: Buffer, cert: X509Certificate, issuer: X509Certificate): OcspFacts {
-  const key = `${createHash('sha256').update(der).digest('hex')}:${cert.fingerprint256}:${issuer.fingerprint256}`;
+  const key = `${derHash(der)}:${cert.fingerprint256}:${issuer.fingerprint256}`;
   const known = verified.get(key);
   if (known) return known;
   const facts = verifyUncached(der, cert, issuer);

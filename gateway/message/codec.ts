@@ -2,6 +2,7 @@ import type { X509Certificate } from 'node:crypto';
 import type { IncomingHttpHeaders, OutgoingMessage } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import { manifestLeaf, saltedDigest } from '../../protocol/message-hashes.js';
+import { base64OfDer, derOfBase64, textOfBase64 } from '../../protocol/recurring.js';
 import type { SignedPart } from '../messagelog/log.js';
 import { carry, type Carried } from '../transport/carry.js';
 import { decodeRequestHead, decodeResponseHead, encodeHead, encodeManifest, H, TRAILERS, type Manifest, type RequestHead, type ResponseHead } from './format.js';
@@ -73,9 +74,9 @@ export function startMessage(start: MessageStart): StartedMessage {
     trailer: TRAILERS,
     [H.head]: headText,
     [H.salt]: start.salt.toString('base64'),
-    [H.ocspSign]: start.ocspSign.toString('base64'),
+    [H.ocspSign]: base64OfDer(start.ocspSign),
   };
-  if (start.ocspAuth) headers[H.ocspAuth] = start.ocspAuth.toString('base64');
+  if (start.ocspAuth) headers[H.ocspAuth] = base64OfDer(start.ocspAuth);
   if (start.routing) Object.assign(headers, { [H.client]: start.routing.client, [H.service]: start.routing.service, [H.id]: start.routing.id });
   return { start, headText, headers };
 }
@@ -199,8 +200,8 @@ export function receiveBody(source: Readable, sink: Writable, salt: Buffer, limi
   return carry(source, sink, { salt, limit, end: true });
 }
 
-const base64Text = (value: string | undefined): string | undefined => (value ? Buffer.from(value, 'base64').toString('utf8') : undefined);
-const base64Der = (value: unknown): Buffer | undefined => (value ? Buffer.from(String(value), 'base64') : undefined);
+const base64Text = (value: string | undefined): string | undefined => (value ? textOfBase64(value) : undefined);
+const base64Der = (value: unknown): Buffer | undefined => (value ? derOfBase64(String(value)) : undefined);
 
 /**
  * Verifies a received message from its headers, trailers and body digest: everything the

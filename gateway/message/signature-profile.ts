@@ -1,6 +1,6 @@
 import { createHash, sign, verify, type KeyObject, type X509Certificate } from 'node:crypto';
 import { describeKey } from '../../certs/keys.js';
-import { SignatureDocumentError, SIGNATURE_NS, type BatchStatement } from './xmldsig.js';
+import { SignatureDocumentError, SIGNATURE_NS, type BatchStatement } from './signature-document.js';
 
 /**
  * The fixed profile of our own signature documents, signed and verified without an XML library.

@@ -1,4 +1,5 @@
-import { createHash, type X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
+import { documentHash } from '../../protocol/recurring.js';
 import { certificateFacts, isSigningCertificate } from '../../certs/inspect.js';
 import { CamdxError, type ErrorCode } from '../../protocol/errors.js';
 import type { ConfView } from '../globalconf/view.js';
@@ -6,7 +7,7 @@ import { checkFresh, OcspError, verifyOcspResponse } from '../../certs/ocsp/veri
 import { decodeManifest, manifestLeaf, MessageFormatError, saltedDigest, type Manifest } from './format.js';
 import { decodeProof, rootFromProof } from './merkle.js';
 import { verifyProfileDocument } from './signature-profile.js';
-import { claimedSigner, SignatureDocumentError, type BatchStatement } from './xmldsig.js';
+import { claimedSigner, SignatureDocumentError, type BatchStatement } from './signature-document.js';
 import { memberOfId } from '../../protocol/identifiers.js';
 
 /** What arrived, as bytes and strings, before anything about it is believed. */
@@ -109,7 +110,7 @@ export class MessageVerifier {
     }
 
     // One hash of the document serves as the verification cache key and as its name in the log.
-    const signatureHash = createHash('sha256').update(msg.signature).digest('hex');
+    const signatureHash = documentHash(msg.signature);
     const statement = this.statement(msg.signature, signatureHash, signer);
     if (!statement.root.equals(root)) throw new VerificationError('InvalidSignatureValue', 'the hash chain does not lead to the signed root');
 

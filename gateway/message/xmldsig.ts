@@ -3,7 +3,9 @@ import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import type { SignatureAlgorithm } from 'xml-crypto';
 import { describeKey } from '../../certs/keys.js';
-import { CamdxError } from '../../protocol/errors.js';
+import { claimedSigner, SIGNATURE_NS, SignatureDocumentError, type BatchStatement } from './signature-document.js';
+
+export { claimedSigner, SIGNATURE_NS, SignatureDocumentError, type BatchStatement };
 
 /**
  * The signature document: a small XML document naming the Merkle root of a batch of message
@@ -13,7 +15,6 @@ import { CamdxError } from '../../protocol/errors.js';
  * have checked themselves.
  */
 
-export const SIGNATURE_NS = 'urn:camdx:message-signature:1';
 const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
 const SHA512 = 'http://www.w3.org/2001/04/xmlenc#sha512';
@@ -72,13 +73,6 @@ function withAlgorithms(sig: SignedXml): SignedXml {
   return sig;
 }
 
-export interface BatchStatement {
-  /** Merkle root over the batch's message digests. */
-  readonly root: Buffer;
-  readonly count: number;
-  readonly signedAt: Date;
-}
-
 /** Produces signature documents for one key; the KeyInfo element is built once. */
 export class XmlBatchSigner {
   private readonly keyInfo: string;
@@ -106,40 +100,12 @@ export class XmlBatchSigner {
   }
 }
 
-/** A signature document this format does not make, or whose signature does not verify. */
-export class SignatureDocumentError extends CamdxError<'SignatureDocument'> {
-  constructor(message: string) {
-    super('SignatureDocument', message);
-  }
-}
-
 const SIGNED_CONTENT = new RegExp(
   `^<cdx:SignedBatch xmlns:cdx="${SIGNATURE_NS.replace(/[.:]/g, '\\$&')}">` +
     `<cdx:Root Algorithm="${SHA512.replace(/[./:#]/g, '\\$&')}">([A-Za-z0-9+/]{86}==)</cdx:Root>` +
     `<cdx:Count>([1-9][0-9]{0,6})</cdx:Count>` +
     `<cdx:SigningTime>(\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z)</cdx:SigningTime></cdx:SignedBatch>$`,
 );
-
-const parsedSigners = new Map<string, X509Certificate>();
-
-/** The certificate the document claims to be signed by — untrusted until the caller checks it. */
-export function claimedSigner(xml: string): X509Certificate {
-  const match = /<ds:X509Certificate>([A-Za-z0-9+/=\s]+)<\/ds:X509Certificate>/.exec(xml);
-  if (!match) throw new SignatureDocumentError('the signature document has no signer certificate');
-  const text = match[1]!.replace(/\s+/g, '');
-  const known = parsedSigners.get(text);
-  if (known) return known;
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(Buffer.from(text, 'base64'));
-  } catch {
-    throw new SignatureDocumentError("the signature document's certificate does not parse");
-  }
-  // Parsing costs more than the rest of a cached verification; a handful of signers recur.
-  if (parsedSigners.size > 1024) parsedSigners.clear();
-  parsedSigners.set(text, cert);
-  return cert;
-}
 
 /**
  * Verifies the document with `publicKey` (from a certificate the caller has validated) and

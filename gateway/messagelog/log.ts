@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { derHash } from '../../protocol/recurring.js';
 import { openDatabase, type Db } from '../../common/sqlite.js';
 import type { Logger } from '../../common/log.js';
 import { MESSAGELOG_MIGRATIONS } from './schema.js';
@@ -92,8 +92,6 @@ const LARGE_BATCH = 1000;
 /** How many stored hashes to remember; forgetting only costs an INSERT OR IGNORE. */
 const STORED_MEMORY = 8192;
 
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
-
 /**
  * The message log. Records are written by group commit: `record()` queues and returns a
  * promise that settles once the record is committed; every record queued in one turn of the
@@ -122,15 +120,13 @@ export class MessageLog {
       signature: db.prepare('INSERT OR IGNORE INTO signatures (hash, xml, batch_size, created_at) VALUES (?, ?, ?, ?)'),
       cert: db.prepare('INSERT OR IGNORE INTO certificates (hash, der) VALUES (?, ?)'),
       ocsp: db.prepare('INSERT OR IGNORE INTO ocsp_responses (hash, der) VALUES (?, ?)'),
+      // Positional parameters: binding 29 values from an array costs a fraction of binding them by name from an object.
       record: db.prepare(
         `INSERT INTO records (message_id, request_id, side, client, service, endpoint, peer_server, request_in_ts, request_out_ts, response_in_ts, response_out_ts,
            request_size, response_size, status, succeeded, fault_code, fault_string,
            request_manifest, request_chain, request_signature, request_signer, request_ocsp, request_leaf,
            response_manifest, response_chain, response_signature, response_signer, response_ocsp, response_leaf)
-         VALUES (@messageId, @requestId, @side, @client, @service, @endpoint, @peerServer, @requestInTs, @requestOutTs, @responseInTs, @responseOutTs,
-           @requestSize, @responseSize, @status, @succeeded, @faultCode, @faultString,
-           @reqManifest, @reqChain, @reqSignature, @reqSigner, @reqOcsp, @reqLeaf,
-           @resManifest, @resChain, @resSignature, @resSigner, @resOcsp, @resLeaf)`,
+         VALUES (${Array(29).fill('?').join(', ')})`,
       ),
       recentLeaves: db.prepare("SELECT request_leaf AS leaf, request_manifest AS manifest FROM records WHERE side = 'Producer' AND request_leaf IS NOT NULL AND request_in_ts >= ? ORDER BY id"),
       query: db.prepare(
@@ -228,36 +224,39 @@ export class MessageLog {
     this.storing.add(key);
   }
 
-  private part(p: SignedPart | null) {
-    if (!p) return { manifest: null, chain: null, signature: null, signer: null, ocsp: null, leaf: null };
-    const signer = sha256(p.signerDer);
-    const ocsp = sha256(p.ocspDer);
+  /** A signed part's columns (manifest, chain, signature, signer, OCSP, leaf), its documents stored once each. */
+  private part(p: SignedPart | null): Array<string | null> {
+    if (!p) return [null, null, null, null, null, null];
+    const signer = derHash(p.signerDer);
+    const ocsp = derHash(p.ocspDer);
     this.once('signature', p.signatureHash, () => this.stmt.signature.run(p.signatureHash, p.signature, p.batchSize, Date.now()));
     this.once('cert', signer, () => this.stmt.cert.run(signer, p.signerDer));
     this.once('ocsp', ocsp, () => this.stmt.ocsp.run(ocsp, p.ocspDer));
-    return { manifest: p.manifest, chain: p.chain, signature: p.signatureHash, signer, ocsp, leaf: p.leaf };
+    return [p.manifest, p.chain, p.signatureHash, signer, ocsp, p.leaf];
   }
 
   private insert(r: ExchangeRecord): void {
-    const req = this.part(r.request);
-    const res = this.part(r.response);
-    const { request: _q, response: _s, ...meta } = r;
-    this.stmt.record.run({
-      ...meta,
-      succeeded: r.succeeded ? 1 : 0,
-      reqManifest: req.manifest,
-      reqChain: req.chain,
-      reqSignature: req.signature,
-      reqSigner: req.signer,
-      reqOcsp: req.ocsp,
-      reqLeaf: req.leaf,
-      resManifest: res.manifest,
-      resChain: res.chain,
-      resSignature: res.signature,
-      resSigner: res.signer,
-      resOcsp: res.ocsp,
-      resLeaf: res.leaf,
-    });
+    this.stmt.record.run(
+      r.messageId,
+      r.requestId,
+      r.side,
+      r.client,
+      r.service,
+      r.endpoint,
+      r.peerServer,
+      r.requestInTs,
+      r.requestOutTs,
+      r.responseInTs,
+      r.responseOutTs,
+      r.requestSize,
+      r.responseSize,
+      r.status,
+      r.succeeded ? 1 : 0,
+      r.faultCode,
+      r.faultString,
+      ...this.part(r.request),
+      ...this.part(r.response),
+    );
   }
 
   /**

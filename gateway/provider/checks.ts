@@ -9,6 +9,7 @@ import { readRequestHead, receiveBody, verifiedPartOf, verifyReceived } from '..
 import { H, MESSAGE_PATH, type Manifest } from '../message/format.js';
 import { BodyTooLarge } from '../transport/carry.js';
 import { certificateHash } from '../../protocol/message-hashes.js';
+import { derOfBase64 } from '../../protocol/recurring.js';
 import { checkPeerAuthCert } from '../transport/tls.js';
 import { PROVIDER_SIDE, type CallingPeer, type ProviderExchange, type VerifiedRequest } from './exchange.js';
 
@@ -40,7 +41,7 @@ export function checkPeer(x: ProviderExchange): CallingPeer {
   ctx.timestamper.check(PROVIDER_SIDE);
   const cert = peerCertificate(req.socket as TLSSocket);
   if (!cert) throw new CamdxError('SslAuthenticationFailed', 'no client certificate');
-  const authOcsp = req.headers[H.ocspAuth] ? Buffer.from(String(req.headers[H.ocspAuth]), 'base64') : undefined;
+  const authOcsp = req.headers[H.ocspAuth] ? derOfBase64(String(req.headers[H.ocspAuth])) : undefined;
   const problem = checkPeerAuthCert(cert, view, authOcsp, ctx.clock());
   if (problem) {
     // Any OCSP problem is the certificate's validation; anything else says the peer is not a security server.

@@ -6,7 +6,7 @@
  * endpoint that is wider than the document says would let access rights grant more than the
  * provider meant to offer.
  */
-import { validate, type ParserOptions } from '@readme/openapi-parser';
+import type { ParserOptions } from '@readme/openapi-parser';
 import { parse as parseYaml } from 'yaml';
 import { CamdxError, LocalCode } from '../../protocol/errors.js';
 import { checkPathPattern, PathError, type HttpMethod } from '../../protocol/paths.js';
@@ -127,6 +127,8 @@ async function validated(parsed: Json): Promise<JsonObject> {
   const working = structuredClone(parsed) as JsonObject;
   let result;
   try {
+    // Loaded when a description is imported: the parser and its schemas weigh megabytes a running gateway would otherwise hold.
+    const { validate } = await import('@readme/openapi-parser');
     result = await validate(working as never, PARSER_OPTIONS);
   } catch (err) {
     throw new ImportRefusal(`the OpenAPI parser refused it: ${clip(firstLine((err as Error).message))}`);

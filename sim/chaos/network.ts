@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { spawnCamdx, type ChildService } from '../../common/child.js';
+import { GATEWAY_NODE_ARGS } from '../../gateway/heap.js';
 import { ensureDir } from '../../common/files.js';
 import { claimPort, releasePort } from '../../common/ports.js';
 import { centralLayout } from '../../central/settings.js';
@@ -75,7 +76,8 @@ export class ChaosNetwork {
   }
 
   private async spawn(name: string, args: string[], ready: RegExp): Promise<void> {
-    const child = await spawnCamdx(['--state-dir', this.stateDir, ...args], ready, { logFile: join(this.stateDir, 'logs', `${name}.log`), timeoutMs: 120_000 });
+    const nodeArgs = name.startsWith('gateway-') ? GATEWAY_NODE_ARGS : [];
+    const child = await spawnCamdx(['--state-dir', this.stateDir, ...args], ready, { logFile: join(this.stateDir, 'logs', `${name}.log`), timeoutMs: 120_000, nodeArgs });
     this.expected.delete(name);
     this.parts.set(name, child);
     child.process.once('exit', (code, signal) => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeProof, leafHash, rootFromProof } from '../../gateway/message/merkle.js';
 import { MessageSigner, type SignedLeaf } from '../../gateway/message/signer.js';
 import { verifySignatureDocument } from '../../gateway/message/xmldsig.js';
@@ -13,7 +13,6 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const leaf = (n: number) => leafHash(Buffer.from(`message ${n}`));
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Every leaf's chain must lead to the root its signature document states. */
 function expectChainsVerify(leaves: Buffer[], signed: SignedLeaf[]) {
@@ -25,48 +24,53 @@ function expectChainsVerify(leaves: Buffer[], signed: SignedLeaf[]) {
 }
 
 describe('batch signing', () => {
-  it('signs a lone leaf once a turn has added nothing to its batch, as a batch of one with an empty chain', async () => {
+  it('signs a lone leaf without waiting for any timer or turn, as a batch of one with an empty chain', async () => {
     const signer = new MessageSigner(signing.key.privateKey, signing.cert);
+    // With every timer faked and none advanced, only microtasks run: a lone leaf must not wait for company.
+    vi.useFakeTimers({ toFake: ['setImmediate', 'setTimeout', 'setInterval', 'clearImmediate', 'clearTimeout', 'clearInterval'] });
+    try {
+      const signed = await signer.sign(leaf(0));
+      expect(vi.getTimerCount()).toBe(0);
+      expect(signed.batchSize).toBe(1);
+      expect(signed.chain).toBe('');
+      expectChainsVerify([leaf(0)], [signed]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('gives the leaves queued in one turn one signature', async () => {
+    const sizes: number[] = [];
+    const signer = new MessageSigner(signing.key.privateKey, signing.cert, { batching: true, onBatch: (size) => sizes.push(size) });
+    const leaves = [0, 1, 2, 3, 4].map(leaf);
+    vi.useFakeTimers({ toFake: ['setImmediate', 'setTimeout', 'setInterval'] });
+    try {
+      const signed = await Promise.all(leaves.map((l) => signer.sign(l)));
+      expect(sizes).toEqual([5]);
+      expect(new Set(signed.map((s) => s.signature)).size).toBe(1);
+      expect(signed.every((s) => s.batchSize === 5)).toBe(true);
+      expectChainsVerify(leaves, signed);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('busy (it ran within the last 5 ms), signs once a turn what the turn queued; a later leaf starts the next batch', async () => {
+    const sizes: number[] = [];
+    const signer = new MessageSigner(signing.key.privateKey, signing.cert, { batching: true, onBatch: (size) => sizes.push(size) });
+    await signer.sign(leaf(0));
+    // Straight after a batch: the next leaves wait for the turn's end instead of a microtask each.
     let settled = false;
-    const pending = signer.sign(leaf(0)).finally(() => (settled = true));
-    await turn();
-    await turn();
-    expect(settled).toBe(true);
-    const signed = await pending;
-    expect(signed.batchSize).toBe(1);
-    expect(signed.chain).toBe('');
-    expectChainsVerify([leaf(0)], [signed]);
-  });
-
-  it('keeps a batch open while it grows, so leaves asking over a few turns share one signature', async () => {
-    const sizes: number[] = [];
-    const signer = new MessageSigner(signing.key.privateKey, signing.cert, { batching: true, maxTurns: 3, onBatch: (size) => sizes.push(size) });
-    const leaves = [0, 1, 2, 3, 4, 5].map(leaf);
-    const pending = [signer.sign(leaves[0]!), signer.sign(leaves[1]!)];
-    await turn();
-    pending.push(signer.sign(leaves[2]!), signer.sign(leaves[3]!));
-    await turn();
-    pending.push(signer.sign(leaves[4]!));
-    const first = await Promise.all(pending);
-    // The batch closed after three turns; a later leaf starts the next one.
-    const late = await signer.sign(leaves[5]!);
-    expect(sizes).toEqual([5, 1]);
-    expect(new Set(first.map((s) => s.signature)).size).toBe(1);
-    expect(first.every((s) => s.batchSize === 5)).toBe(true);
-    expect(late.signature).not.toBe(first[0]!.signature);
-    expectChainsVerify(leaves.slice(0, 5), first);
-  });
-
-  it('closes a batch at the first turn in which it did not grow', async () => {
-    const sizes: number[] = [];
-    const signer = new MessageSigner(signing.key.privateKey, signing.cert, { batching: true, maxTurns: 10, onBatch: (size) => sizes.push(size) });
-    const a = signer.sign(leaf(0));
-    await turn();
-    await turn();
-    await turn();
-    const b = signer.sign(leaf(1));
-    await Promise.all([a, b]);
-    expect(sizes).toEqual([1, 1]);
+    const queued = [1, 2, 3].map((n) => signer.sign(leaf(n)));
+    void Promise.all(queued).then(() => (settled = true));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const batch = await Promise.all(queued);
+    expect(sizes).toEqual([1, 3]);
+    expect(new Set(batch.map((s) => s.signature)).size).toBe(1);
+    expectChainsVerify([1, 2, 3].map(leaf), batch);
   });
 
   it('splits at maxBatch and, with batching off, signs every leaf alone', async () => {
