@@ -57,4 +57,8 @@ export const MESSAGELOG_MIGRATIONS: readonly string[] = [
    ALTER TABLE signatures ADD COLUMN timestamp_chain TEXT;
    CREATE INDEX signatures_unstamped ON signatures (created_at) WHERE timestamp_id IS NULL;
    ALTER TABLE records ADD COLUMN archived_at INTEGER;`,
+  // No query looks records up by request leaf (the replay guard keeps recent leaves in memory and
+  // reloads them by time), and an index on a random hash dirtied a random B-tree page per record at
+  // every commit: 180 against 75 µs for a commit of four records.
+  `DROP INDEX records_request_leaf;`,
 ];
