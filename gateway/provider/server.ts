@@ -12,6 +12,9 @@ import { callService, record, sendResponse } from './answer.js';
 import { checkAccess, checkClientOfPeer, checkPeer, checkReplay, findService, receiveRequest } from './checks.js';
 import { PROVIDER_SIDE, type ProviderExchange } from './exchange.js';
 
+/** How much longer than a consumer's pool the provider keeps an idle peer connection open. */
+const PEER_KEEP_ALIVE_GRACE_MS = 5000;
+
 /** Until a request's signature verifies, its record and metrics name no client or service. */
 const UNVERIFIED = 'unverified';
 
@@ -88,6 +91,11 @@ export function createProviderServer(ctx: GatewayContext, trustedCaPems: string[
     (req, res) => void handler(req, res),
   );
   server.setTimeout(ctx.config.limits.idleTimeoutMs);
+  // Node closes an idle kept-alive connection after 5 s by default, so consumers' pools lost their
+  // connections between bursts and paid a full handshake (with its OCSP check) for each again, and a
+  // request sent as the server hung up failed. A consumer gateway's pool drops an idle connection
+  // after idleTimeoutMs; the provider waits a little longer, so the consumer is always the one to close.
+  server.keepAliveTimeout = ctx.config.limits.idleTimeoutMs + PEER_KEEP_ALIVE_GRACE_MS;
   answerRefusals(server, 'peer', ctx.config.limits);
   // Staple our authentication certificate's latest OCSP response into every handshake.
   server.on('OCSPRequest', (_cert: Buffer, _issuer: Buffer, callback: (err: Error | null, resp: Buffer | null) => void) => {

@@ -133,12 +133,16 @@ export class PinnedAgent extends https.Agent {
       keepAlive: true,
       maxSockets: options.maxSockets,
       timeout: options.idleTimeoutMs,
-      key: auth.key.export({ type: 'pkcs8', format: 'pem' }) as string,
-      cert: chainPem(auth),
-      // tls.connect honours partial chains: the approved CAs are the anchors, not their roots.
-      ca: approvedCaPems(view),
-      allowPartialTrustChain: true,
-      minVersion: MIN_TLS,
+      // One secure context for the pool, not one per connection: building it parses our key and
+      // every approved CA, which cost each new connection about as much as its handshake.
+      secureContext: tls.createSecureContext({
+        key: auth.key.export({ type: 'pkcs8', format: 'pem' }) as string,
+        cert: chainPem(auth),
+        // Partial chains: the approved CAs are the anchors, not their roots.
+        ca: approvedCaPems(view),
+        allowPartialTrustChain: true,
+        minVersion: MIN_TLS,
+      }),
     });
   }
 
