@@ -49,4 +49,4 @@ export const manifestLeaf = (manifestBytes: Uint8Array): Buffer => leafHash(mani
 export const requestHashOf = (requestLeaf: Buffer): string => requestLeaf.toString('base64');
 
 /** How a certificate is named in the global configuration and logs: SHA-256 of its DER, hex (once per buffer). */
-export const certificateHash = (der: Uint8Array): string => derHash(der);
+export const certificateHash = derHash;

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
  */
 
 /** A Map that forgets its oldest entry past `limit`: what recurs is a handful of values, what does not must not pile up. */
-class Recent<K, V> {
+export class Recent<K, V> {
   private readonly entries = new Map<K, V>();
   constructor(private readonly limit: number) {}
 

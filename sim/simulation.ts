@@ -91,14 +91,13 @@ export async function startSimulation(o: SimulationOptions): Promise<RunningSimu
     const network = await provisionNetwork(core.provision, { stateDir: o.stateDir, addressing: loopback(o.host), ports });
     phase('network provisioned');
     const global = ['--state-dir', o.stateDir];
-    const spawn = async (name: string, args: string[], ready: RegExp) => {
-      const nodeArgs = args[0] === 'gateway' ? GATEWAY_NODE_ARGS : [];
+    const spawn = async (name: string, args: string[], ready: RegExp, nodeArgs: readonly string[] = []) => {
       const child = await spawnCamdx([...global, ...args], ready, { logFile: join(logs, `${name}.log`), timeoutMs: 60_000, nodeArgs });
       children.push(child);
       return child;
     };
     await Promise.all([
-      ...MEMBERS.map((m) => spawn(`gateway-${m.key}`, ['gateway', 'run', '--config', network.gateways[m.key].config], /gateway \S+ ready/)),
+      ...MEMBERS.map((m) => spawn(`gateway-${m.key}`, ['gateway', 'run', '--config', network.gateways[m.key].config], /gateway \S+ ready/, GATEWAY_NODE_ARGS)),
       spawn(
         'camdigikey',
         [

@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { CamdxError } from '../../protocol/errors.js';
+import { Recent } from '../../protocol/recurring.js';
 
 /**
  * What every reader of our signature documents shares — its namespace, what it states, its
@@ -25,23 +26,18 @@ export class SignatureDocumentError extends CamdxError<'SignatureDocument'> {
   }
 }
 
-const parsedSigners = new Map<string, X509Certificate>();
+// Parsing costs more than the rest of a cached verification; a handful of signers recur.
+const parsedSigners = new Recent<string, X509Certificate>(1024);
 
 /** The certificate the document claims to be signed by — untrusted until the caller checks it. */
 export function claimedSigner(xml: string): X509Certificate {
   const match = /<ds:X509Certificate>([A-Za-z0-9+/=\s]+)<\/ds:X509Certificate>/.exec(xml);
   if (!match) throw new SignatureDocumentError('the signature document has no signer certificate');
-  const text = match[1]!.replace(/\s+/g, '');
-  const known = parsedSigners.get(text);
-  if (known) return known;
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(Buffer.from(text, 'base64'));
-  } catch {
-    throw new SignatureDocumentError("the signature document's certificate does not parse");
-  }
-  // Parsing costs more than the rest of a cached verification; a handful of signers recur.
-  if (parsedSigners.size > 1024) parsedSigners.clear();
-  parsedSigners.set(text, cert);
-  return cert;
+  return parsedSigners.get(match[1]!.replace(/\s+/g, ''), (text) => {
+    try {
+      return new X509Certificate(Buffer.from(text, 'base64'));
+    } catch {
+      throw new SignatureDocumentError("the signature document's certificate does not parse");
+    }
+  });
 }

@@ -3,9 +3,7 @@ import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import type { SignatureAlgorithm } from 'xml-crypto';
 import { describeKey } from '../../certs/keys.js';
-import { claimedSigner, SIGNATURE_NS, SignatureDocumentError, type BatchStatement } from './signature-document.js';
-
-export { claimedSigner, SIGNATURE_NS, SignatureDocumentError, type BatchStatement };
+import { SIGNATURE_NS, SignatureDocumentError, type BatchStatement } from './signature-document.js';
 
 /**
  * The signature document: a small XML document naming the Merkle root of a batch of message

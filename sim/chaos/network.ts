@@ -75,8 +75,7 @@ export class ChaosNetwork {
     if (name === 'provision') this.expected.add(name);
   }
 
-  private async spawn(name: string, args: string[], ready: RegExp): Promise<void> {
-    const nodeArgs = name.startsWith('gateway-') ? GATEWAY_NODE_ARGS : [];
+  private async spawn(name: string, args: string[], ready: RegExp, nodeArgs: readonly string[] = []): Promise<void> {
     const child = await spawnCamdx(['--state-dir', this.stateDir, ...args], ready, { logFile: join(this.stateDir, 'logs', `${name}.log`), timeoutMs: 120_000, nodeArgs });
     this.expected.delete(name);
     this.parts.set(name, child);
@@ -99,7 +98,7 @@ export class ChaosNetwork {
   }
 
   startGateway(key: GatewayKey): Promise<void> {
-    return this.spawn(`gateway-${key}`, ['gateway', 'run', '--config', this.layout.gateways[key].config], /gateway \S+ ready/);
+    return this.spawn(`gateway-${key}`, ['gateway', 'run', '--config', this.layout.gateways[key].config], /gateway \S+ ready/, GATEWAY_NODE_ARGS);
   }
 
   pid(part: string): number | undefined {
